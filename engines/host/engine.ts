@@ -1,0 +1,30 @@
+/**
+ * What one script engine implements inside an engine host process. The host
+ * loop (run-host.ts) owns the protocol, the compiled-script cache and the
+ * bridge; an engine only compiles source and runs compiled code. Adding a
+ * language is one folder under engines/ with an engine.ts and a host.ts.
+ */
+import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
+
+/** A synchronous line to the server's bucket bridge. */
+export interface HostBridge {
+  /**
+   * Sends one bridge call and blocks for the answer (JSON text). Returns
+   * `{ error }` instead of throwing, so an engine can raise the failure in
+   * its own language and realm.
+   */
+  call(call: BridgeCall): { value: string } | { error: string };
+}
+
+export type RunOutcome =
+  | { readonly ok: true; readonly result: string; readonly logs: readonly string[] }
+  | { readonly ok: false; readonly error: ScriptFailure; readonly logs: readonly string[] };
+
+export interface HostEngine<Compiled> {
+  readonly name: string;
+  readonly version: string;
+  /** Compiles without running anything; a failure has kind 'syntax' and a line. */
+  compile(name: string, source: string): { ok: true; compiled: Compiled } | { ok: false; error: ScriptFailure };
+  /** Runs compiled code with `args` (JSON array text). Must leave no state behind. */
+  run(compiled: Compiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome;
+}

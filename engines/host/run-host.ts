@@ -1,0 +1,66 @@
+/**
+ * The engine host's main loop: announce readiness, then serve compile and run
+ * requests one at a time, answering a running script's bridge calls through
+ * the same pipes. Runs inside a locked-down child process (empty environment,
+ * Node's permission model); the server kills it on any timeout or limit, so
+ * nothing here needs to be interruptible.
+ */
+import type { ToHost } from '../protocol';
+import { receive, send } from './channel';
+import type { HostBridge, HostEngine } from './engine';
+
+const CACHE_ENTRIES = 256;
+
+const bridge: HostBridge = {
+  call(call) {
+    send({ t: 'call', ...call });
+    const reply = receive();
+    if (reply === undefined) process.exit(0);
+    if (reply.t !== 'reply') throw new Error(`protocol: expected a reply, got ${reply.t}`);
+    return reply.ok ? { value: reply.value } : { error: reply.error };
+  },
+};
+
+export function runHost<C>(engine: HostEngine<C>): void {
+  const cache = new Map<string, C>();
+  send({ t: 'ready', engine: engine.name, version: engine.version });
+  for (;;) {
+    const message: ToHost | undefined = receive();
+    if (message === undefined) return;
+    switch (message.t) {
+      case 'compile': {
+        const compiled = engine.compile(message.name, message.source);
+        send(compiled.ok ? { t: 'compiled', id: message.id, ok: true } : { t: 'compiled', id: message.id, ok: false, error: compiled.error });
+        break;
+      }
+      case 'run': {
+        let compiled = cache.get(message.key);
+        if (compiled === undefined) {
+          if (message.source === undefined) {
+            send({
+              t: 'done',
+              id: message.id,
+              ok: false,
+              error: { kind: 'error', type: 'HostError', message: 'script is not compiled in this host' },
+              logs: [],
+            });
+            break;
+          }
+          const result = engine.compile(message.name, message.source);
+          if (!result.ok) {
+            send({ t: 'done', id: message.id, ok: false, error: result.error, logs: [] });
+            break;
+          }
+          compiled = result.compiled;
+          if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+          cache.set(message.key, compiled);
+        }
+        const outcome = engine.run(compiled, message.args, bridge, message.limits);
+        send({ t: 'done', id: message.id, ...outcome });
+        break;
+      }
+      case 'reply':
+        throw new Error('protocol: reply with no call outstanding');
+    }
+  }
+}

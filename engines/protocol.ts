@@ -1,0 +1,106 @@
+/**
+ * The sandbox boundary, typed in one place: every message between the server
+ * and an engine host process. Only JSON text, strings and numbers cross it;
+ * values travel as JSON text inside the message so neither side ever hands
+ * the other a live object. Frames are a 4-byte little-endian length followed
+ * by the UTF-8 JSON of one message.
+ *
+ * The host never trusts itself: a script that escapes its language sandbox
+ * can write any frame here, so the server checks every message against the
+ * run it belongs to (src/scripts/bridge.ts).
+ */
+
+/** Limits the host enforces while a run is going (the server checks again). */
+export interface RunLimits {
+  readonly maxLogBytes: number;
+  readonly maxResultBytes: number;
+}
+
+/** Why a script failed to compile or run, as the client will read it. */
+export interface ScriptFailure {
+  /** syntax: does not compile; error: raised; memory / limit: hit a cap. */
+  readonly kind: 'syntax' | 'error' | 'memory' | 'limit';
+  /** Exception type in the script's language, e.g. KeyError, TypeError. */
+  readonly type: string;
+  readonly message: string;
+  /** 1-based line in the script source, when known. */
+  readonly line?: number;
+}
+
+// ---- server -> host -------------------------------------------------------
+
+export interface CompileMessage {
+  readonly t: 'compile';
+  readonly id: number;
+  readonly name: string;
+  readonly source: string;
+}
+
+export interface RunMessage {
+  readonly t: 'run';
+  readonly id: number;
+  /** Cache key of the compiled script: changes whenever the source does. */
+  readonly key: string;
+  readonly name: string;
+  /** Present only when the server does not know the host has `key` compiled. */
+  readonly source?: string;
+  /** JSON text of an array. */
+  readonly args: string;
+  readonly limits: RunLimits;
+}
+
+/** The answer to a bridge call: JSON text, or a message the script sees raised. */
+export type ReplyMessage =
+  | { readonly t: 'reply'; readonly ok: true; readonly value: string }
+  | { readonly t: 'reply'; readonly ok: false; readonly error: string };
+
+export type ToHost = CompileMessage | RunMessage | ReplyMessage;
+
+// ---- host -> server -------------------------------------------------------
+
+/** Bridge operations a script may ask for; `value` is JSON text of an object. */
+export type BridgeCall =
+  | { readonly op: 'get'; readonly bucket: string; readonly key: string }
+  | { readonly op: 'getMany'; readonly bucket: string; readonly keys: readonly string[] }
+  | { readonly op: 'put'; readonly bucket: string; readonly key: string; readonly value: string }
+  | { readonly op: 'delete'; readonly bucket: string; readonly key: string }
+  | {
+      readonly op: 'list';
+      readonly bucket: string;
+      readonly prefix: string;
+      readonly limit: number;
+      readonly startAfter: string | null;
+    };
+
+export type CallMessage = { readonly t: 'call' } & BridgeCall;
+
+export interface ReadyMessage {
+  readonly t: 'ready';
+  readonly engine: string;
+  readonly version: string;
+}
+
+export type CompiledMessage =
+  | { readonly t: 'compiled'; readonly id: number; readonly ok: true }
+  | { readonly t: 'compiled'; readonly id: number; readonly ok: false; readonly error: ScriptFailure };
+
+export type DoneMessage =
+  | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly result: string; readonly logs: readonly string[] }
+  | {
+      readonly t: 'done';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: ScriptFailure;
+      readonly logs: readonly string[];
+    };
+
+export type FromHost = ReadyMessage | CompiledMessage | CallMessage | DoneMessage;
+
+/**
+ * Replies to bridge calls, as JSON text:
+ *   get     -> object or null
+ *   getMany -> array of object-or-null, one per key
+ *   list    -> array of [key, object] pairs
+ *   put / delete -> null
+ */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;

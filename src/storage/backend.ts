@@ -1,0 +1,113 @@
+/**
+ * The storage interface: one small, asynchronous, revision-aware contract that
+ * every backend (memory, leveldb, etcd) implements and that nothing above
+ * src/storage/ sees past. Keys here are raw strings; buckets are a key-prefix
+ * view applied once, in keyspace.ts. Values are opaque JSON text: validation,
+ * size limits and bucket rules live in front of this interface (store.ts),
+ * never in a backend. A backend must never import the gRPC edge.
+ */
+
+/** One stored key with its revisions (as in etcd's mvccpb.KeyValue). */
+export interface KeyValue {
+  readonly key: string;
+  /** JSON text; empty string when read with keysOnly. */
+  readonly value: string;
+  readonly createRevision: number;
+  readonly modRevision: number;
+}
+
+export type Mutation =
+  | { readonly type: 'put'; readonly key: string; readonly value: string }
+  | { readonly type: 'delete'; readonly key: string };
+
+/**
+ * A guard on a commit. `modRevision: 0` means "the key must be absent";
+ * n > 0 means "the key must exist with mod_revision n". A `range` guard
+ * means no key in [start, end) was put or deleted after `revision`
+ * (phantom protection for script transactions).
+ */
+export type Condition =
+  | { readonly type: 'key'; readonly key: string; readonly modRevision: number }
+  | { readonly type: 'range'; readonly start: string; readonly end: string; readonly revision: number };
+
+/** A key range [start, end); `end: ''` means no upper bound. */
+export interface KeyRange {
+  readonly start: string;
+  readonly end: string;
+}
+
+export interface ScanOptions {
+  /** Only keys strictly greater than this one (within the range). */
+  readonly after?: string;
+  readonly limit: number;
+  readonly keysOnly?: boolean;
+}
+
+export interface CommitResult {
+  /** Revision of this commit; the unchanged current revision when nothing changed. */
+  readonly revision: number;
+  /** Per mutation: for a delete, whether the key existed; for a put, true. */
+  readonly applied: readonly boolean[];
+}
+
+/** One change in the history, as Watch delivers it. */
+export interface Change {
+  readonly type: 'put' | 'delete';
+  readonly key: string;
+  /** JSON text for puts; empty for deletes. */
+  readonly value: string;
+  readonly revision: number;
+}
+
+/** A consistent, read-only view of the store at one revision. */
+export interface Snapshot {
+  readonly revision: number;
+  get(key: string): Promise<KeyValue | undefined>;
+  /** One result per key, in order, all from this snapshot. */
+  getMany(keys: readonly string[]): Promise<(KeyValue | undefined)[]>;
+  /** Keys in range, ascending bytewise (UTF-8) order. */
+  scan(range: KeyRange, options: ScanOptions): Promise<KeyValue[]>;
+  /** Frees the snapshot; safe to call twice. */
+  release(): Promise<void>;
+}
+
+/** What a backend can do, declared rather than sniffed (abstract-level's `supports`). */
+export interface Capabilities {
+  /** Snapshot reads at a past revision while writes go on. */
+  readonly snapshots: boolean;
+  /** Keeps a window of past changes for Watch. */
+  readonly history: boolean;
+  /** Data lives outside this process (other servers may commit too). */
+  readonly remote: boolean;
+  /** Survives a restart of the process. */
+  readonly persistent: boolean;
+}
+
+export type LifecycleStatus = 'opening' | 'open' | 'closing' | 'closed';
+
+export interface Backend {
+  readonly supports: Capabilities;
+  readonly status: LifecycleStatus;
+  open(): Promise<void>;
+  /** Graceful: waits for in-flight commits, then closes. Safe to call twice. */
+  close(): Promise<void>;
+
+  /** The revision of the latest commit (0 for an empty store). */
+  currentRevision(): Promise<number>;
+  /** A consistent view at the current revision. Release it when done. */
+  snapshot(): Promise<Snapshot>;
+  /**
+   * Applies every mutation atomically under one new revision if and only if
+   * every condition holds; otherwise writes nothing and throws a LucienError
+   * CONDITION_FAILED whose details.key names the first failing key. Returns
+   * once the commit is durable against a crash of this process.
+   */
+  commit(mutations: readonly Mutation[], conditions?: readonly Condition[]): Promise<CommitResult>;
+
+  /** Oldest revision whose changes are still retained (Watch resumes from here). */
+  oldestRetainedRevision(): Promise<number>;
+  /** Changes with revision > after, ascending, at most `limit`. */
+  changesSince(after: number, limit: number): Promise<Change[]>;
+  /** Calls `listener` after each commit with its changes; returns the unsubscribe. */
+  subscribe(listener: (changes: readonly Change[]) => void): () => void;
+}
