@@ -22,22 +22,16 @@ export type Mutation =
 
 /**
  * A guard on a commit. `modRevision: 0` means "the key must be absent";
- * n > 0 means "the key must exist with mod_revision n". A `range` guard
- * means no key in [start, end) was put or deleted after `revision`
- * (phantom protection for script transactions).
+ * n > 0 means "the key must exist with mod_revision n". A `prefix` guard
+ * means no key starting with `prefix` was put or deleted after `revision`
+ * (phantom protection for script transactions that listed a range).
  */
 export type Condition =
   | { readonly type: 'key'; readonly key: string; readonly modRevision: number }
-  | { readonly type: 'range'; readonly start: string; readonly end: string; readonly revision: number };
-
-/** A key range [start, end); `end: ''` means no upper bound. */
-export interface KeyRange {
-  readonly start: string;
-  readonly end: string;
-}
+  | { readonly type: 'prefix'; readonly prefix: string; readonly revision: number };
 
 export interface ScanOptions {
-  /** Only keys strictly greater than this one (within the range). */
+  /** Only keys strictly greater than this one (bytewise). */
   readonly after?: string;
   readonly limit: number;
   readonly keysOnly?: boolean;
@@ -65,8 +59,8 @@ export interface Snapshot {
   get(key: string): Promise<KeyValue | undefined>;
   /** One result per key, in order, all from this snapshot. */
   getMany(keys: readonly string[]): Promise<(KeyValue | undefined)[]>;
-  /** Keys in range, ascending bytewise (UTF-8) order. */
-  scan(range: KeyRange, options: ScanOptions): Promise<KeyValue[]>;
+  /** Keys that start with `prefix`, ascending bytewise (UTF-8) order. */
+  scan(prefix: string, options: ScanOptions): Promise<KeyValue[]>;
   /** Frees the snapshot; safe to call twice. */
   release(): Promise<void>;
 }
