@@ -135,9 +135,12 @@ export class HostProcess {
     return this.child.pid;
   }
 
+  /** False from the moment kill() is called, before the exit is observed. */
   get alive(): boolean {
-    return this.exitInfo === undefined;
+    return !this.killed && this.exitInfo === undefined;
   }
+
+  private killed = false;
 
   async compile(name: string, source: string): Promise<CompiledMessage> {
     const id = this.nextId++;
@@ -169,6 +172,7 @@ export class HostProcess {
 
   /** Ends the process at once; safe to call twice. */
   kill(): void {
+    this.killed = true;
     if (this.exitInfo === undefined) this.child.kill('SIGKILL');
   }
 

@@ -2,7 +2,7 @@
  * The storage interface: one small, asynchronous, revision-aware contract that
  * every backend (memory, leveldb, etcd) implements and that nothing above
  * src/storage/ sees past. Keys here are raw strings; buckets are a key-prefix
- * view applied once, in keyspace.ts. Values are opaque JSON text: validation,
+ * view applied once, in prefixed.ts. Values are opaque JSON text: validation,
  * size limits and bucket rules live in front of this interface (store.ts),
  * never in a backend. A backend must never import the gRPC edge.
  */
@@ -61,7 +61,7 @@ export interface Snapshot {
   getMany(keys: readonly string[]): Promise<(KeyValue | undefined)[]>;
   /** Keys that start with `prefix`, ascending bytewise (UTF-8) order. */
   scan(prefix: string, options: ScanOptions): Promise<KeyValue[]>;
-  /** Frees the snapshot; safe to call twice. */
+  /** Frees the snapshot; safe to call twice. Reads after it reject. */
   release(): Promise<void>;
 }
 
@@ -100,7 +100,13 @@ export interface Backend {
 
   /** Oldest revision whose changes are still retained (Watch resumes from here). */
   oldestRetainedRevision(): Promise<number>;
-  /** Changes with revision > after, ascending, at most `limit`. */
+  /**
+   * Changes with revision > after, ascending. Whole commits only: it stops at
+   * the first commit boundary once it holds `limit` changes (so one large
+   * commit may exceed `limit`), and `after` = the last revision returned
+   * resumes exactly. Throws LucienError COMPACTED when revision after + 1 is
+   * older than oldestRetainedRevision().
+   */
   changesSince(after: number, limit: number): Promise<Change[]>;
   /** Calls `listener` after each commit with its changes; returns the unsubscribe. */
   subscribe(listener: (changes: readonly Change[]) => void): () => void;

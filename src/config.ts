@@ -1,0 +1,177 @@
+/**
+ * Configuration: one typed object, parsed and validated once at start from
+ * command-line flags and LUCIEN_* environment variables (flags win), then
+ * passed down. Nothing else in the server reads process.env or argv.
+ * Names of the variables are part of the public contract (DESIGN §6).
+ */
+import { isIP } from 'node:net';
+
+export type BackendName = 'leveldb' | 'etcd' | 'memory';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly backend: BackendName;
+  readonly dataDir: string;
+  readonly etcdEndpoints: readonly string[];
+  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** 'json' for machines, 'pretty' for people; 'auto' picks by whether stdout is a TTY. */
+  readonly logFormat: 'json' | 'pretty' | 'auto';
+  readonly scriptTimeoutMs: number;
+  readonly scriptMaxTimeoutMs: number;
+  /** Engine host processes per language. */
+  readonly enginePool: number;
+  /** Memory cap of one engine host process, in MiB. */
+  readonly engineMemoryMb: number;
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+  readonly maxResultBytes: number;
+  readonly maxLogBytes: number;
+  /** How many past revisions Watch can resume from. */
+  readonly historyRevisions: number;
+  /** fsync each commit (survives power loss, not just a process crash). */
+  readonly fsync: boolean;
+  readonly authFile: string | undefined;
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string | undefined } | undefined;
+  /** Like Redis protected mode: refuse a non-loopback bind without auth. */
+  readonly protectedMode: boolean;
+  /** How long a graceful shutdown waits for in-flight calls. */
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, string | undefined>;
+
+/** Every option: its flag, its variable, and the default. One table, one parser. */
+const OPTIONS = {
+  host: { flag: 'host', env: 'LUCIEN_HOST', default: '127.0.0.1' },
+  port: { flag: 'port', env: 'LUCIEN_PORT', default: '50051' },
+  backend: { flag: 'backend', env: 'LUCIEN_BACKEND', default: 'leveldb' },
+  dataDir: { flag: 'data-dir', env: 'LUCIEN_DATA_DIR', default: './data' },
+  etcdEndpoints: { flag: 'etcd-endpoints', env: 'LUCIEN_ETCD_ENDPOINTS', default: '127.0.0.1:2379' },
+  logLevel: { flag: 'log-level', env: 'LUCIEN_LOG_LEVEL', default: 'info' },
+  logFormat: { flag: 'log-format', env: 'LUCIEN_LOG_FORMAT', default: 'auto' },
+  scriptTimeoutMs: { flag: 'script-timeout-ms', env: 'LUCIEN_SCRIPT_TIMEOUT_MS', default: '5000' },
+  scriptMaxTimeoutMs: { flag: 'script-max-timeout-ms', env: 'LUCIEN_SCRIPT_MAX_TIMEOUT_MS', default: '60000' },
+  enginePool: { flag: 'engine-pool', env: 'LUCIEN_ENGINE_POOL', default: '2' },
+  engineMemoryMb: { flag: 'engine-memory-mb', env: 'LUCIEN_ENGINE_MEMORY_MB', default: '512' },
+  maxKeyBytes: { flag: 'max-key-bytes', env: 'LUCIEN_MAX_KEY_BYTES', default: '1024' },
+  maxValueBytes: { flag: 'max-value-bytes', env: 'LUCIEN_MAX_VALUE_BYTES', default: String(1024 * 1024) },
+  maxResultBytes: { flag: 'max-result-bytes', env: 'LUCIEN_MAX_RESULT_BYTES', default: String(4 * 1024 * 1024) },
+  maxLogBytes: { flag: 'max-log-bytes', env: 'LUCIEN_MAX_LOG_BYTES', default: String(1024 * 1024) },
+  historyRevisions: { flag: 'history-revisions', env: 'LUCIEN_HISTORY_REVISIONS', default: '100000' },
+  fsync: { flag: 'fsync', env: 'LUCIEN_FSYNC', default: 'false' },
+  authFile: { flag: 'auth-file', env: 'LUCIEN_AUTH_FILE', default: '' },
+  tlsCert: { flag: 'tls-cert', env: 'LUCIEN_TLS_CERT', default: '' },
+  tlsKey: { flag: 'tls-key', env: 'LUCIEN_TLS_KEY', default: '' },
+  tlsCa: { flag: 'tls-ca', env: 'LUCIEN_TLS_CA', default: '' },
+  protectedMode: { flag: 'protected-mode', env: 'LUCIEN_PROTECTED_MODE', default: 'on' },
+  shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'LUCIEN_SHUTDOWN_GRACE_MS', default: '10000' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+export const CONFIG_OPTIONS: readonly { flag: string; env: string; default: string }[] = Object.values(OPTIONS);
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  const known = new Set<string>(Object.values(OPTIONS).map((o) => o.flag));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (!known.has(name)) throw new ConfigError(`unknown flag --${name}`);
+    const value = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
+    if (value === undefined || (eq === -1 && value.startsWith('--'))) throw new ConfigError(`flag --${name} needs a value`);
+    if (eq === -1) i++;
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be a whole number, got "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function boolean(name: string, text: string): boolean {
+  const t = text.toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(t)) return true;
+  if (['0', 'false', 'off', 'no'].includes(t)) return false;
+  throw new ConfigError(`${name} must be on or off, got "${text}"`);
+}
+
+function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  return text as T;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+/** Parses flags and environment into a complete Config, or throws ConfigError. */
+export function parseConfig(argv: readonly string[], env: Raw): Config {
+  const flags = parseFlags(argv);
+  const raw = (name: OptionName): string => {
+    const o = OPTIONS[name];
+    return flags.get(o.flag) ?? env[o.env] ?? o.default;
+  };
+  const label = (name: OptionName): string => `--${OPTIONS[name].flag} (${OPTIONS[name].env})`;
+  const int = (name: OptionName, min: number, max: number): number => integer(label(name), raw(name), min, max);
+
+  const host = raw('host');
+  if (host === '') throw new ConfigError(`${label('host')} must not be empty`);
+  const tlsCert = raw('tlsCert');
+  const tlsKey = raw('tlsKey');
+  const tlsCa = raw('tlsCa');
+  if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('LUCIEN_TLS_CERT and LUCIEN_TLS_KEY must be given together');
+  if (tlsCa !== '' && tlsCert === '') throw new ConfigError('LUCIEN_TLS_CA needs LUCIEN_TLS_CERT and LUCIEN_TLS_KEY');
+
+  const config: Config = {
+    host,
+    port: int('port', 0, 65535),
+    backend: oneOf(label('backend'), raw('backend'), ['leveldb', 'etcd', 'memory'] as const),
+    dataDir: raw('dataDir'),
+    etcdEndpoints: raw('etcdEndpoints').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    logLevel: oneOf(label('logLevel'), raw('logLevel'), ['error', 'warn', 'info', 'debug'] as const),
+    logFormat: oneOf(label('logFormat'), raw('logFormat'), ['json', 'pretty', 'auto'] as const),
+    scriptTimeoutMs: int('scriptTimeoutMs', 1, 3_600_000),
+    scriptMaxTimeoutMs: int('scriptMaxTimeoutMs', 1, 3_600_000),
+    enginePool: int('enginePool', 1, 64),
+    engineMemoryMb: int('engineMemoryMb', 64, 16384),
+    maxKeyBytes: int('maxKeyBytes', 1, 65536),
+    maxValueBytes: int('maxValueBytes', 2, 64 * 1024 * 1024),
+    maxResultBytes: int('maxResultBytes', 16, 64 * 1024 * 1024),
+    maxLogBytes: int('maxLogBytes', 0, 64 * 1024 * 1024),
+    historyRevisions: int('historyRevisions', 1, 100_000_000),
+    fsync: boolean(label('fsync'), raw('fsync')),
+    authFile: raw('authFile') === '' ? undefined : raw('authFile'),
+    tls: tlsCert === '' ? undefined : { cert: tlsCert, key: tlsKey, ca: tlsCa === '' ? undefined : tlsCa },
+    protectedMode: boolean(label('protectedMode'), raw('protectedMode')),
+    shutdownGraceMs: int('shutdownGraceMs', 0, 600_000),
+  };
+  if (config.scriptTimeoutMs > config.scriptMaxTimeoutMs) {
+    throw new ConfigError(`LUCIEN_SCRIPT_TIMEOUT_MS (${config.scriptTimeoutMs}) exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS (${config.scriptMaxTimeoutMs})`);
+  }
+  if (config.backend === 'etcd' && config.etcdEndpoints.length === 0) throw new ConfigError('LUCIEN_ETCD_ENDPOINTS is empty');
+  if (config.protectedMode && !isLoopback(config.host) && config.authFile === undefined) {
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without authentication: set LUCIEN_AUTH_FILE, ` +
+        'or turn protected mode off explicitly with --protected-mode off (LUCIEN_PROTECTED_MODE=off)',
+    );
+  }
+  return config;
+}

@@ -1,0 +1,17 @@
+// Original file: proto/lucien/v1/lucien.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Item {
+  'key'?: (string);
+  'value'?: (string);
+  'create_revision'?: (number | string | Long);
+  'mod_revision'?: (number | string | Long);
+}
+
+export interface Item__Output {
+  'key': (string);
+  'value': (string);
+  'create_revision': (number);
+  'mod_revision': (number);
+}

@@ -1,0 +1,8 @@
+// Original file: proto/lucien/v1/lucien.proto
+
+
+export interface ListScriptsRequest {
+}
+
+export interface ListScriptsRequest__Output {
+}

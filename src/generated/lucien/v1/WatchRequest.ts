@@ -1,0 +1,15 @@
+// Original file: proto/lucien/v1/lucien.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface WatchRequest {
+  'bucket'?: (string);
+  'prefix'?: (string);
+  'start_revision'?: (number | string | Long);
+}
+
+export interface WatchRequest__Output {
+  'bucket': (string);
+  'prefix': (string);
+  'start_revision': (number);
+}

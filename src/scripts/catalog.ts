@@ -1,0 +1,112 @@
+/**
+ * Script management: scripts are data in the `_scripts` bucket, stored in the
+ * seed's shape {"engine": …, "script": …} (plus an optional description), so
+ * a seed client's Put into `_scripts` and PutScript are one path with one
+ * validation: known engine, compiles in that engine (syntax errors name the
+ * line), then written with the caller's if_revision.
+ */
+import { LucienError } from '../errors';
+import type { Store } from '../storage/store';
+import { SCRIPTS_BUCKET } from '../storage/validate';
+import type { EngineRegistry } from './engine';
+
+export interface Script {
+  readonly name: string;
+  readonly engine: string;
+  readonly source: string;
+  readonly description: string;
+  readonly revision: number;
+}
+
+export interface ScriptDraft {
+  readonly name: string;
+  readonly engine: string;
+  readonly source: string;
+  readonly description: string;
+  readonly ifRevision?: number;
+}
+
+const SCRIPT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const MAX_SCRIPT_BYTES = 256 * 1024;
+
+export class ScriptCatalog {
+  constructor(
+    private readonly store: Store,
+    private readonly engines: EngineRegistry,
+  ) {}
+
+  async put(draft: ScriptDraft): Promise<number> {
+    checkName(draft.name);
+    const engine = this.engines.get(draft.engine);
+    if (engine === undefined) {
+      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(draft.engine)}: use one of ${this.engines.names.join(', ')}`);
+    }
+    if (draft.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
+    const bytes = Buffer.byteLength(draft.source, 'utf8');
+    if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+    await engine.validate(draft.name, draft.source);
+    const value = JSON.stringify({ engine: draft.engine, script: draft.source, description: draft.description });
+    return this.store.put(SCRIPTS_BUCKET, draft.name, value, draft.ifRevision, { system: true });
+  }
+
+  /** The seed's way: Put into `_scripts` of {"engine": …, "script": …}. */
+  async putValue(name: string, valueText: string, ifRevision?: number): Promise<number> {
+    let value: unknown;
+    try {
+      value = JSON.parse(valueText);
+    } catch (err) {
+      throw new LucienError('INVALID_VALUE', `value is not valid JSON: ${(err as Error).message}`);
+    }
+    const { engine, script, description } = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+    if (typeof engine !== 'string' || typeof script !== 'string') {
+      throw new LucienError('INVALID_VALUE', 'a value in _scripts must be an object {"engine": "python" | "javascript", "script": "<source>"}');
+    }
+    if (description !== undefined && typeof description !== 'string') throw new LucienError('INVALID_VALUE', '"description" must be a string');
+    return this.put({ name, engine, source: script, description: description ?? '', ifRevision });
+  }
+
+  async get(name: string): Promise<Script> {
+    checkName(name);
+    try {
+      const kv = await this.store.get(SCRIPTS_BUCKET, name);
+      return decode(name, kv.value, kv.modRevision);
+    } catch (err) {
+      if ((err as LucienError).code === 'NOT_FOUND') throw new LucienError('NOT_FOUND', `script "${name}" not found`);
+      throw err;
+    }
+  }
+
+  async list(): Promise<Script[]> {
+    const scripts: Script[] = [];
+    let startAfter = '';
+    for (;;) {
+      const page = await this.store.list(SCRIPTS_BUCKET, { prefix: '', startAfter, limit: 1000, keysOnly: false });
+      for (const kv of page.items) scripts.push(decode(kv.key, kv.value, kv.modRevision));
+      if (!page.more) return scripts;
+      startAfter = (page.items[page.items.length - 1] as { key: string }).key;
+    }
+  }
+
+  async delete(name: string, ifRevision?: number): Promise<boolean> {
+    checkName(name);
+    const { deleted } = await this.store.delete(SCRIPTS_BUCKET, name, ifRevision, { system: true });
+    return deleted;
+  }
+}
+
+function checkName(name: string): void {
+  if (!SCRIPT_NAME.test(name)) {
+    throw new LucienError('INVALID_ARGUMENT', `invalid script name ${JSON.stringify(name.slice(0, 140))}: use 1-128 characters of [A-Za-z0-9_.:-]`);
+  }
+}
+
+function decode(name: string, valueText: string, revision: number): Script {
+  const value = JSON.parse(valueText) as { engine?: unknown; script?: unknown; description?: unknown };
+  return {
+    name,
+    engine: String(value.engine ?? ''),
+    source: String(value.script ?? ''),
+    description: typeof value.description === 'string' ? value.description : '',
+    revision,
+  };
+}

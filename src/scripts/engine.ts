@@ -1,0 +1,62 @@
+/**
+ * The server's view of a script engine: validate (compile) a source, run a
+ * compiled script against a bridge, warm up, close. The registry maps a
+ * script's `engine` field to one of these. Implementations live behind a
+ * pool of engine host processes (pool.ts); nothing here knows a language.
+ */
+import type { BridgeCall, RunLimits } from '../../engines/protocol';
+
+export interface EngineRunRequest {
+  readonly name: string;
+  /** Changes whenever the source does (name@revision). */
+  readonly key: string;
+  readonly source: string;
+  /** JSON array text. */
+  readonly args: string;
+  readonly timeoutMs: number;
+  readonly limits: RunLimits;
+}
+
+export interface EngineRunResult {
+  /** JSON text of the script's result. */
+  readonly result: string;
+  readonly logs: readonly string[];
+}
+
+/** Answers a running script's bridge calls: JSON text, or a message to raise in the script. */
+export type BridgeHandler = (call: BridgeCall) => Promise<{ value: string } | { error: string }>;
+
+export interface ScriptEngine {
+  readonly name: string;
+  /** Compiles without running; throws LucienError SCRIPT_SYNTAX naming the line. */
+  validate(name: string, source: string): Promise<void>;
+  /** Runs; throws LucienError SCRIPT_ERROR / SCRIPT_TIMEOUT / SCRIPT_MEMORY / SCRIPT_LIMIT with the logs. */
+  run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult>;
+  /** Resolves once every host is started and ready (before the server reports SERVING). */
+  warm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class EngineRegistry {
+  private readonly engines = new Map<string, ScriptEngine>();
+
+  constructor(engines: readonly ScriptEngine[]) {
+    for (const engine of engines) this.engines.set(engine.name, engine);
+  }
+
+  get names(): string[] {
+    return [...this.engines.keys()];
+  }
+
+  get(name: string): ScriptEngine | undefined {
+    return this.engines.get(name);
+  }
+
+  async warm(): Promise<void> {
+    await Promise.all([...this.engines.values()].map((e) => e.warm()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.engines.values()].map((e) => e.close()));
+  }
+}

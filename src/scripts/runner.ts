@@ -1,0 +1,113 @@
+/**
+ * Run: load a script, execute it in its engine against a fresh transaction,
+ * commit the buffered writes guarded by everything it read, and re-run on a
+ * conflict (bounded, with jitter) until it commits or fails with ABORTED.
+ * Read-only runs and dry runs never commit, so they never conflict. A run
+ * that raises, times out or dies writes nothing: writes exist only in the
+ * transaction until the single commit at the end.
+ */
+import { isLucienError, LucienError } from '../errors';
+import type { Logger } from '../log';
+import type { Backend } from '../storage/backend';
+import { type BridgeLimits, RunTransaction, type RunWrite } from './bridge';
+import type { ScriptCatalog } from './catalog';
+import type { EngineRegistry } from './engine';
+
+export interface RunnerLimits extends BridgeLimits {
+  readonly defaultTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+  readonly maxResultBytes: number;
+  readonly maxLogBytes: number;
+  readonly maxArgsBytes: number;
+  /** Attempts before a conflicting run fails with ABORTED. */
+  readonly maxAttempts: number;
+}
+
+export interface RunInput {
+  readonly name: string;
+  /** JSON array text; '' means []. */
+  readonly args: string;
+  readonly dryRun: boolean;
+  /** 0 means the server default. */
+  readonly timeoutMs: number;
+}
+
+export interface RunOutput {
+  readonly result: string;
+  readonly logs: readonly string[];
+  readonly revision: number;
+  readonly writes: readonly RunWrite[];
+  readonly attempts: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ScriptRunner {
+  constructor(
+    private readonly backend: Backend,
+    private readonly catalog: ScriptCatalog,
+    private readonly engines: EngineRegistry,
+    private readonly limits: RunnerLimits,
+  ) {}
+
+  async run(input: RunInput, log: Logger): Promise<RunOutput> {
+    const args = this.checkArgs(input.args);
+    const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    const script = await this.catalog.get(input.name);
+    const engine = this.engines.get(script.engine);
+    if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
+
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new LucienError('SCRIPT_TIMEOUT', `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`, { attempts: attempt - 1 });
+      const tx = new RunTransaction(await this.backend.snapshot(), this.limits);
+      try {
+        const { result, logs } = await engine.run(
+          {
+            name: script.name,
+            key: `${script.name}@${script.revision}`,
+            source: script.source,
+            args,
+            timeoutMs: remaining,
+            limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
+          },
+          (call) => tx.handle(call),
+        );
+        if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
+          throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
+        }
+        if (input.dryRun || tx.readOnly) {
+          return { result, logs, revision: tx.snapshot.revision, writes: tx.writeList, attempts: attempt };
+        }
+        try {
+          const { revision } = await this.backend.commit(tx.mutations(), tx.conditions());
+          if (attempt > 1) log.debug('run committed after retries', { script: script.name, attempts: attempt });
+          return { result, logs, revision, writes: tx.writeList, attempts: attempt };
+        } catch (err) {
+          if (!isLucienError(err) || err.code !== 'CONDITION_FAILED') throw err;
+          if (attempt >= this.limits.maxAttempts) {
+            throw new LucienError('CONFLICT', `script "${script.name}" kept conflicting with concurrent writes after ${attempt} attempts; nothing was written`, { attempts: attempt, logs });
+          }
+          // Exponential backoff with full jitter, so colliding runs spread out.
+          await sleep(Math.random() * Math.min(50, 2 ** attempt));
+        }
+      } finally {
+        await tx.snapshot.release();
+      }
+    }
+  }
+
+  private checkArgs(text: string): string {
+    if (text === '') return '[]';
+    if (Buffer.byteLength(text) > this.limits.maxArgsBytes) throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new LucienError('INVALID_ARGUMENT', `args is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(parsed)) throw new LucienError('INVALID_ARGUMENT', 'args must be a JSON array, e.g. ["post_1"]');
+    return text;
+  }
+}

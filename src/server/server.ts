@@ -1,0 +1,110 @@
+/**
+ * The gRPC server: Lucien's service, grpc.health.v1 and server reflection on
+ * one port, with message size limits and a lifecycle (start, graceful
+ * shutdown, forced shutdown; each safe to call twice). Health reports
+ * SERVING only once the store is open and the engines are warm.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config';
+import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
+import type { Logger } from '../log';
+import type { ScriptCatalog } from '../scripts/catalog';
+import type { ScriptRunner } from '../scripts/runner';
+import type { Store } from '../storage/store';
+import type { EdgeContext } from './adapt';
+import type { Authenticator } from './auth';
+import { kvHandlers } from './kv-service';
+import { lucienService, packageDefinition } from './proto';
+import { scriptHandlers } from './script-service';
+import { watchHandler } from './watch-service';
+
+export const SERVICE_NAME = 'lucien.v1.Lucien';
+
+export interface ServerParts {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly auth: Authenticator;
+  readonly store: Store;
+  readonly catalog: ScriptCatalog;
+  readonly runner: ScriptRunner;
+}
+
+/** Leaves headroom over the largest value for framing and the other fields. */
+const MESSAGE_OVERHEAD = 1024 * 1024;
+
+export class LucienServer {
+  readonly grpc: grpc.Server;
+  readonly health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  private status: 'new' | 'serving' | 'closing' | 'closed' = 'new';
+
+  constructor(private readonly parts: ServerParts) {
+    const { config } = parts;
+    const maxMessage = Math.max(config.maxValueBytes, config.maxResultBytes) * 2 + MESSAGE_OVERHEAD;
+    this.grpc = new grpc.Server({
+      'grpc.max_receive_message_length': maxMessage,
+      'grpc.max_send_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    const edge: EdgeContext = { log: parts.log, auth: parts.auth };
+    const handlers: LucienHandlers = {
+      ...kvHandlers(edge, parts.store, parts.catalog),
+      ...scriptHandlers(edge, parts.catalog, parts.runner),
+      Watch: watchHandler(edge, parts.store),
+    };
+    this.grpc.addService(lucienService, handlers);
+    this.health.addToServer(this.grpc);
+    const healthDefinition = protoLoader.loadSync(healthProtoPath, { keepCase: true });
+    new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(this.grpc);
+  }
+
+  /** Binds the port; resolves with the port actually bound (useful with port 0). */
+  async listen(): Promise<number> {
+    const { host, port, tls } = this.parts.config;
+    const credentials =
+      tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(
+            tls.ca === undefined ? null : readFileSync(tls.ca),
+            [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }],
+            tls.ca !== undefined,
+          );
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      this.grpc.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+  }
+
+  setServing(): void {
+    this.status = 'serving';
+    this.health.setStatus('', 'SERVING');
+    this.health.setStatus(SERVICE_NAME, 'SERVING');
+  }
+
+  /** Stops accepting calls and waits for in-flight ones (up to graceMs), then forces. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.status === 'closing' || this.status === 'closed') return;
+    this.status = 'closing';
+    this.health.setStatus('', 'NOT_SERVING');
+    this.health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.grpc.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.grpc.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.status = 'closed';
+  }
+
+  destroy(): void {
+    this.status = 'closed';
+    this.grpc.forceShutdown();
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * LevelDbBackend: the embedded default, on classic-level. Layout, one LevelDB:
+ *   'd' + key                → "<createRevision>,<modRevision>," + value JSON text (verbatim)
+ *   'm:revision'             → the revision of the latest commit
+ *   'h' + 16-digit revision  → that commit's changes (encodeChanges, below)
+ * One commit is one LevelDB batch (data, revision counter, history entry, trim
+ * of the oldest history entry), so a crash never leaves half a commit.
+ * Commits are serialized through one promise chain, and conditions are checked
+ * inside it. This file must never parse or validate values, and never hold
+ * the chain across anything but the commit's own reads and its batch.
+ */
+import { ClassicLevel, type BatchOperation } from 'classic-level';
+import { LucienError } from '../errors';
+import type {
+  Backend,
+  Capabilities,
+  Change,
+  CommitResult,
+  Condition,
+  KeyValue,
+  LifecycleStatus,
+  Mutation,
+  ScanOptions,
+  Snapshot,
+} from './backend';
+import { compareBytewise } from './bytewise';
+
+export interface LevelDbBackendOptions {
+  /** Directory of the database; created if missing. */
+  readonly location: string;
+  /** How many past revisions stay available to changesSince / prefix guards (default 10000). */
+  readonly historyRevisions?: number;
+  /**
+   * fsync every commit (default false). Without it a commit is acknowledged once
+   * LevelDB has write(2)-n it to its log, which survives kill -9 of the process;
+   * only an OS crash or power loss can lose the latest commits.
+   */
+  readonly sync?: boolean;
+}
+
+const DATA = 'd';
+const META_REVISION = 'm:revision';
+type Db = ClassicLevel<string, string>;
+type LevelSnapshot = ReturnType<Db['snapshot']>;
+type Listener = (changes: readonly Change[]) => void;
+
+export class LevelDbBackend implements Backend {
+  readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: true };
+  private readonly db: Db;
+  private readonly historyRevisions: number;
+  private readonly sync: boolean;
+  private state: LifecycleStatus = 'closed';
+  private transition: Promise<void> = Promise.resolve();
+  private revision = 0;
+  private oldest = 1;
+  /** Tail of the commit chain; never rejects. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Keys touched per revision since open, so prefix guards rarely read history from disk. */
+  private readonly recent = new Map<number, readonly string[]>();
+  private recentFrom = 1;
+  private readonly snapshots = new Set<LevelSnapshot>();
+  private readonly listeners = new Set<Listener>();
+
+  constructor(options: LevelDbBackendOptions) {
+    this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
+    this.sync = options.sync ?? false;
+  }
+
+  get status(): LifecycleStatus {
+    return this.state;
+  }
+
+  open(): Promise<void> {
+    this.transition = this.transition.then(async () => {
+      if (this.state === 'open') return;
+      this.state = 'opening';
+      try {
+        await this.db.open({ createIfMissing: true });
+        const raw = await this.db.get(META_REVISION);
+        this.revision = raw === undefined ? 0 : Number(raw);
+        // The option may have shrunk since the last run: trim to the window now.
+        const floor = Math.max(1, this.revision - this.historyRevisions + 1);
+        await this.db.clear({ gte: 'h', lt: historyKey(floor) });
+        const first = await this.db.keys({ gte: 'h', lt: 'i', limit: 1 }).all();
+        this.oldest = first[0] === undefined ? this.revision + 1 : Number(first[0].slice(1));
+        this.recent.clear();
+        this.recentFrom = this.revision + 1;
+        this.state = 'open';
+      } catch (err) {
+        this.state = 'closed';
+        await this.db.close().catch(() => undefined);
+        throw err;
+      }
+    });
+    return this.transition;
+  }
+
+  close(): Promise<void> {
+    const closing = this.transition.catch(() => undefined).then(async () => {
+      if (this.state === 'closed') return;
+      this.state = 'closing';
+      await this.queue;
+      for (const snapshot of this.snapshots) await snapshot.close();
+      this.snapshots.clear();
+      await this.db.close();
+      this.state = 'closed';
+    });
+    this.transition = closing.catch(() => undefined);
+    return closing;
+  }
+
+  async currentRevision(): Promise<number> {
+    this.assertOpen();
+    return this.revision;
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    this.assertOpen();
+    const snapshot = this.db.snapshot();
+    this.snapshots.add(snapshot);
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      this.snapshots.delete(snapshot);
+      await snapshot.close();
+    };
+    let revision: number;
+    try {
+      // Read the revision *through* the snapshot: the in-memory counter may lag a
+      // batch that LevelDB has already applied.
+      const raw = await this.db.get(META_REVISION, { snapshot });
+      revision = raw === undefined ? 0 : Number(raw);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    const check = (): void => {
+      this.assertOpen();
+      if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
+    };
+    return {
+      revision,
+      get: async (key) => {
+        check();
+        const raw = await this.db.get(DATA + key, { snapshot });
+        return raw === undefined ? undefined : decodeRecord(key, raw, false);
+      },
+      getMany: async (keys) => {
+        check();
+        const raws = await this.db.getMany(keys.map((k) => DATA + k), { snapshot });
+        return raws.map((raw, i) => (raw === undefined ? undefined : decodeRecord(keys[i] as string, raw, false)));
+      },
+      scan: async (prefix, options) => {
+        check();
+        return this.scan(prefix, options, snapshot);
+      },
+      release,
+    };
+  }
+
+  commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {
+    try {
+      this.assertOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const run = this.queue.then(() => this.apply(mutations, conditions));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async oldestRetainedRevision(): Promise<number> {
+    this.assertOpen();
+    return this.oldest;
+  }
+
+  async changesSince(after: number, limit: number): Promise<Change[]> {
+    this.assertOpen();
+    const compacted = (): LucienError =>
+      new LucienError('COMPACTED', `revision ${after + 1} is older than the retained history`);
+    if (after < this.oldest - 1) throw compacted();
+    const out: Change[] = [];
+    if (after >= this.revision || limit <= 0) return out;
+    const iterator = this.db.iterator<string, Buffer>({ gt: historyKey(after), lt: 'i', valueEncoding: 'buffer' });
+    try {
+      let expected = after + 1;
+      for await (const [key, value] of iterator) {
+        const revision = Number(key.slice(1));
+        // A commit may have trimmed this entry between our check and the read.
+        if (revision !== expected++) throw compacted();
+        out.push(...decodeChanges(value, revision));
+        if (out.length >= limit) break;
+      }
+      if (out.length === 0) throw compacted();
+    } finally {
+      await iterator.close();
+    }
+    return out;
+  }
+
+  subscribe(listener: Listener): () => void {
+    const entry: Listener = (changes) => listener(changes);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new LucienError('UNAVAILABLE', `leveldb backend is ${this.state}`);
+  }
+
+  private async scan(prefix: string, options: ScanOptions, snapshot: LevelSnapshot): Promise<KeyValue[]> {
+    if (options.limit <= 0) return [];
+    const lower =
+      options.after !== undefined && compareBytewise(options.after, prefix) >= 0
+        ? { gt: Buffer.from(DATA + options.after) }
+        : { gte: Buffer.from(DATA + prefix) };
+    const entries = await this.db
+      .iterator<Buffer, string>({
+        ...lower,
+        lt: prefixEnd(Buffer.from(DATA + prefix)),
+        limit: options.limit,
+        keyEncoding: 'buffer',
+        snapshot,
+      })
+      .all();
+    const keysOnly = options.keysOnly === true;
+    return entries.map(([key, raw]) => decodeRecord(key.toString('utf8', 1), raw, keysOnly));
+  }
+
+  private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
+    const keyConditions = conditions.flatMap((c) => (c.type === 'key' ? [c.key] : []));
+    const keys = [...new Set([...mutations.map((m) => m.key), ...keyConditions])];
+    const raws = await this.db.getMany(keys.map((k) => DATA + k));
+    const current = new Map<string, KeyValue | undefined>();
+    keys.forEach((key, i) => {
+      const raw = raws[i];
+      current.set(key, raw === undefined ? undefined : decodeRecord(key, raw, true));
+    });
+
+    for (const condition of conditions) await this.checkCondition(condition, current);
+
+    const next = this.revision + 1;
+    const ops: BatchOperation<Db, string, string | Buffer>[] = [];
+    const changes: Change[] = [];
+    const applied = mutations.map((m) => {
+      const existing = current.get(m.key);
+      if (m.type === 'put') {
+        const createRevision = existing?.createRevision ?? next;
+        current.set(m.key, { key: m.key, value: '', createRevision, modRevision: next });
+        ops.push({ type: 'put', key: DATA + m.key, value: `${createRevision},${next},${m.value}` });
+        changes.push({ type: 'put', key: m.key, value: m.value, revision: next });
+        return true;
+      }
+      if (existing === undefined) return false;
+      current.set(m.key, undefined);
+      ops.push({ type: 'del', key: DATA + m.key });
+      changes.push({ type: 'delete', key: m.key, value: '', revision: next });
+      return true;
+    });
+    if (changes.length === 0) return { revision: this.revision, applied };
+
+    ops.push({ type: 'put', key: META_REVISION, value: String(next) });
+    ops.push({ type: 'put', key: historyKey(next), value: encodeChanges(changes), valueEncoding: 'buffer' });
+    const oldest = Math.max(this.oldest, next - this.historyRevisions + 1);
+    for (let r = this.oldest; r < oldest; r++) ops.push({ type: 'del', key: historyKey(r) });
+
+    await this.db.batch<string, string | Buffer>(ops, { sync: this.sync });
+
+    this.revision = next;
+    this.oldest = oldest;
+    this.recent.set(next, changes.map((c) => c.key));
+    this.recent.delete(next - this.historyRevisions);
+    for (const listener of this.listeners) notify(listener, changes);
+    return { revision: next, applied };
+  }
+
+  private async checkCondition(condition: Condition, current: ReadonlyMap<string, KeyValue | undefined>): Promise<void> {
+    if (condition.type === 'key') {
+      const kv = current.get(condition.key);
+      const holds = condition.modRevision === 0 ? kv === undefined : kv?.modRevision === condition.modRevision;
+      if (!holds) throw new LucienError('CONDITION_FAILED', 'condition on key failed', { key: condition.key });
+      return;
+    }
+    if (condition.revision >= this.revision) return;
+    // Older than the retained history: we cannot prove nothing changed, so fail.
+    if (condition.revision < this.oldest - 1) {
+      throw new LucienError('CONDITION_FAILED', 'prefix guard is older than the retained history', {
+        key: condition.prefix,
+      });
+    }
+    const hit = await this.findChangedKey(condition.prefix, condition.revision);
+    if (hit !== undefined) {
+      throw new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key: hit });
+    }
+  }
+
+  /** First key starting with `prefix` changed by a revision after `after`, from memory, else from the on-disk history. */
+  private async findChangedKey(prefix: string, after: number): Promise<string | undefined> {
+    if (after + 1 < this.recentFrom) {
+      const iterator = this.db.iterator<string, Buffer>({
+        gt: historyKey(after),
+        lt: historyKey(this.recentFrom),
+        valueEncoding: 'buffer',
+      });
+      try {
+        for await (const [key, value] of iterator) {
+          const hit = decodeChanges(value, Number(key.slice(1))).find((c) => c.key.startsWith(prefix));
+          if (hit !== undefined) return hit.key;
+        }
+      } finally {
+        await iterator.close();
+      }
+    }
+    for (let r = Math.max(after + 1, this.recentFrom); r <= this.revision; r++) {
+      const hit = this.recent.get(r)?.find((k) => k.startsWith(prefix));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+}
+
+function historyKey(revision: number): string {
+  return 'h' + String(revision).padStart(16, '0');
+}
+
+/** The smallest byte string greater than every string starting with `bytes` (UTF-8 never contains 0xFF). */
+function prefixEnd(bytes: Buffer): Buffer {
+  const end = Buffer.from(bytes);
+  end[end.length - 1] = (end[end.length - 1] as number) + 1;
+  return end;
+}
+
+function decodeRecord(key: string, raw: string, keysOnly: boolean): KeyValue {
+  const a = raw.indexOf(',');
+  const b = raw.indexOf(',', a + 1);
+  return {
+    key,
+    value: keysOnly ? '' : raw.slice(b + 1),
+    createRevision: Number(raw.slice(0, a)),
+    modRevision: Number(raw.slice(a + 1, b)),
+  };
+}
+
+/**
+ * History entry: per change, one type byte ('p' or 'd'), then key and value as
+ * uint32 byte length + UTF-8 bytes. Lengths are in bytes so that decoding never
+ * depends on how a string re-encodes.
+ */
+function encodeChanges(changes: readonly Change[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const change of changes) {
+    const key = Buffer.from(change.key);
+    const value = Buffer.from(change.value);
+    const head = Buffer.alloc(5);
+    head[0] = change.type === 'put' ? 0x70 : 0x64;
+    head.writeUInt32BE(key.length, 1);
+    const mid = Buffer.alloc(4);
+    mid.writeUInt32BE(value.length, 0);
+    parts.push(head, key, mid, value);
+  }
+  return Buffer.concat(parts);
+}
+
+function decodeChanges(buf: Buffer, revision: number): Change[] {
+  const out: Change[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const type = buf[at] === 0x70 ? 'put' : 'delete';
+    const keyLength = buf.readUInt32BE(at + 1);
+    const key = buf.toString('utf8', at + 5, at + 5 + keyLength);
+    at += 5 + keyLength;
+    const valueLength = buf.readUInt32BE(at);
+    const value = buf.toString('utf8', at + 4, at + 4 + valueLength);
+    at += 4 + valueLength;
+    out.push({ type, key, value, revision });
+  }
+  return out;
+}
+
+/** A throwing listener must not fail the commit that already happened, nor starve other listeners. */
+function notify(listener: Listener, changes: readonly Change[]): void {
+  try {
+    listener(changes);
+  } catch {
+    // Deliberately ignored: listeners own their errors (Watch streams report their own).
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Picks the backend the configuration names. The only place that knows
+ * which backends exist; everything else sees the Backend interface.
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config';
+import type { Backend } from './backend';
+import { LevelDbBackend } from './leveldb';
+import { MemoryBackend } from './memory';
+
+export function createBackend(config: Config): Backend {
+  switch (config.backend) {
+    case 'memory':
+      return new MemoryBackend({ historyRevisions: config.historyRevisions });
+    case 'leveldb':
+      return new LevelDbBackend({ location: resolve(config.dataDir), historyRevisions: config.historyRevisions, sync: config.fsync });
+    case 'etcd':
+      throw new Error('the etcd backend is not part of this build yet; use LUCIEN_BACKEND=leveldb or memory');
+  }
+}

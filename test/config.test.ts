@@ -1,0 +1,45 @@
+/**
+ * Configuration: flags and LUCIEN_* variables of DESIGN §6, defaults,
+ * precedence, and every refusal (bad numbers, contradictions, protected mode).
+ */
+import { ConfigError, isLoopback, parseConfig } from '../src/config';
+
+describe('parseConfig', () => {
+  test('defaults serve 127.0.0.1:50051 with LevelDB in ./data and a 5 s script timeout', () => {
+    const config = parseConfig([], {});
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 50051, backend: 'leveldb', dataDir: './data', scriptTimeoutMs: 5000, protectedMode: true });
+  });
+
+  test('LUCIEN_* variables are read and flags override them', () => {
+    const env = { LUCIEN_PORT: '6000', LUCIEN_BACKEND: 'memory', LUCIEN_ENGINE_POOL: '3', LUCIEN_ETCD_ENDPOINTS: 'a:1, b:2', LUCIEN_LOG_LEVEL: 'debug' };
+    const config = parseConfig(['--port', '7000', '--data-dir=/tmp/x'], env);
+    expect(config).toMatchObject({ port: 7000, backend: 'memory', enginePool: 3, dataDir: '/tmp/x', logLevel: 'debug' });
+    expect(config.etcdEndpoints).toEqual(['a:1', 'b:2']);
+  });
+
+  test.each([
+    [['--port', '70000'], {}, /between 0 and 65535/],
+    [['--port', 'abc'], {}, /whole number/],
+    [[], { LUCIEN_BACKEND: 'mongo' }, /one of leveldb, etcd, memory/],
+    [['--nope', '1'], {}, /unknown flag --nope/],
+    [['--port'], {}, /needs a value/],
+    [['stray'], {}, /unexpected argument/],
+    [[], { LUCIEN_SCRIPT_TIMEOUT_MS: '90000' }, /exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS/],
+    [[], { LUCIEN_TLS_CERT: '/c.pem' }, /must be given together/],
+    [[], { LUCIEN_FSYNC: 'maybe' }, /on or off/],
+  ])('refuses %j %j', (argv, env, message) => {
+    expect(() => parseConfig(argv, env)).toThrow(ConfigError);
+    expect(() => parseConfig(argv, env)).toThrow(message);
+  });
+
+  test('protected mode refuses a non-loopback bind without auth', () => {
+    expect(() => parseConfig(['--host', '0.0.0.0'], {})).toThrow(/refusing to listen on 0.0.0.0 without authentication/);
+    expect(parseConfig(['--host', '0.0.0.0', '--auth-file', '/etc/lucien/auth.json'], {}).host).toBe('0.0.0.0');
+    expect(parseConfig(['--host', '0.0.0.0', '--protected-mode', 'off'], {}).protectedMode).toBe(false);
+  });
+
+  test('loopback addresses are recognised', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.1', '::', 'example.org'].some(isLoopback)).toBe(false);
+  });
+});
