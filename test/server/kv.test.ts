@@ -94,13 +94,13 @@ describe('bad input is INVALID_ARGUMENT and writes nothing', () => {
     ['a bucket name of 129 characters', 'b'.repeat(129), 'k11', '{}'],
     ['a reserved bucket', '_system', 'k12', '{}'],
     ['a key over 1024 bytes', 'ok', 'é'.repeat(513), '{}'],
-    ['a key with a lone surrogate', 'ok', 'bad\uD800', '{}'],
   ];
   test.each(cases)('Put with %s', async (_label, bucket, key, value) => {
     const err = await failure(put(bucket, key, value));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details.length).toBeGreaterThan(10);
-    if (bucket === 'ok' && key !== '' && !key.includes('\uD800') && key.length < 600) await expectAbsent(bucket, key);
+    const readable = bucket === 'ok' && key !== '' && Buffer.byteLength(key) <= 1024;
+    if (readable) await expectAbsent(bucket, key);
   });
 
   test('a value over 1 MiB is refused and nothing is written', async () => {
