@@ -34,6 +34,8 @@ export interface CompileMessage {
   readonly id: number;
   readonly name: string;
   readonly source: string;
+  /** When set, the host keeps the compiled script under this cache key (warm-up). */
+  readonly key?: string;
 }
 
 export interface RunMessage {

@@ -8,7 +8,7 @@ import type { Config } from './config';
 import type { Logger } from './log';
 import { loadAuthenticator, openAuthenticator } from './server/auth';
 import { LucienServer } from './server/server';
-import { ScriptCatalog } from './scripts/catalog';
+import { ScriptCatalog, scriptKey } from './scripts/catalog';
 import type { EngineRegistry } from './scripts/engine';
 import { createEngines } from './scripts/registry';
 import { ScriptRunner } from './scripts/runner';
@@ -49,7 +49,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   let port: number;
   try {
     port = await server.listen();
-    await engines.warm();
+    const scripts = await catalog.list();
+    await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {
     server.destroy();
     await engines.close();

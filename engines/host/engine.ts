@@ -23,6 +23,12 @@ export type RunOutcome =
 export interface HostEngine<Compiled> {
   readonly name: string;
   readonly version: string;
+  /**
+   * True once the engine can no longer be trusted (e.g. its runtime failed
+   * fatally mid-run): the host sends the answer it has, then exits so the
+   * server starts a fresh one.
+   */
+  readonly broken?: boolean;
   /** Compiles without running anything; a failure has kind 'syntax' and a line. */
   compile(name: string, source: string): { ok: true; compiled: Compiled } | { ok: false; error: ScriptFailure };
   /** Runs compiled code with `args` (JSON array text). Must leave no state behind. */

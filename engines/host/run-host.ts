@@ -21,6 +21,11 @@ const bridge: HostBridge = {
   },
 };
 
+function remember<C>(cache: Map<string, C>, key: string, compiled: C): void {
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  cache.set(key, compiled);
+}
+
 export function runHost<C>(engine: HostEngine<C>): void {
   const cache = new Map<string, C>();
   send({ t: 'ready', engine: engine.name, version: engine.version });
@@ -30,7 +35,9 @@ export function runHost<C>(engine: HostEngine<C>): void {
     switch (message.t) {
       case 'compile': {
         const compiled = engine.compile(message.name, message.source);
+        if (compiled.ok && message.key !== undefined) remember(cache, message.key, compiled.compiled);
         send(compiled.ok ? { t: 'compiled', id: message.id, ok: true } : { t: 'compiled', id: message.id, ok: false, error: compiled.error });
+        if (engine.broken === true) process.exit(70);
         break;
       }
       case 'run': {
@@ -52,11 +59,11 @@ export function runHost<C>(engine: HostEngine<C>): void {
             break;
           }
           compiled = result.compiled;
-          if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
-          cache.set(message.key, compiled);
+          remember(cache, message.key, compiled);
         }
         const outcome = engine.run(compiled, message.args, bridge, message.limits);
         send({ t: 'done', id: message.id, ...outcome });
+        if (engine.broken === true) process.exit(70);
         break;
       }
       case 'reply':

@@ -26,6 +26,11 @@ export interface ScriptDraft {
   readonly ifRevision?: number;
 }
 
+/** The compiled-script cache key: changes whenever the script does. */
+export function scriptKey(script: Script): string {
+  return `${script.name}@${script.revision}`;
+}
+
 const SCRIPT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const MAX_SCRIPT_BYTES = 256 * 1024;
 

@@ -26,6 +26,12 @@ export interface EngineRunResult {
 /** Answers a running script's bridge calls: JSON text, or a message to raise in the script. */
 export type BridgeHandler = (call: BridgeCall) => Promise<{ value: string } | { error: string }>;
 
+export interface PreloadScript {
+  readonly name: string;
+  readonly key: string;
+  readonly source: string;
+}
+
 export interface ScriptEngine {
   readonly name: string;
   /** Compiles without running; throws LucienError SCRIPT_SYNTAX naming the line. */
@@ -34,6 +40,8 @@ export interface ScriptEngine {
   run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult>;
   /** Resolves once every host is started and ready (before the server reports SERVING). */
   warm(): Promise<void>;
+  /** Compiles scripts into every idle host ahead of their first run. */
+  preload(scripts: readonly PreloadScript[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,8 +60,10 @@ export class EngineRegistry {
     return this.engines.get(name);
   }
 
-  async warm(): Promise<void> {
+  /** Starts every engine, then compiles the given scripts into their engines' hosts. */
+  async warm(scripts: readonly (PreloadScript & { readonly engine: string })[] = []): Promise<void> {
     await Promise.all([...this.engines.values()].map((e) => e.warm()));
+    await Promise.all([...this.engines.values()].map((e) => e.preload(scripts.filter((s) => s.engine === e.name))));
   }
 
   async close(): Promise<void> {

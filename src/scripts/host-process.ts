@@ -142,11 +142,13 @@ export class HostProcess {
 
   private killed = false;
 
-  async compile(name: string, source: string): Promise<CompiledMessage> {
+  /** Compiles; with `key`, the host also caches the result for runs under that key. */
+  async compile(name: string, source: string, key?: string): Promise<CompiledMessage> {
     const id = this.nextId++;
-    this.send({ t: 'compile', id, name, source });
+    this.send({ t: 'compile', id, name, source, key });
     const answer = await this.next();
     if (answer.t !== 'compiled' || answer.id !== id) throw new Error(`protocol: expected compiled ${id}, got ${answer.t}`);
+    if (answer.ok && key !== undefined) this.compiledKeys.add(key);
     return answer;
   }
 

@@ -8,7 +8,7 @@
 import type { DoneMessage, ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
-import type { BridgeHandler, EngineRunRequest, EngineRunResult, ScriptEngine } from './engine';
+import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './sandbox';
 
@@ -44,6 +44,20 @@ export class EnginePool implements ScriptEngine {
     const started = Date.now();
     await Promise.all(Array.from({ length: this.options.size - this.all.size - this.starting }, () => this.startHost()));
     this.log.info('engine warm', { engine: this.name, hosts: this.all.size, ms: Date.now() - started });
+  }
+
+  async preload(scripts: readonly PreloadScript[]): Promise<void> {
+    if (scripts.length === 0) return;
+    const hosts = this.idle.splice(0);
+    await Promise.all(
+      hosts.map(async (host) => {
+        try {
+          for (const script of scripts) await host.compile(script.name, script.source, script.key);
+        } finally {
+          this.release(host);
+        }
+      }),
+    );
   }
 
   async validate(name: string, source: string): Promise<void> {

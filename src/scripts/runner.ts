@@ -10,7 +10,7 @@ import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './bridge';
-import type { ScriptCatalog } from './catalog';
+import { type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry } from './engine';
 
 export interface RunnerLimits extends BridgeLimits {
@@ -66,7 +66,7 @@ export class ScriptRunner {
         const { result, logs } = await engine.run(
           {
             name: script.name,
-            key: `${script.name}@${script.revision}`,
+            key: scriptKey(script),
             source: script.source,
             args,
             timeoutMs: remaining,

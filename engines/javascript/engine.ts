@@ -1,0 +1,176 @@
+/**
+ * The JavaScript engine of an engine host: one node:vm context per process,
+ * locked down once (sandbox.ts), each script compiled once into it as a
+ * strict function and run many times (Temporal's reusable VM). Per run, only
+ * the run's own objects are new, and they are made inside the sandbox realm.
+ *
+ * Must never hand the sandbox a host object or let a host error be thrown
+ * into it: only strings and booleans cross, in both directions. Deadlines and
+ * memory are enforced from outside (the server kills the process), so nothing
+ * here uses vm's `timeout`.
+ */
+import vm from 'node:vm';
+import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
+import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
+import { SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './sandbox';
+
+/** A script compiled into this host's context (a sandbox-realm function, opaque to the host). */
+export interface CompiledScript {
+  readonly name: string;
+  readonly fn: unknown;
+}
+
+/** `result` is declared before the user's first line; the getter lets the host read it after promise jobs ran. */
+const PROLOGUE = '"use strict"; let result; __lucien_result(() => result);\n';
+const PARAMS = ['buckets', 'args', 'console', '__lucien_result'];
+
+interface RunState {
+  readonly bridge: HostBridge;
+  readonly limits: RunLimits;
+  readonly logs: string[];
+  logBytes: number;
+  logLimitHit: boolean;
+  /** A failure of the channel itself: the host must not serve another run. */
+  fatal: unknown;
+}
+
+type SandboxOutcome = { ok: true; result: string } | { ok: false; type: string; message: string; line?: number };
+
+export class JavaScriptEngine implements HostEngine<CompiledScript> {
+  readonly name = 'javascript';
+  readonly version = `node ${process.version}`;
+  /** Set when the bridge channel failed mid-run: the host answers, then exits (run-host.ts). */
+  broken = false;
+  private readonly context: vm.Context;
+  private readonly api: SandboxApi;
+  /** Evaluating an empty script drains the context's own microtask queue ('afterEvaluate'). */
+  private readonly drain = new vm.Script('', { filename: 'lucien:drain' });
+  private current: RunState | undefined;
+
+  constructor() {
+    // A null-prototype contextified object: with `{}` the global's property
+    // lookups would fall through to the host's Object.prototype.
+    this.context = vm.createContext(Object.create(null), {
+      name: 'lucien-script',
+      codeGeneration: { strings: false, wasm: false },
+      microtaskMode: 'afterEvaluate',
+    });
+    const bootstrap = new vm.Script(`(${sandboxBootstrap.toString()})`, { filename: 'lucien:sandbox' }).runInContext(this.context) as typeof sandboxBootstrap;
+    this.api = bootstrap(this.hostCall, this.hostLog, SCRIPT_FILE_PREFIX);
+  }
+
+  compile(name: string, source: string): { ok: true; compiled: CompiledScript } | { ok: false; error: ScriptFailure } {
+    try {
+      const fn = vm.compileFunction(PROLOGUE + source, PARAMS, {
+        parsingContext: this.context,
+        filename: SCRIPT_FILE_PREFIX + name,
+        lineOffset: -1,
+        // Without this, import() rejects with a host-realm TypeError that a script could catch.
+        importModuleDynamically: () => {
+          throw this.api.makeError('TypeError', 'import() is not available in scripts');
+        },
+      });
+      return { ok: true, compiled: { name, fn } };
+    } catch (err) {
+      return { ok: false, error: syntaxFailure(err) };
+    }
+  }
+
+  run(compiled: CompiledScript, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
+    const state: RunState = { bridge, limits, logs: [], logBytes: 0, logLimitHit: false, fatal: undefined };
+    this.current = state;
+    let text: unknown;
+    try {
+      this.api.start(compiled.fn, args);
+      this.drain.runInContext(this.context);
+      text = this.api.finish();
+      // finish() may run a script's toJSON, which may queue more jobs: none may outlive the run.
+      this.drain.runInContext(this.context);
+    } catch {
+      // The sandbox API never throws; if it did, the thrown value is the sandbox's and is not touched.
+      text = undefined;
+    } finally {
+      this.current = undefined;
+    }
+    const logs = state.logs;
+    if (state.fatal !== undefined) {
+      this.broken = true;
+      return { ok: false, error: { kind: 'error', type: 'HostError', message: 'the bucket bridge failed during the run' }, logs };
+    }
+    if (state.logLimitHit) {
+      return { ok: false, error: limitFailure(`logs exceed ${limits.maxLogBytes} bytes`), logs };
+    }
+    const outcome = parseOutcome(text);
+    if (!outcome.ok) {
+      const { type, message, line } = outcome;
+      return { ok: false, error: line === undefined ? { kind: 'error', type, message } : { kind: 'error', type, message, line }, logs };
+    }
+    if (Buffer.byteLength(outcome.result, 'utf8') > limits.maxResultBytes) {
+      return { ok: false, error: limitFailure(`result exceeds ${limits.maxResultBytes} bytes`), logs };
+    }
+    return { ok: true, result: outcome.result, logs };
+  }
+
+  /** Called from the sandbox with a string; returns a string; never throws except at the stack's edge. */
+  private readonly hostCall = (request: string): string => {
+    const run = this.current;
+    if (run === undefined || run.fatal !== undefined) return 'eno run in progress';
+    let call: BridgeCall;
+    try {
+      call = JSON.parse(request) as BridgeCall;
+    } catch {
+      return 'emalformed bridge call';
+    }
+    try {
+      const reply = run.bridge.call(call);
+      return 'value' in reply ? `v${reply.value}` : `e${reply.error}`;
+    } catch (err) {
+      // A throw here may have left half a frame in the pipes: stop serving.
+      run.fatal = err;
+      return 'ebucket bridge failed';
+    }
+  };
+
+  private readonly hostLog = (line: string): boolean => {
+    const run = this.current;
+    if (run === undefined || run.logLimitHit || typeof line !== 'string') return false;
+    const bytes = Buffer.byteLength(line, 'utf8') + 1;
+    if (run.logBytes + bytes > run.limits.maxLogBytes) {
+      run.logLimitHit = true;
+      return false;
+    }
+    run.logBytes += bytes;
+    run.logs.push(line);
+    return true;
+  };
+}
+
+function limitFailure(message: string): ScriptFailure {
+  return { kind: 'limit', type: 'LimitExceeded', message };
+}
+
+function parseOutcome(text: unknown): SandboxOutcome {
+  if (typeof text === 'string') {
+    try {
+      const parsed = JSON.parse(text) as SandboxOutcome;
+      if (parsed.ok === true && typeof parsed.result === 'string') return parsed;
+      if (parsed.ok === false && typeof parsed.type === 'string' && typeof parsed.message === 'string') {
+        return typeof parsed.line === 'number' ? parsed : { ok: false, type: parsed.type, message: parsed.message };
+      }
+    } catch {
+      // fall through
+    }
+  }
+  return { ok: false, type: 'HostError', message: 'the script engine failed' };
+}
+
+/** vm reports a syntax error in the host realm, with "file:line" as the first stack line. */
+function syntaxFailure(err: unknown): ScriptFailure {
+  const e = err as { name?: unknown; message?: unknown; stack?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const type = typeof e?.name === 'string' ? e.name : 'SyntaxError';
+  const match = typeof e?.stack === 'string' ? /^[^\n]*:(\d+)\n/.exec(e.stack) : null;
+  const line = match ? Number(match[1]) : undefined;
+  const kind = type === 'SyntaxError' ? 'syntax' : 'error';
+  return line !== undefined && line >= 1 ? { kind, type, message, line } : { kind, type, message };
+}

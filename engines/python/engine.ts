@@ -1,0 +1,161 @@
+/**
+ * The Python engine inside its host process: loads Pyodide once, installs the
+ * sandbox (sandbox-py.ts), then compiles and runs scripts synchronously. Only
+ * strings cross between JavaScript and Python here, and the one JavaScript
+ * function Python holds is the bridge, which can do nothing but send
+ * validated protocol frames. Must never hand Python any other JavaScript
+ * object, and must never be reused after Pyodide reports a fatal error.
+ */
+import { join } from 'node:path';
+import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
+import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
+import { SANDBOX_PY } from './sandbox-py';
+
+/** What Pyodide hands back for a Python callable: callable, destroyable. */
+type PyCallable = ((...args: unknown[]) => unknown) & { destroy(): void };
+
+/** A compiled script: its id in the Python-side code cache, plus what recompiles it. */
+export interface PythonCompiled {
+  readonly id: number;
+  readonly name: string;
+  readonly source: string;
+}
+
+/** Filename compiled scripts carry, so tracebacks can find the script's own frames. */
+const SCRIPT_FILE = '<script>';
+
+const OPS = new Set(['get', 'getMany', 'put', 'delete', 'list']);
+
+/** Checks a call built by Python (or by a script that reached the raw bridge). */
+function parseCall(text: unknown): BridgeCall | string {
+  if (typeof text !== 'string') return 'bridge: expected JSON text';
+  let call: unknown;
+  try {
+    call = JSON.parse(text);
+  } catch {
+    return 'bridge: invalid JSON';
+  }
+  if (typeof call !== 'object' || call === null) return 'bridge: expected an object';
+  const c = call as Record<string, unknown>;
+  if (typeof c.op !== 'string' || !OPS.has(c.op) || typeof c.bucket !== 'string') return 'bridge: bad operation';
+  switch (c.op) {
+    case 'get':
+    case 'delete':
+      if (typeof c.key !== 'string') return 'bridge: key must be a string';
+      return { op: c.op, bucket: c.bucket, key: c.key };
+    case 'put':
+      if (typeof c.key !== 'string' || typeof c.value !== 'string') return 'bridge: bad put';
+      return { op: 'put', bucket: c.bucket, key: c.key, value: c.value };
+    case 'getMany':
+      if (!Array.isArray(c.keys) || !c.keys.every((k) => typeof k === 'string')) return 'bridge: keys must be strings';
+      return { op: 'getMany', bucket: c.bucket, keys: c.keys as string[] };
+    default:
+      if (typeof c.prefix !== 'string' || !Number.isSafeInteger(c.limit) || !(c.startAfter === null || typeof c.startAfter === 'string')) {
+        return 'bridge: bad list';
+      }
+      return { op: 'list', bucket: c.bucket, prefix: c.prefix, limit: c.limit as number, startAfter: c.startAfter as string | null };
+  }
+}
+
+export class PythonEngine implements HostEngine<PythonCompiled> {
+  readonly name = 'python';
+  /** Set once Pyodide failed fatally: the host answers the run, then exits. */
+  broken = false;
+  /** The bridge of the run in progress; the Python side holds a function that reads it. */
+  private current: HostBridge | undefined;
+
+  private constructor(
+    readonly version: string,
+    private readonly compileFn: PyCallable,
+    private readonly runFn: PyCallable,
+  ) {}
+
+  /**
+   * Loads Pyodide from `indexURL` (a local folder: no network, no packages)
+   * and installs the sandbox. `globalThis` never reaches Python: `js` is an
+   * empty frozen object.
+   */
+  static async load(indexURL: string): Promise<PythonEngine> {
+    const mod = require(join(indexURL, 'pyodide.js')) as typeof import('pyodide');
+    const ignore = (): void => undefined;
+    const pyodide = await mod.loadPyodide({
+      indexURL,
+      jsglobals: Object.freeze(Object.create(null) as object),
+      env: { HOME: '/home/pyodide' },
+      stdin: () => null,
+      stdout: ignore,
+      stderr: ignore,
+      packages: [],
+    });
+    let engine: PythonEngine | undefined;
+    // The only JavaScript function Python ever gets: strings in, strings out,
+    // no prototype (so no `.constructor` chain to Function).
+    const bridge = (text: unknown): string => {
+      const bridgeNow = engine?.current;
+      if (bridgeNow === undefined) return 'ebridge: no run in progress';
+      const call = parseCall(text);
+      if (typeof call === 'string') return `e${call}`;
+      const answer = bridgeNow.call(call);
+      return 'value' in answer ? `v${answer.value}` : `e${answer.error}`;
+    };
+    Object.setPrototypeOf(bridge, null);
+    Object.freeze(bridge);
+
+    const namespace = pyodide.toPy({}) as unknown as { get(k: string): PyCallable; destroy(): void };
+    pyodide.runPython(SANDBOX_PY, { globals: namespace as never });
+    const make = namespace.get('_lucien_make');
+    const parts = make(bridge, SCRIPT_FILE) as { get(i: number): PyCallable; destroy(): void };
+    const compileFn = parts.get(0);
+    const runFn = parts.get(1);
+    const snapshot = parts.get(2);
+    parts.destroy();
+    make.destroy();
+    // Everything Python will ever need is loaded; freeze the state runs return to.
+    snapshot(namespace);
+    snapshot.destroy();
+    engine = new PythonEngine(`pyodide ${pyodide.version}`, compileFn, runFn);
+    return engine;
+  }
+
+  compile(name: string, source: string): { ok: true; compiled: PythonCompiled } | { ok: false; error: ScriptFailure } {
+    const answer = this.callPython(() => this.compileFn(name, source));
+    if (typeof answer !== 'string') return { ok: false, error: answer };
+    const parsed = JSON.parse(answer) as { ok: true; id: number } | { ok: false; error: ScriptFailure };
+    return parsed.ok ? { ok: true, compiled: { id: parsed.id, name, source } } : parsed;
+  }
+
+  run(compiled: PythonCompiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
+    this.current = bridge;
+    try {
+      let answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
+      if (answer === 'missing') {
+        // The Python-side cache evicted this script: compile it again once.
+        const again = this.compile(compiled.name, compiled.source);
+        if (!again.ok) return { ok: false, error: again.error, logs: [] };
+        answer = this.callPython(() => this.runFn(again.compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
+      }
+      if (typeof answer !== 'string') return { ok: false, error: answer, logs: [] };
+      return JSON.parse(answer) as RunOutcome;
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /**
+   * Calls into Python; Python catches every exception itself, so anything
+   * thrown here is Pyodide failing (a fatal error, a wasm stack overflow) and
+   * this instance can no longer be trusted.
+   */
+  private callPython(fn: () => unknown): string | ScriptFailure {
+    if (this.broken) return { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' };
+    try {
+      const answer = fn();
+      if (typeof answer === 'string') return answer;
+      throw new Error('unexpected answer from Python');
+    } catch (err) {
+      this.broken = true;
+      const what = err instanceof Error ? err.name : 'Error';
+      return { kind: 'error', type: 'EngineFailed', message: `the Python engine failed (${what}) and is restarting` };
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Test helpers for the Python engine host: start the real compiled host
+ * (dist/, so run `npm run build` first) through HostProcess, and answer its
+ * bridge calls from an in-memory fake that records writes. Never talks to a
+ * real store; never shares a host between test files.
+ */
+import { join } from 'node:path';
+import { HostProcess } from '../../src/scripts/host-process';
+import { pythonHostSpec } from '../../engines/python/spec';
+import type { BridgeCall, DoneMessage, ReplyMessage, RunLimits } from '../../engines/protocol';
+
+const ROOT = join(__dirname, '..', '..');
+
+export const LIMITS: RunLimits = { maxLogBytes: 64 * 1024, maxResultBytes: 1024 * 1024 };
+
+export function startPythonHost(): Promise<HostProcess> {
+  return HostProcess.start(pythonHostSpec(join(ROOT, 'dist'), join(ROOT, 'node_modules')));
+}
+
+/** Buckets as a Map of "bucket/key" to JSON text; writes and calls are recorded. */
+export class FakeBridge {
+  readonly data = new Map<string, string>();
+  readonly calls: BridgeCall[] = [];
+  readonly writes: { bucket: string; key: string; value: string | null }[] = [];
+
+  constructor(seed: Record<string, Record<string, unknown>> = {}) {
+    for (const [bucket, entries] of Object.entries(seed)) {
+      for (const [key, value] of Object.entries(entries)) this.data.set(`${bucket}/${key}`, JSON.stringify(value));
+    }
+  }
+
+  /** Stores raw JSON text (for values JS numbers cannot hold exactly). */
+  setRaw(bucket: string, key: string, json: string): void {
+    this.data.set(`${bucket}/${key}`, json);
+  }
+
+  readonly onCall = async (call: BridgeCall): Promise<ReplyMessage> => {
+    this.calls.push(call);
+    if (call.bucket === 'forbidden') return { t: 'reply', ok: false, error: `bucket ${call.bucket} is reserved` };
+    const at = (key: string): string => this.data.get(`${call.bucket}/${key}`) ?? 'null';
+    switch (call.op) {
+      case 'get':
+        return { t: 'reply', ok: true, value: at(call.key) };
+      case 'getMany':
+        return { t: 'reply', ok: true, value: `[${call.keys.map(at).join(',')}]` };
+      case 'put':
+        this.data.set(`${call.bucket}/${call.key}`, call.value);
+        this.writes.push({ bucket: call.bucket, key: call.key, value: call.value });
+        return { t: 'reply', ok: true, value: 'null' };
+      case 'delete':
+        this.data.delete(`${call.bucket}/${call.key}`);
+        this.writes.push({ bucket: call.bucket, key: call.key, value: null });
+        return { t: 'reply', ok: true, value: 'null' };
+      case 'list': {
+        const head = `${call.bucket}/`;
+        const keys = [...this.data.keys()]
+          .filter((k) => k.startsWith(head + call.prefix))
+          .map((k) => k.slice(head.length))
+          .filter((k) => call.startAfter === null || k > call.startAfter)
+          .sort()
+          .slice(0, call.limit);
+        return { t: 'reply', ok: true, value: `[${keys.map((k) => `[${JSON.stringify(k)},${at(k)}]`).join(',')}]` };
+      }
+    }
+  };
+}
+
+let keys = 0;
+
+/** Runs `source` once (sent with its source, under a fresh cache key). */
+export function runPython(
+  host: HostProcess,
+  source: string,
+  opts: { args?: string; bridge?: FakeBridge; limits?: RunLimits } = {},
+): Promise<DoneMessage> {
+  const bridge = opts.bridge ?? new FakeBridge();
+  return host.run(
+    { key: `k${++keys}`, name: 'test', source, args: opts.args ?? '[]', limits: opts.limits ?? LIMITS },
+    bridge.onCall,
+  );
+}
+
+/** The value of a successful run, parsed; fails the test with the error otherwise. */
+export async function resultOf(host: HostProcess, source: string, opts: Parameters<typeof runPython>[2] = {}): Promise<unknown> {
+  const done = await runPython(host, source, opts);
+  if (!done.ok) throw new Error(`script failed: ${JSON.stringify(done.error)}`);
+  return JSON.parse(done.result) as unknown;
+}
+
+/** Python that finds the real `sys` and builtins by walking object.__subclasses__(): what an attacker does first. */
+export const WALK = `
+def _walk():
+    seen, todo = set(), [object]
+    while todo:
+        c = todo.pop()
+        if id(c) in seen: continue
+        seen.add(id(c))
+        try: todo.extend(type.__subclasses__(c))
+        except TypeError: pass
+        for v in list(c.__dict__.values()):
+            g = getattr(v, '__globals__', None)
+            if isinstance(g, dict) and 'sys' in g and hasattr(g['sys'], 'modules'):
+                return g['sys'], g['__builtins__'] if isinstance(g['__builtins__'], dict) else g['__builtins__'].__dict__
+    raise RuntimeError('walk found nothing')
+real_sys, real_builtins = _walk()
+`;
