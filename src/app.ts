@@ -44,6 +44,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxLogBytes: config.maxLogBytes,
     maxArgsBytes: config.maxValueBytes,
     maxAttempts: 10,
+    optimisticAttempts: 3,
   });
   const server = new LucienServer({ config, log, auth, store, catalog, runner });
   let port: number;

@@ -1,8 +1,9 @@
 /**
  * The JavaScript engine of an engine host: one node:vm context per process,
- * locked down once (sandbox.ts), each script compiled once into it as a
- * strict function and run many times (Temporal's reusable VM). Per run, only
- * the run's own objects are new, and they are made inside the sandbox realm.
+ * locked down once (lockdown.ts; sandbox.ts builds the per-run API in it),
+ * each script compiled once into it as a strict function and run many times
+ * (Temporal's reusable VM). Per run, only the run's own state is new, and it
+ * is made inside the sandbox realm.
  *
  * Must never hand the sandbox a host object or let a host error be thrown
  * into it: only strings and booleans cross, in both directions. Deadlines and
@@ -12,6 +13,7 @@
 import vm from 'node:vm';
 import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
+import { lockdownRealm } from './lockdown';
 import { SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './sandbox';
 
 /** A script compiled into this host's context (a sandbox-realm function, opaque to the host). */
@@ -55,8 +57,11 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
       codeGeneration: { strings: false, wasm: false },
       microtaskMode: 'afterEvaluate',
     });
-    const bootstrap = new vm.Script(`(${sandboxBootstrap.toString()})`, { filename: 'lucien:sandbox' }).runInContext(this.context) as typeof sandboxBootstrap;
-    this.api = bootstrap(this.hostCall, this.hostLog, SCRIPT_FILE_PREFIX);
+    // Both run from their source text inside the context; the host only passes
+    // the lockdown's line map (a sandbox object) from one to the other.
+    const lockdown = inContext<typeof lockdownRealm>(this.context, lockdownRealm, 'lucien:lockdown');
+    const bootstrap = inContext<typeof sandboxBootstrap>(this.context, sandboxBootstrap, 'lucien:sandbox');
+    this.api = bootstrap(this.hostCall, this.hostLog, lockdown(SCRIPT_FILE_PREFIX));
   }
 
   compile(name: string, source: string): { ok: true; compiled: CompiledScript } | { ok: false; error: ScriptFailure } {
@@ -77,6 +82,10 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
   }
 
   run(compiled: CompiledScript, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
+    if (this.broken) {
+      // The host loop exits after a broken run; should it not, never touch the channel again.
+      return { ok: false, error: { kind: 'error', type: 'HostError', message: 'the engine host is broken' }, logs: [] };
+    }
     const state: RunState = { bridge, limits, logs: [], logBytes: 0, logLimitHit: false, fatal: undefined };
     this.current = state;
     let text: unknown;
@@ -145,17 +154,24 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
   };
 }
 
+/** The function `fn`, compiled from its own source text into `context` (it keeps no closure). */
+function inContext<F>(context: vm.Context, fn: F, filename: string): F {
+  return new vm.Script(`(${String(fn)})`, { filename }).runInContext(context) as F;
+}
+
 function limitFailure(message: string): ScriptFailure {
   return { kind: 'limit', type: 'LimitExceeded', message };
 }
 
+/** finish() answers 'r' + result JSON, or 'f' + JSON of the failure; anything else is the engine's fault. */
 function parseOutcome(text: unknown): SandboxOutcome {
-  if (typeof text === 'string') {
+  if (typeof text === 'string' && text[0] === 'r') return { ok: true, result: text.slice(1) };
+  if (typeof text === 'string' && text[0] === 'f') {
     try {
-      const parsed = JSON.parse(text) as SandboxOutcome;
-      if (parsed.ok === true && typeof parsed.result === 'string') return parsed;
-      if (parsed.ok === false && typeof parsed.type === 'string' && typeof parsed.message === 'string') {
-        return typeof parsed.line === 'number' ? parsed : { ok: false, type: parsed.type, message: parsed.message };
+      const parsed = JSON.parse(text.slice(1)) as { type?: unknown; message?: unknown; line?: unknown };
+      if (typeof parsed.type === 'string' && typeof parsed.message === 'string') {
+        const failure = { ok: false as const, type: parsed.type, message: parsed.message };
+        return typeof parsed.line === 'number' ? { ...failure, line: parsed.line } : failure;
       }
     } catch {
       // fall through

@@ -1,13 +1,10 @@
 /**
- * The code that runs INSIDE the script realm. `sandboxBootstrap` is not
- * called from here: engine.ts compiles its source text into the one vm
- * context of the host process, once, where it locks the realm down (removes
- * what has no place in a script, deep-freezes every intrinsic, pins every
- * global binding) and returns the small API the host drives each run with.
- *
- * It must never reference anything outside its own body (only its text is
- * used), never hand a host object or a host error to a script, and pass only
- * strings and booleans to the two host functions it is given.
+ * The per-run API of the script realm, built INSIDE the vm context once per
+ * host process, after lockdown.ts: the `buckets` and `console` globals, the
+ * bridge round trip, and start/finish of a run. engine.ts compiles
+ * `sandboxBootstrap` from its source text, so it must never reference
+ * anything outside its own body. It must never hand a host object or a host
+ * error to a script, and passes only strings to the two host functions.
  */
 
 /** Sends one bridge call (JSON text of a BridgeCall); answers 'v' + JSON text or 'e' + message. */
@@ -19,7 +16,7 @@ export type HostLog = (line: string) => boolean;
 export interface SandboxApi {
   /** Runs a compiled script with its args (JSON text); never throws. */
   start(script: unknown, args: string): void;
-  /** Ends the run: JSON text of {ok:true, result} or {ok:false, type, message, line?}. */
+  /** Ends the run: 'r' + the result's JSON text, or 'f' + JSON text of {ok:false, type, message, line?}. */
   finish(): string;
   /** An error of the sandbox realm, for throwing into scripts from host callbacks. */
   makeError(type: string, message: string): unknown;
@@ -28,148 +25,19 @@ export interface SandboxApi {
 /** Stack frames from scripts carry this file-name prefix; all other frames are hidden. */
 export const SCRIPT_FILE_PREFIX = 'script:';
 
-export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, scriptPrefix: string): SandboxApi {
+/** `lines` is lockdownRealm's answer: the first script line of each formatted error. */
+export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: WeakMap<object, number>): SandboxApi {
   'use strict';
-  const G = globalThis as unknown as Record<PropertyKey, unknown>;
-  const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = Object;
+  const { freeze, getPrototypeOf } = Object;
   const ownKeys = Reflect.ownKeys;
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const isArray = Array.isArray;
   const isSafeInteger = Number.isSafeInteger;
-  const errorToString = Error.prototype.toString;
   const ErrorTypes: Record<string, new (message: string) => Error> = {
     Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
   };
-  const STACK_LIMIT = 20;
   const MAX_MESSAGE = 4000;
-
-  // 1. Remove what a script has no use for and what escapes the heap limit
-  //    or the run: binary buffers live outside V8's heap (a memory bomb that
-  //    --max-old-space-size cannot stop), Atomics.wait blocks, wasm compiles
-  //    code, finalizers run after the run, V8's console talks to the inspector.
-  for (const name of [
-    'console', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'ArrayBuffer', 'DataView',
-    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-    'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
-  ]) {
-    delete G[name];
-  }
-  // RegExp.$1, lastMatch, … are realm-wide state: they would show one run's matches to the next.
-  for (const key of ownKeys(RegExp)) {
-    if (typeof key === 'string' && (key.startsWith('$') || ['input', 'lastMatch', 'lastParen', 'leftContext', 'rightContext'].includes(key))) {
-      delete (RegExp as unknown as Record<string, unknown>)[key];
-    }
-  }
-
-  // 2. Stack traces show script frames only (no host paths), and remember the
-  //    first script line of each error for the failure report.
-  const lines = new WeakMap<object, number>();
-  const Err = Error as unknown as Record<string, unknown>;
-  Err.stackTraceLimit = STACK_LIMIT;
-  Err.prepareStackTrace = function prepareStackTrace(error: unknown, sites: ArrayLike<NodeJS.CallSite>): string {
-    let text: string;
-    try {
-      text = String(errorToString.call(error));
-    } catch {
-      text = 'Error';
-    }
-    for (let i = 0; i < sites.length; i++) {
-      const site = sites[i] as NodeJS.CallSite;
-      const file = site.getFileName();
-      if (typeof file !== 'string' || !file.startsWith(scriptPrefix)) continue;
-      const line = site.getLineNumber();
-      const fn = site.getFunctionName();
-      const where = `${file}:${line}:${site.getColumnNumber()}`;
-      text += fn ? `\n    at ${fn} (${where})` : `\n    at ${where}`;
-      if (typeof line === 'number' && ((typeof error === 'object' && error !== null) || typeof error === 'function') && !lines.has(error)) {
-        lines.set(error, line);
-      }
-    }
-    return text;
-  };
-
-  // 3. Freezing prototypes breaks `obj.toString = …` and `this.name = …` in
-  //    subclasses (the "override mistake"); these accessors keep them working
-  //    by defining an own property on the instance instead.
-  const tame = (proto: object, key: string): void => {
-    const desc = getOwnPropertyDescriptor(proto, key);
-    if (desc === undefined || !('value' in desc) || !desc.configurable) return;
-    const value: unknown = desc.value;
-    defineProperty(proto, key, {
-      get: function () { return value; },
-      set: function (this: unknown, next: unknown) {
-        if (this === proto) throw new TypeError(`Cannot assign to read only property '${key}' of a shared prototype`);
-        defineProperty(this, key, { value: next, writable: true, enumerable: true, configurable: true });
-      },
-      enumerable: desc.enumerable === true,
-      configurable: false,
-    });
-  };
-  for (const key of ['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable']) {
-    tame(Object.prototype, key);
-  }
-  for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
-    for (const key of ['constructor', 'name', 'message', 'toString']) tame(E.prototype, key);
-  }
-  for (const key of ['constructor', 'toString']) {
-    tame(Function.prototype, key);
-    tame(Array.prototype, key);
-  }
-  tame(Promise.prototype, 'constructor');
-
-  // 4. Deep-freeze everything reachable from the globals and from the
-  //    intrinsics no global names (iterator and generator prototypes, …).
-  const seen = new WeakSet<object>([G]); // the global itself cannot be frozen: see step 5
-  const todo: object[] = [];
-  const visit = (value: unknown): void => {
-    if (((typeof value === 'object' && value !== null) || typeof value === 'function') && !seen.has(value as object)) {
-      seen.add(value as object);
-      todo.push(value as object);
-    }
-  };
-  const samples: unknown[] = [
-    function* () { /* generator */ },
-    async function () { /* async */ },
-    async function* () { /* async generator */ },
-    [][Symbol.iterator](),
-    ''[Symbol.iterator](),
-    new Map()[Symbol.iterator](),
-    new Set()[Symbol.iterator](),
-    /x/[Symbol.matchAll](''),
-    (function () { return arguments; })(),
-    new Intl.Segmenter().segment(''),
-    new Intl.Segmenter().segment('')[Symbol.iterator](),
-  ];
-  for (const key of ownKeys(G)) {
-    const desc = getOwnPropertyDescriptor(G, key);
-    if (desc !== undefined) { visit(desc.value); visit(desc.get); visit(desc.set); }
-  }
-  for (const sample of samples) visit(sample);
-  while (todo.length > 0) {
-    const value = todo.pop() as object;
-    freeze(value);
-    visit(getPrototypeOf(value));
-    for (const key of ownKeys(value)) {
-      const desc = getOwnPropertyDescriptor(value, key);
-      if (desc !== undefined) { visit(desc.value); visit(desc.get); visit(desc.set); }
-    }
-  }
-
-  // 5. The global object of a Node 20 vm context cannot be frozen or made
-  //    non-extensible (its interceptors refuse), so scripts never get it:
-  //    `globalThis` becomes a frozen copy of the globals, and every real
-  //    global binding becomes read-only and non-configurable.
-  const view = create(Object.prototype) as Record<PropertyKey, unknown>;
-  for (const key of ownKeys(G)) if (key !== 'globalThis') view[key] = G[key];
-  freeze(view);
-  for (const key of ownKeys(G)) {
-    const desc = getOwnPropertyDescriptor(G, key);
-    if (desc === undefined || !('value' in desc)) continue;
-    defineProperty(G, key, { value: key === 'globalThis' ? view : desc.value, writable: false, enumerable: desc.enumerable === true, configurable: false });
-  }
-
-  // ---- per run -------------------------------------------------------------
 
   const makeError = (type: string, message: string): Error => new (ErrorTypes[type] ?? Error)(message);
 
@@ -334,6 +202,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, scriptPre
     return line === undefined ? { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE) } : { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE), line };
   };
 
+  const failed = (failure: object): string => `f${stringify(failure)}`;
+
   type RunState = { read: (() => unknown) | undefined; threw: boolean; thrown: unknown; failure?: string };
   let state: RunState | undefined;
 
@@ -347,7 +217,7 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, scriptPre
       args = undefined;
     }
     if (!isArray(args) || typeof script !== 'function') {
-      run.failure = stringify({ ok: false, type: 'TypeError', message: 'args must be a JSON array' });
+      run.failure = failed({ ok: false, type: 'TypeError', message: 'args must be a JSON array' });
       return;
     }
     const register = (read: unknown): void => {
@@ -364,14 +234,14 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, scriptPre
   const finish = (): string => {
     const run = state;
     state = undefined;
-    if (run === undefined) return stringify({ ok: false, type: 'HostError', message: 'no run in progress' });
+    if (run === undefined) return failed({ ok: false, type: 'HostError', message: 'no run in progress' });
     if (run.failure !== undefined) return run.failure;
-    if (run.threw) return stringify(describe(run.thrown));
+    if (run.threw) return failed(describe(run.thrown));
     try {
       const text = stringify(run.read === undefined ? undefined : run.read());
-      return stringify({ ok: true, result: text === undefined ? 'null' : text });
+      return `r${text === undefined ? 'null' : text}`;
     } catch (err) {
-      return stringify(describe(err));
+      return failed(describe(err));
     }
   };
 

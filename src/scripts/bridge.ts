@@ -1,6 +1,6 @@
 /**
  * The bucket bridge: one transaction per script run, shared by every engine.
- * Reads come from the snapshot taken when the run started, overlaid with the
+ * Reads come from one snapshot, taken at the run's first read, overlaid with the
  * run's own buffered writes; every key read (found or not) and every listed
  * prefix is remembered so the commit can be guarded against concurrent
  * changes (serializable runs). Every call is checked here, whatever the host
@@ -31,16 +31,40 @@ export interface RunWrite {
 }
 
 export class RunTransaction {
+  private snap: Snapshot | undefined;
+  private opening: Promise<Snapshot> | undefined;
   /** raw key -> mod revision seen at the snapshot (0 = absent). */
   private readonly reads = new Map<string, number>();
   private readonly listedPrefixes = new Set<string>();
   /** raw key -> write, in first-write order. */
   private readonly writes = new Map<string, RunWrite>();
 
+  /**
+   * `openSnapshot` is called at the first read, not before: a run that reads
+   * nothing costs no snapshot, and an exclusive run takes its lock only once
+   * it holds an engine host (so waiting for the lock can never starve hosts).
+   */
   constructor(
-    readonly snapshot: Snapshot,
+    private readonly openSnapshot: () => Promise<Snapshot>,
     private readonly limits: BridgeLimits,
   ) {}
+
+  /** The snapshot's revision, or undefined if the run read nothing. */
+  get revision(): number | undefined {
+    return this.snap?.revision;
+  }
+
+  async release(): Promise<void> {
+    const snap = this.snap ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+    await snap?.release();
+  }
+
+  private async snapshot(): Promise<Snapshot> {
+    if (this.snap !== undefined) return this.snap;
+    this.opening ??= this.openSnapshot();
+    this.snap = await this.opening;
+    return this.snap;
+  }
 
   /** Answers one bridge call; failures the script caused become `{ error }` for it to raise. */
   async handle(call: BridgeCall): Promise<{ value: string } | { error: string }> {
@@ -68,7 +92,7 @@ export class RunTransaction {
   conditions(): Condition[] {
     const conditions: Condition[] = [];
     for (const [key, modRevision] of this.reads) conditions.push({ type: 'key', key, modRevision });
-    for (const prefix of this.listedPrefixes) conditions.push({ type: 'prefix', prefix, revision: this.snapshot.revision });
+    for (const prefix of this.listedPrefixes) conditions.push({ type: 'prefix', prefix, revision: this.snap?.revision ?? 0 });
     return conditions;
   }
 
@@ -103,7 +127,7 @@ export class RunTransaction {
       return encodeKey(bucket, key);
     });
     const missing = raws.filter((raw) => !this.writes.has(raw));
-    const found = missing.length === 0 ? [] : await this.snapshot.getMany(missing);
+    const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(missing);
     const fromSnapshot = new Map<string, string | undefined>();
     missing.forEach((raw, i) => {
       const kv = found[i];
@@ -146,7 +170,7 @@ export class RunTransaction {
     this.listedPrefixes.add(rawPrefix);
     // Own writes in range can hide snapshot rows (deletes) or add rows (puts): read enough to cover both.
     const own = [...this.writes].filter(([raw]) => raw.startsWith(rawPrefix) && (after === undefined || compareBytewise(raw, after) > 0));
-    const rows = await this.snapshot.scan(rawPrefix, { after, limit: limit + own.length });
+    const rows = await (await this.snapshot()).scan(rawPrefix, { after, limit: limit + own.length });
     const merged = new Map<string, string>();
     for (const row of rows) merged.set(row.key, row.value);
     for (const [raw, w] of own) {

@@ -50,7 +50,8 @@ export class ScriptCatalog {
     const bytes = Buffer.byteLength(draft.source, 'utf8');
     if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
     await engine.validate(draft.name, draft.source);
-    const value = JSON.stringify({ engine: draft.engine, script: draft.source, description: draft.description });
+    // The seed's shape exactly; a description only when there is one.
+    const value = JSON.stringify(draft.description === '' ? { engine: draft.engine, script: draft.source } : { engine: draft.engine, script: draft.source, description: draft.description });
     return this.store.put(SCRIPTS_BUCKET, draft.name, value, draft.ifRevision, { system: true });
   }
 

@@ -15,6 +15,8 @@ export interface EngineRunRequest {
   readonly args: string;
   readonly timeoutMs: number;
   readonly limits: RunLimits;
+  /** A re-run after a conflict: served before first attempts waiting for a host. */
+  readonly retry?: boolean;
 }
 
 export interface EngineRunResult {

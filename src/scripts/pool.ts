@@ -82,7 +82,7 @@ export class EnginePool implements ScriptEngine {
 
   async run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult> {
     const deadline = Date.now() + request.timeoutMs;
-    const host = await this.acquire(deadline);
+    const host = await this.acquire(deadline, request.retry === true);
     let killedFor: 'time' | 'memory' | undefined;
     const kill = (reason: 'time' | 'memory') => {
       killedFor ??= reason;
@@ -134,7 +134,7 @@ export class EnginePool implements ScriptEngine {
     return [...this.all].map((h) => h.pid).filter((p): p is number => p !== undefined);
   }
 
-  private async acquire(deadline: number): Promise<HostProcess> {
+  private async acquire(deadline: number, first = false): Promise<HostProcess> {
     for (;;) {
       const host = this.idle.pop();
       if (host === undefined) break;
@@ -152,7 +152,8 @@ export class EnginePool implements ScriptEngine {
         if (i >= 0) this.waiters.splice(i, 1);
         reject(new LucienError('SCRIPT_TIMEOUT', `no ${this.name} engine became free before the time limit; nothing was written`));
       }, Math.max(0, deadline - Date.now()));
-      this.waiters.push(waiter);
+      if (first) this.waiters.unshift(waiter);
+      else this.waiters.push(waiter);
     });
   }
 

@@ -23,7 +23,7 @@ const DIST_ROOT = join(__dirname, '../..');
 const NODE_MODULES = join(DIST_ROOT, '../node_modules');
 
 export function createEngines(options: EngineOptions, log: Logger): EngineRegistry {
-  const specs: HostSpec[] = [javascriptHostSpec(DIST_ROOT), pythonHostSpec(DIST_ROOT, NODE_MODULES)];
+  const specs: HostSpec[] = [javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: Math.min(options.memoryLimitMb, 4096) }), pythonHostSpec(DIST_ROOT, NODE_MODULES)];
   return new EngineRegistry(
     specs.map(
       (spec) =>

@@ -10,6 +10,7 @@ import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './bridge';
+import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry } from './engine';
 
@@ -21,6 +22,8 @@ export interface RunnerLimits extends BridgeLimits {
   readonly maxArgsBytes: number;
   /** Attempts before a conflicting run fails with ABORTED. */
   readonly maxAttempts: number;
+  /** Attempts made optimistically before a run takes the commit gate exclusively. */
+  readonly optimisticAttempts: number;
 }
 
 export interface RunInput {
@@ -48,6 +51,7 @@ export class ScriptRunner {
     private readonly catalog: ScriptCatalog,
     private readonly engines: EngineRegistry,
     private readonly limits: RunnerLimits,
+    private readonly gate: CommitGate = new CommitGate(),
   ) {}
 
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
@@ -61,7 +65,13 @@ export class ScriptRunner {
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new LucienError('SCRIPT_TIMEOUT', `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`, { attempts: attempt - 1 });
-      const tx = new RunTransaction(await this.backend.snapshot(), this.limits);
+      // After a few lost races the run goes exclusive: no other script commits between its first read and its commit.
+      const exclusive = attempt > this.limits.optimisticAttempts && !input.dryRun;
+      let release: (() => void) | undefined;
+      const tx = new RunTransaction(async () => {
+        if (exclusive) release = await this.gate.exclusive();
+        return this.backend.snapshot();
+      }, this.limits);
       try {
         const { result, logs } = await engine.run(
           {
@@ -71,6 +81,7 @@ export class ScriptRunner {
             args,
             timeoutMs: remaining,
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
+            retry: attempt > 1,
           },
           (call) => tx.handle(call),
         );
@@ -78,22 +89,25 @@ export class ScriptRunner {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }
         if (input.dryRun || tx.readOnly) {
-          return { result, logs, revision: tx.snapshot.revision, writes: tx.writeList, attempts: attempt };
+          const revision = tx.revision ?? (await this.backend.currentRevision());
+          return { result, logs, revision, writes: tx.writeList, attempts: attempt };
         }
         try {
-          const { revision } = await this.backend.commit(tx.mutations(), tx.conditions());
-          if (attempt > 1) log.debug('run committed after retries', { script: script.name, attempts: attempt });
+          const commit = () => this.backend.commit(tx.mutations(), tx.conditions());
+          const { revision } = release !== undefined ? await commit() : await this.gate.withShared(commit);
+          if (attempt > 1) log.debug('run committed after retries', { script: script.name, attempts: attempt, exclusive });
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };
         } catch (err) {
           if (!isLucienError(err) || err.code !== 'CONDITION_FAILED') throw err;
           if (attempt >= this.limits.maxAttempts) {
             throw new LucienError('CONFLICT', `script "${script.name}" kept conflicting with concurrent writes after ${attempt} attempts; nothing was written`, { attempts: attempt, logs });
           }
-          // Exponential backoff with full jitter, so colliding runs spread out.
-          await sleep(Math.random() * Math.min(50, 2 ** attempt));
+          // Backoff with full jitter, so colliding runs spread out.
+          await sleep(Math.random() * Math.min(20, 2 ** attempt));
         }
       } finally {
-        await tx.snapshot.release();
+        release?.();
+        await tx.release();
       }
     }
   }

@@ -4,6 +4,7 @@
  * must be killed. Runs the real compiled host (npm run build first).
  */
 import type { HostProcess } from '../../src/scripts/host-process';
+import { JavaScriptEngine } from '../../engines/javascript/engine';
 import { FakeBridge, LIMITS, failureOf, resultOf, runJs, settledWithin, startJavaScriptHost } from './javascript-host';
 
 let host: HostProcess;
@@ -159,6 +160,20 @@ describe('compile once, run many', () => {
     const first = await host.run({ key: 'cached', name: 'c', source: 'result = args[0] * 2;', args: '[2]', limits: LIMITS }, new FakeBridge().onCall);
     const again = await host.run({ key: 'cached', name: 'c', args: '[21]', limits: LIMITS }, new FakeBridge().onCall);
     expect([first, again]).toMatchObject([{ ok: true, result: '4' }, { ok: true, result: '42' }]);
+  });
+});
+
+describe('a failing bridge channel', () => {
+  test('a bridge that throws mid-call marks the engine broken: that run fails and no later run touches the channel', () => {
+    const engine = new JavaScriptEngine(); // in process: the host loop is not needed to see this
+    const compiled = engine.compile('t', 'try { buckets.getBucket("b").get("k"); } catch {}\nresult = 1;');
+    if (!compiled.ok) throw new Error('did not compile');
+    let calls = 0;
+    const failing = { call: () => { calls++; throw new Error('pipe closed'); } };
+    expect(engine.run(compiled.compiled, '[]', failing, LIMITS)).toMatchObject({ ok: false, error: { type: 'HostError' } });
+    expect(engine.broken).toBe(true);
+    expect(engine.run(compiled.compiled, '[]', failing, LIMITS)).toMatchObject({ ok: false, error: { type: 'HostError' } });
+    expect(calls).toBe(1);
   });
 });
 

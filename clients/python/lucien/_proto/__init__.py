@@ -1,0 +1,1 @@
+"""Generated gRPC stubs (scripts/gen-python-stubs.sh). Do not edit by hand."""

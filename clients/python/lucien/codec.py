@@ -1,0 +1,64 @@
+"""JSON in and out of the wire format.
+
+Python's json keeps integers as ints of any size and prints floats with a
+round-tripping repr, so 2**53 + 1 and 0.5 come back exactly; nothing here may
+go through float for integers. Validation of objects-only belongs to the
+server (one place); the client only refuses what it cannot encode at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import invalid_argument
+from .types import ValueInput
+
+
+def encode_value(value: ValueInput) -> str:
+    """A dict (or any JSON-able value) is dumped; str/bytes are taken as JSON text, unchanged.
+
+    Text is not re-parsed: the server validates it and answers INVALID_ARGUMENT
+    for invalid JSON or a non-object, so the rules live in one place.
+    """
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise invalid_argument(f"value is not UTF-8: {exc}") from None
+    if isinstance(value, str):
+        return value
+    return dump(value, "value")
+
+
+def encode_args(args: Any) -> str:
+    """Script arguments: None means []; a list/tuple is dumped; str is JSON text."""
+    if args is None:
+        return "[]"
+    if isinstance(args, bytes):
+        return args.decode("utf-8")
+    if isinstance(args, str):
+        return args
+    if isinstance(args, tuple):
+        args = list(args)
+    return dump(args, "args")
+
+
+def dump(obj: Any, what: str) -> str:
+    """Compact JSON; NaN/Infinity and unknown types are refused before sending."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise invalid_argument(f"{what} is not JSON-serializable: {exc}") from None
+
+
+def decode(text: str) -> Any:
+    """JSON text from the server to a Python value.
+
+    '' means None: keys-only listings, deletes in watch events and script
+    writes carry no value.
+    """
+    if text == "":
+        return None
+    return json.loads(text)
+
