@@ -19,6 +19,7 @@ import type {
   RunMessage,
   ToHost,
 } from '../../engines/protocol';
+import { processTree } from './sandbox';
 
 /** How to start a host for one engine: the registry's one line per language. */
 export interface HostSpec {
@@ -175,7 +176,15 @@ export class HostProcess {
   /** Ends the process at once; safe to call twice. */
   kill(): void {
     this.killed = true;
-    if (this.exitInfo === undefined) this.child.kill('SIGKILL');
+    if (this.exitInfo !== undefined || this.child.pid === undefined) return;
+    // The whole tree, deepest first: a wrapper's death alone does not end the host below it.
+    for (const pid of processTree(this.child.pid).reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   }
 
   private send(message: ToHost): void {

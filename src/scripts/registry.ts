@@ -18,12 +18,19 @@ export interface EngineOptions {
   readonly wrapper: readonly string[] | undefined;
 }
 
+/**
+ * V8's heap cap sits above the pool's resident-memory cap: near its own cap V8
+ * spends its time in GC and a bomb would end as a timeout; above it, the
+ * pool's memory watch kills the host first and the run ends as a memory error.
+ */
+const V8_HEAP_HEADROOM_MB = 128;
+
 /** dist/ (compiled hosts) and node_modules/, found from this file's place in dist/src/scripts. */
 const DIST_ROOT = join(__dirname, '../..');
 const NODE_MODULES = join(DIST_ROOT, '../node_modules');
 
 export function createEngines(options: EngineOptions, log: Logger): EngineRegistry {
-  const specs: HostSpec[] = [javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: Math.min(options.memoryLimitMb, 4096) }), pythonHostSpec(DIST_ROOT, NODE_MODULES)];
+  const specs: HostSpec[] = [javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: options.memoryLimitMb + V8_HEAP_HEADROOM_MB }), pythonHostSpec(DIST_ROOT, NODE_MODULES)];
   return new EngineRegistry(
     specs.map(
       (spec) =>

@@ -8,13 +8,15 @@
  * says so. Also measures a host's memory across its process tree.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log';
 
 const NOBODY = 65534;
 
 const CANDIDATES: readonly (readonly string[])[] = [
-  ['unshare', '--net', '--pid', '--fork', '--kill-child', '--', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'],
+  // Changing the uid clears the parent-death signal, so setpriv sets it again afterwards.
+  ['unshare', '--net', '--pid', '--fork', '--kill-child', '--', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--pdeathsig', 'SIGKILL', '--'],
   ['unshare', '--net', '--pid', '--fork', '--kill-child', '--'],
   ['unshare', '--net', '--'],
 ];
@@ -32,6 +34,22 @@ export async function networkWrapper(log: Logger): Promise<readonly string[] | u
   }
   log.warn('engine hosts run without network/PID namespaces: this system does not allow unshare; the permission model and the language sandboxes still apply');
   return undefined;
+}
+
+/** A process and all its descendants, parents first (empty if gone). */
+export function processTree(pid: number): number[] {
+  const found: number[] = [];
+  const pending = [pid];
+  while (pending.length > 0) {
+    const next = pending.pop() as number;
+    found.push(next);
+    try {
+      for (const child of readFileSync(`/proc/${next}/task/${next}/children`, 'utf8').split(' ')) if (child.trim() !== '') pending.push(Number(child));
+    } catch {
+      // Gone, or no /proc: nothing below it to find.
+    }
+  }
+  return found;
 }
 
 /** Resident memory of a process and all its descendants, in bytes (0 if gone). */

@@ -1,0 +1,250 @@
+/**
+ * Runs the storage conformance suite on EtcdBackend against a real etcd that
+ * this file starts on 127.0.0.1 (free ports, a temp data dir) and stops at the
+ * end, each case in a namespace of its own; then what only a shared store
+ * shows: two servers (two EtcdBackends) on one etcd. No etcd installed is a
+ * failure, never a skip: CI installs etcd-server.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import type { Change } from '../../src/storage/backend';
+import { EtcdBackend, type EtcdBackendOptions } from '../../src/storage/etcd';
+import { eventually, read, readAll, rejection, storageSuite } from '../conformance/storage';
+
+interface RunningEtcd {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+let etcd: RunningEtcd | undefined;
+let namespaces = 0;
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+}, 30000);
+
+afterAll(async () => {
+  await etcd?.stop();
+});
+
+function endpoint(): string {
+  if (etcd === undefined) throw new Error('etcd did not start (see the beforeAll failure above)');
+  return etcd.endpoint;
+}
+
+async function server(options: Partial<EtcdBackendOptions> = {}): Promise<EtcdBackend> {
+  const backend = new EtcdBackend({ endpoints: [endpoint()], namespace: `ns${++namespaces}/`, ...options });
+  await backend.open();
+  return backend;
+}
+
+storageSuite({
+  name: 'etcd',
+  supports: new EtcdBackend({ endpoints: ['127.0.0.1:1'] }).supports,
+  factory: async (options) => {
+    const namespace = `conformance${++namespaces}/`;
+    const make = () => new EtcdBackend({ endpoints: [endpoint()], namespace, ...options });
+    let backend = make();
+    await backend.open();
+    return {
+      backend,
+      reopen: async () => {
+        await backend.close();
+        backend = make();
+        await backend.open();
+        return backend;
+      },
+      cleanup: () => backend.close(),
+    };
+  },
+});
+
+describe('etcd: several Lucien servers on one etcd', () => {
+  const put = (key: string, value: string) => ({ type: 'put' as const, key, value });
+  const del = (key: string) => ({ type: 'delete' as const, key });
+  let a: EtcdBackend;
+  let b: EtcdBackend;
+  beforeEach(async () => {
+    a = await server();
+    b = new EtcdBackend({ endpoints: [endpoint()], namespace: `ns${namespaces}/` });
+    await b.open();
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it("each server reads the other's commits at the same revision, and revisions are etcd's", async () => {
+    const { revision } = await a.commit([put('k', '{"by":"a"}')]);
+    expect(await b.currentRevision()).toBe(revision);
+    expect(await read(b, 'k')).toEqual({ key: 'k', value: '{"by":"a"}', createRevision: revision, modRevision: revision });
+    const r2 = (await b.commit([put('k', '{"by":"b"}'), del('missing')])).revision;
+    expect(r2).toBe(revision + 1);
+    expect(await read(a, 'k')).toMatchObject({ value: '{"by":"b"}', createRevision: revision, modRevision: r2 });
+    const raw = new Etcd3({ hosts: [endpoint()] });
+    try {
+      expect(Number((await raw.kv.range({ key: Buffer.from('x') })).header.revision)).toBe(r2);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("a conflicting commit from server B fails A's key condition, naming the key, and writes nothing", async () => {
+    const r1 = (await a.commit([put('k', '{"n":1}')])).revision;
+    const snapshot = await a.snapshot();
+    const seen = await snapshot.get('k');
+    await snapshot.release();
+    await b.commit([put('k', '{"n":2}')]);
+    const err = await rejection(a.commit([put('k', '{"n":3}'), put('other', '{}')], [{ type: 'key', key: 'k', modRevision: seen?.modRevision ?? -1 }]));
+    expect(err).toMatchObject({ code: 'CONDITION_FAILED', details: { key: 'k' } });
+    expect(await read(b, 'other')).toBeUndefined();
+    expect((await read(b, 'k'))?.value).toBe('{"n":2}');
+    const absent = await rejection(b.commit([put('k', '{}')], [{ type: 'key', key: 'k', modRevision: 0 }]));
+    expect(absent.details?.key).toBe('k');
+    expect(r1).toBeGreaterThan(0);
+  });
+
+  it("a delete by server B under a prefix fails A's prefix guard; a put elsewhere does not", async () => {
+    const r1 = (await a.commit([put('p/1', '{}'), put('p/2', '{}')])).revision;
+    await b.commit([put('q/1', '{}')]);
+    await a.commit([put('x', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r1 }]);
+    await b.commit([del('p/2')]);
+    const err = await rejection(a.commit([put('y', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r1 }]));
+    expect(err).toMatchObject({ code: 'CONDITION_FAILED', details: { key: 'p/2' } });
+    expect(await read(a, 'y')).toBeUndefined();
+  });
+
+  it('read-modify-write increments racing on two servers lose no update', async () => {
+    await a.commit([put('counter', '{"n":0}')]);
+    const increment = async (s: EtcdBackend): Promise<void> => {
+      for (;;) {
+        const current = await read(s, 'counter');
+        const n = (JSON.parse(current?.value ?? '{}') as { n: number }).n;
+        const guard = [{ type: 'key' as const, key: 'counter', modRevision: current?.modRevision ?? 0 }];
+        const attempt = await s.commit([put('counter', JSON.stringify({ n: n + 1 }))], guard).catch((e: { code?: string }) => e);
+        if (!('code' in attempt)) return;
+        expect(attempt.code).toBe('CONDITION_FAILED');
+      }
+    };
+    const run = async (s: EtcdBackend) => {
+      for (let i = 0; i < 8; i++) await increment(s);
+    };
+    await Promise.all([run(a), run(b), run(a), run(b)]);
+    expect((await read(a, 'counter'))?.value).toBe('{"n":32}');
+  });
+
+  it("subscribe and changesSince on A deliver B's commits, whole and in order", async () => {
+    const seen: Change[][] = [];
+    const unsubscribe = a.subscribe((changes) => seen.push([...changes]));
+    const from = await a.currentRevision();
+    const r1 = (await b.commit([put('k', '{}'), put('j', '{}')])).revision;
+    const r2 = (await b.commit([del('k'), put('k2', '{"v":1}'), del('k2')])).revision;
+    const expected = [
+      [{ type: 'put', key: 'k', value: '{}', revision: r1 }, { type: 'put', key: 'j', value: '{}', revision: r1 }],
+      [{ type: 'delete', key: 'k', value: '', revision: r2 }, { type: 'delete', key: 'k2', value: '', revision: r2 }],
+    ];
+    await eventually(() => expect(seen).toEqual(expected));
+    expect(await a.changesSince(from, 100)).toEqual(expected.flat());
+    unsubscribe();
+    expect(await read(a, 'k2')).toBeUndefined();
+  });
+});
+
+describe('etcd: housekeeping', () => {
+  it('tombstones older than the window are trimmed inside later commits, which spend no extra revision; etcd is compacted to the window', async () => {
+    const backend = await server({ historyRevisions: 3, maintenanceEvery: 2 });
+    const raw = new Etcd3({ hosts: [endpoint()] });
+    try {
+      const ns = `ns${namespaces}/`;
+      const r1 = (await backend.commit([{ type: 'put', key: 'gone', value: '{}' }])).revision;
+      await backend.commit([{ type: 'delete', key: 'gone' }]);
+      expect(await raw.get(`${ns}t/gone`).string()).toBe('');
+      let last = r1 + 1;
+      for (let i = 0; i < 8 && (await raw.get(`${ns}t/gone`).exists()); i++) {
+        const { revision } = await backend.commit([{ type: 'put', key: `k${i}`, value: '{}' }]);
+        expect(revision).toBe(last + 1);
+        last = revision;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await raw.get(`${ns}t/gone`).exists()).toBe(false);
+      expect(await backend.oldestRetainedRevision()).toBe(last - 2);
+      await expect(raw.kv.range({ key: Buffer.from('x'), revision: r1 })).rejects.toThrow(/compacted/);
+      expect((await rejection(backend.changesSince(r1, 10))).code).toBe('COMPACTED');
+      expect((await readAll(backend)).map((kv) => kv.key)).not.toContain('gone');
+    } finally {
+      raw.close();
+      await backend.close();
+    }
+  });
+});
+
+async function startEtcd(): Promise<RunningEtcd> {
+  const binary = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd')).find(isExecutable);
+  if (binary === undefined) {
+    throw new Error('etcd is not installed, and the etcd backend tests need a real one: apt-get install -y etcd-server');
+  }
+  // tmpfs when there is one: etcd fsyncs every commit, and these tests commit a lot.
+  const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lucien-etcd-'));
+  const client = `http://127.0.0.1:${await freePort()}`;
+  const peer = `http://127.0.0.1:${await freePort()}`;
+  const child = spawn(binary, [
+    '--name', 'lucien-test', '--data-dir', dir,
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `lucien-test=${peer}`, '--initial-cluster-state', 'new',
+    '--logger', 'zap', '--log-level', 'error',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const stop = async (): Promise<void> => {
+    await exited(child, () => child.kill('SIGTERM'));
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`etcd exited with ${child.exitCode} before serving: ${stderr}`);
+    }
+    const healthy = await fetch(`${client}/health`).then((r) => r.ok, () => false);
+    if (healthy) return { endpoint: client.replace('http://', ''), stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`etcd did not become healthy within 20 s: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function exited(child: ChildProcess, kill: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    kill();
+  });
+}
