@@ -24,6 +24,27 @@ export interface CallContext {
   readonly cancelled: () => boolean;
 }
 
+/**
+ * The request id and child logger, made on first use: most calls never log,
+ * and a UUID plus a winston child per call is measurable on the hot path.
+ */
+function lazyContext(edge: EdgeContext, method: string, cancelled: () => boolean): CallContext & { principal: Principal } {
+  let requestId: string | undefined;
+  let log: Logger | undefined;
+  return {
+    principal: { name: 'anonymous', role: 'read' },
+    cancelled,
+    get requestId() {
+      requestId ??= randomUUID();
+      return requestId;
+    },
+    get log() {
+      log ??= edge.log.child({ method, requestId: this.requestId });
+      return log;
+    },
+  };
+}
+
 export type UnaryHandler<Req, Res> = (request: Req, call: CallContext) => Promise<Res>;
 
 export function unary<Req, Res>(
@@ -33,20 +54,19 @@ export function unary<Req, Res>(
   handler: UnaryHandler<Req, Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const requestId = randomUUID();
     const started = process.hrtime.bigint();
-    const log = edge.log.child({ method, requestId });
+    const context = lazyContext(edge, method, () => call.cancelled);
     void (async () => {
       try {
         const needed = typeof role === 'function' ? role(call.request) : role;
-        const principal = edge.auth.authorize(call.metadata, needed);
-        const response = await handler(call.request, { requestId, principal, log, cancelled: () => call.cancelled });
+        context.principal = edge.auth.authorize(call.metadata, needed);
+        const response = await handler(call.request, context);
         callback(null, response);
-        if (log.debugEnabled) log.debug('ok', { ms: Number(process.hrtime.bigint() - started) / 1e6 });
+        if (edge.log.debugEnabled) context.log.debug('ok', { ms: Number(process.hrtime.bigint() - started) / 1e6 });
       } catch (err) {
-        const error = toServiceError(err, requestId, log);
+        const error = toServiceError(err, context.requestId, context.log);
         callback(error, null);
-        if (log.debugEnabled) log.debug('failed', { code: error.code, details: error.details });
+        if (edge.log.debugEnabled) context.log.debug('failed', { code: error.code, details: error.details });
       }
     })();
   };
@@ -57,15 +77,14 @@ export type StreamHandler<Req, Res> = (request: Req, stream: grpc.ServerWritable
 /** Server-streaming calls: same authorization and error mapping; the handler owns the stream until it resolves. */
 export function serverStream<Req, Res>(edge: EdgeContext, method: string, role: Role, handler: StreamHandler<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
   return (stream) => {
-    const requestId = randomUUID();
-    const log = edge.log.child({ method, requestId });
+    const context = lazyContext(edge, method, () => stream.cancelled);
     void (async () => {
       try {
-        const principal = edge.auth.authorize(stream.metadata, role);
-        await handler(stream.request, stream, { requestId, principal, log, cancelled: () => stream.cancelled });
+        context.principal = edge.auth.authorize(stream.metadata, role);
+        await handler(stream.request, stream, context);
         if (!stream.cancelled) stream.end();
       } catch (err) {
-        if (!stream.cancelled) stream.emit('error', toServiceError(err, requestId, log));
+        if (!stream.cancelled) stream.emit('error', toServiceError(err, context.requestId, context.log));
       }
     })();
   };

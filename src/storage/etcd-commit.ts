@@ -18,6 +18,12 @@ import { LucienError } from '../errors';
 import type { Condition, Mutation } from './backend';
 import { type EtcdLayout, modBelow, modEquals } from './etcd-layout';
 
+/** What a commit read of a key it deletes: its mod_revision (0 = absent), and whether it has a rebirth mark. */
+export interface Seen {
+  readonly modRevision: number;
+  readonly reborn: boolean;
+}
+
 /** An old tombstone to remove, with the mod_revision it was seen at. */
 export interface Trim {
   readonly key: string;
@@ -41,19 +47,22 @@ export function keysToRead(mutations: readonly Mutation[]): string[] {
 }
 
 /**
- * `seen` holds the mod_revision (0 = absent) of every key from keysToRead.
- * Mutations fold per key into their net effect, in order of first touch, so
- * etcd (which rejects a key written twice in one Txn) sees each key once.
+ * `seen` holds every key from keysToRead. Mutations fold per key into their
+ * net effect, in order of first touch, so etcd (which rejects a key written
+ * twice in one Txn) sees each key once; a key that existed, was deleted and
+ * put again is reborn: its put carries a rebirth mark.
  */
 export function planTxn(
   layout: EtcdLayout,
   mutations: readonly Mutation[],
   conditions: readonly Condition[],
-  seen: ReadonlyMap<string, number>,
+  seen: ReadonlyMap<string, Seen>,
   trims: readonly Trim[],
   historyRevisions: number,
 ): TxnPlan {
+  const existed = (key: string): boolean => (seen.get(key)?.modRevision ?? 0) > 0;
   const exists = new Map<string, boolean>();
+  const deleted = new Set<string>();
   const net = new Map<string, string | undefined>();
   const applied = mutations.map((m) => {
     if (m.type === 'put') {
@@ -61,8 +70,9 @@ export function planTxn(
       net.set(m.key, m.value);
       return true;
     }
-    if (!(exists.get(m.key) ?? (seen.get(m.key) ?? 0) > 0)) return false;
+    if (!(exists.get(m.key) ?? existed(m.key))) return false;
     exists.set(m.key, false);
+    deleted.add(m.key);
     net.set(m.key, undefined);
     return true;
   });
@@ -80,7 +90,7 @@ export function planTxn(
     compare.push(modBelow(layout.meta, c.revision + historyRevisions + 1), modBelow(data, c.revision + 1), modBelow(tombstones, c.revision + 1));
     failure.push(changedAfter(data, c.revision), changedAfter(tombstones, c.revision));
   }
-  for (const [key, modRevision] of seen) compare.push(modEquals(layout.data(key), modRevision));
+  for (const [key, { modRevision }] of seen) compare.push(modEquals(layout.data(key), modRevision));
   if (net.size === 0) return { compare, success: [range(layout.meta)], failure, applied, changed: false };
 
   // Trims ride along with a real commit only: alone they would advance the revision.
@@ -89,10 +99,12 @@ export function planTxn(
   const success: IRequestOp[] = [];
   for (const [key, value] of net) {
     if (value !== undefined) {
+      if (existed(key) && deleted.has(key)) success.push({ request_put: { key: layout.rebirth(key), value: EMPTY } });
       success.push({ request_put: { key: layout.data(key), value: Buffer.from(value) } });
-    } else {
-      success.push({ request_delete_range: { key: layout.data(key) } }, { request_put: { key: layout.tombstone(key), value: EMPTY } });
+      continue;
     }
+    success.push({ request_delete_range: { key: layout.data(key) } }, { request_put: { key: layout.tombstone(key), value: EMPTY } });
+    if (seen.get(key)?.reborn === true) success.push({ request_delete_range: { key: layout.rebirth(key) } });
   }
   for (const t of trimmed) success.push({ request_delete_range: { key: layout.tombstone(t.key) } });
   success.push({ request_put: { key: layout.meta, value: EMPTY } });

@@ -3,8 +3,24 @@
  * and the one translation of etcd3 errors into LucienErrors. It must never
  * write to etcd.
  */
-import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
+import type { Etcd3, IKeyValue, IOptions, IRequestOp } from 'etcd3';
 import { LucienError, isLucienError } from '../errors';
+
+type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/**
+ * etcd3's default global policy retries a call that failed with a network or
+ * server error. A Txn that was applied before its answer was lost would then
+ * run again: apply twice, or fail its own compares and be reported as
+ * CONDITION_FAILED although it committed. So every call is tried once, and a
+ * failure surfaces as UNAVAILABLE, whose outcome the caller knows is unknown.
+ */
+export const TRY_ONCE: Policy = {
+  _altReturn: undefined as never,
+  onSuccess: () => ({ dispose: () => undefined }),
+  onFailure: () => ({ dispose: () => undefined }),
+  execute: async (fn, signal) => fn({ signal: signal ?? new AbortController().signal }),
+};
 
 /** Range ops per read-only Txn: below etcd's default --max-txn-ops (128). */
 const READS_PER_TXN = 100;

@@ -3,6 +3,10 @@
  * records translate back into the Backend's vocabulary:
  *   <ns>d/<key>  the value of <key>, verbatim; etcd keeps create/mod revisions
  *   <ns>t/<key>  a tombstone, put whenever <key> is deleted (prefix guards see deletes)
+ *   <ns>c/<key>  a rebirth mark: <key> was deleted and put again inside one commit
+ *                (etcd forbids both on one key in a Txn, so the put alone is
+ *                written and keeps etcd's old create_revision); while the mark
+ *                exists, its mod_revision is <key>'s create_revision
  *   <ns>rev      put by every Lucien commit: its mod_revision is the latest one
  * This file only builds keys and ranges and decodes records; it must never
  * talk to etcd, and never interpret values.
@@ -23,11 +27,13 @@ export class EtcdLayout {
   readonly all: ByteRange;
   private readonly dataTag: string;
   private readonly tombstoneTag: string;
+  private readonly rebirthTag: string;
 
   constructor(readonly namespace: string) {
     if (namespace === '') throw new LucienError('INVALID_ARGUMENT', 'the etcd namespace must not be empty');
     this.dataTag = `${namespace}d/`;
     this.tombstoneTag = `${namespace}t/`;
+    this.rebirthTag = `${namespace}c/`;
     this.meta = Buffer.from(`${namespace}rev`);
     this.all = rangeOf(Buffer.from(namespace));
   }
@@ -40,6 +46,10 @@ export class EtcdLayout {
     return Buffer.from(this.tombstoneTag + key);
   }
 
+  rebirth(key: string): Buffer {
+    return Buffer.from(this.rebirthTag + key);
+  }
+
   dataRange(prefix: string): ByteRange {
     return rangeOf(this.data(prefix));
   }
@@ -48,19 +58,25 @@ export class EtcdLayout {
     return rangeOf(this.tombstone(prefix));
   }
 
-  /** The Backend key of a data or tombstone record; undefined for anything else. */
-  decode(raw: Buffer): { kind: 'data' | 'tombstone'; key: string } | undefined {
+  rebirthRange(prefix: string): ByteRange {
+    return rangeOf(this.rebirth(prefix));
+  }
+
+  /** The Backend key of a data, tombstone or rebirth record; undefined for anything else. */
+  decode(raw: Buffer): { kind: 'data' | 'tombstone' | 'rebirth'; key: string } | undefined {
     const text = raw.toString('utf8');
-    if (text.startsWith(this.dataTag)) return { kind: 'data', key: text.slice(this.dataTag.length) };
-    if (text.startsWith(this.tombstoneTag)) return { kind: 'tombstone', key: text.slice(this.tombstoneTag.length) };
+    for (const [kind, tag] of [['data', this.dataTag], ['tombstone', this.tombstoneTag], ['rebirth', this.rebirthTag]] as const) {
+      if (text.startsWith(tag)) return { kind, key: text.slice(tag.length) };
+    }
     return undefined;
   }
 
-  keyValue(kv: IKeyValue, keysOnly: boolean): KeyValue {
+  /** A data record as a KeyValue; `rebirth` is its key's rebirth mark, when there is one. */
+  keyValue(kv: IKeyValue, keysOnly: boolean, rebirth?: IKeyValue): KeyValue {
     return {
       key: this.decode(kv.key)?.key ?? '',
       value: keysOnly ? '' : kv.value.toString('utf8'),
-      createRevision: Number(kv.create_revision),
+      createRevision: Number(rebirth?.mod_revision ?? kv.create_revision),
       modRevision: Number(kv.mod_revision),
     };
   }
@@ -68,8 +84,9 @@ export class EtcdLayout {
   /**
    * A watch event as a Backend change: a data put is a put, a tombstone put is
    * the delete (it carries the commit's revision even when the key was put
-   * and deleted inside one commit). Data deletes, tombstone trims and the
-   * revision marker are bookkeeping and yield nothing.
+   * and deleted inside one commit); a rebirth mark is the delete that preceded
+   * a put of the same key in one commit (it comes first in the Txn). Data
+   * deletes, trims and the revision marker are bookkeeping and yield nothing.
    */
   change(event: IEvent): Change | undefined {
     if (event.type !== 'Put') return undefined;

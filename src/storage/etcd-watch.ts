@@ -5,8 +5,8 @@
  * short-lived replay behind changesSince. Neither must ever write to etcd;
  * both translate records through EtcdLayout only.
  */
-import { LucienError } from '../errors';
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
+import { LucienError } from '../errors';
 import type { Change } from './backend';
 import { toLucienError } from './etcd-io';
 import type { EtcdLayout } from './etcd-layout';

@@ -1,31 +1,34 @@
 /**
  * EtcdBackend: the Backend contract on an etcd cluster that several Lucien
  * servers share. etcd's MVCC is the store: a snapshot is a Range at a fixed
- * revision, a commit is one Txn, and history is etcd's own (kept until
- * compaction).
+ * revision, a commit is one Txn, history is etcd's own until compaction.
  *
- * Revisions. Lucien's revision is etcd's revision, unchanged: etcd's counter
- * is the one clock every server sees, and a commit's Txn gets exactly one.
- * Every commit also puts the marker <ns>rev, so the current revision is the
- * marker's mod_revision: it moves only on Lucien commits, even if the etcd
- * cluster is shared with other users (their writes leave gaps in Lucien's
- * numbering, nothing more). Other writers *inside* the namespace are not
- * supported. All servers on one namespace must use the same historyRevisions.
+ * Revisions are etcd's, unchanged: etcd's counter is the one clock all
+ * servers see, and a commit's Txn gets exactly one. Every commit also puts
+ * the marker <ns>rev, and the current revision is its mod_revision, so it
+ * moves only on Lucien commits even when others use the same etcd (their
+ * writes only leave gaps in the numbering). Writers inside the namespace
+ * other than Lucien are not supported; all servers on one namespace must use
+ * the same historyRevisions.
  *
- * Guarantees, mapped (layout in etcd-layout.ts, compares in etcd-commit.ts):
- * - snapshot(): reads the marker; reads at that Range's header revision.
- * - commit(): one Txn guarded by compares; a failed Txn reads, in its failure
- *   branch, what names the failing key; a lost race on internal compares is
- *   planned again. Durable once etcd acknowledges (it fsyncs its WAL).
- * - prefix guards: every delete also puts a tombstone <ns>t/<key>, so a range
- *   compare over data and tombstones sees puts and deletes; tombstones older
- *   than the window are trimmed inside later commits (never on their own, which
- *   would spend a revision), and the window itself is a compare on the marker.
- * - changesSince(): etcd's Watch from after + 1, ended by the marker's event.
- * - subscribe(): one watch on the namespace for the backend's lifetime.
- * - history window: historyRevisions etcd revisions; every maintenanceEvery
- *   commits this server also compacts etcd to the window's floor (compact:
- *   false leaves compaction to the operator).
+ * The contract, mapped (layout: etcd-layout.ts; Txn: etcd-commit.ts):
+ * - snapshot(): reads the marker, then reads at that Range's header revision.
+ * - commit(): one Txn of compares, writes, and a failure branch that reads
+ *   what names the failing key; a lost race on an internal compare is planned
+ *   again. Durable once etcd acknowledges (its WAL is fsynced).
+ * - prefix guards: deletes also put tombstones, so a range compare sees puts
+ *   and deletes; tombstones below the window are trimmed inside later commits
+ *   (alone, a trim would spend a revision); the window is a compare too.
+ * - changesSince(): a Watch from after + 1, ended by the marker's event.
+ * - subscribe(): one Watch on the namespace while open (etcd-watch.ts).
+ * - history: historyRevisions etcd revisions; every maintenanceEvery commits
+ *   this server compacts etcd to the window's floor (unless compact: false).
+ * Limits: a commit must fit etcd's --max-txn-ops (compares: one per key
+ * condition and deleted key, three per prefix guard; writes: one per put, two
+ * or three per delete) and --max-request-bytes; a snapshot older than the
+ * compaction fails with UNAVAILABLE. A commit cut off from etcd fails with
+ * UNAVAILABLE and may or may not have happened (etcd3's retries are off, so
+ * it is never applied twice or misreported as CONDITION_FAILED).
  * This file must never parse values, and never write outside its namespace.
  */
 import { Etcd3 } from 'etcd3';
@@ -33,7 +36,7 @@ import { LucienError } from '../errors';
 import type { Backend, Capabilities, Change, CommitResult, Condition, KeyValue, LifecycleStatus, Mutation, Snapshot } from './backend';
 import { compareBytewise } from './bytewise';
 import { type Trim, diagnose, keysToRead, planTxn } from './etcd-commit';
-import { isCompacted, readKeys, toLucienError } from './etcd-io';
+import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';
 import { EtcdFeed, readHistory } from './etcd-watch';
 
@@ -63,6 +66,7 @@ export class EtcdBackend implements Backend {
   private readonly compact: boolean;
   private state: LifecycleStatus = 'closed';
   private client: Etcd3 | undefined;
+  private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly feed: EtcdFeed;
@@ -83,13 +87,19 @@ export class EtcdBackend implements Backend {
     return this.state;
   }
 
-  async open(): Promise<void> {
+  open(): Promise<void> {
+    this.opening ??= this.connect().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async connect(): Promise<void> {
     await this.closing;
     if (this.state !== 'closed') return;
     this.state = 'opening';
     const client = new Etcd3({
       hosts: [...this.options.endpoints],
       dialTimeout: 5000,
+      faultHandling: { global: TRY_ONCE },
       grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
     });
     try {
@@ -141,8 +151,11 @@ export class EtcdBackend implements Backend {
     };
     const getMany = (keys: readonly string[]): Promise<(KeyValue | undefined)[]> =>
       read(async (client) => {
-        const kvs = await readKeys(client, keys.map((k) => this.layout.data(k)), { revision: header });
-        return kvs.map((kv) => (kv === undefined ? undefined : this.layout.keyValue(kv, false)));
+        const [kvs, rebirths] = await Promise.all([
+          readKeys(client, keys.map((k) => this.layout.data(k)), { revision: header }),
+          readKeys(client, keys.map((k) => this.layout.rebirth(k)), { revision: header, keysOnly: true }),
+        ]);
+        return kvs.map((kv, i) => (kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirths[i])));
       });
     return {
       revision,
@@ -154,14 +167,16 @@ export class EtcdBackend implements Backend {
           const { after } = options;
           // after + NUL is the smallest key bytewise greater than after.
           const start = after !== undefined && compareBytewise(after, prefix) >= 0 ? `${after}\0` : prefix;
-          const res = await client.kv.range({
-            key: this.layout.data(start),
-            range_end: this.layout.dataRange(prefix).range_end,
-            limit: options.limit,
-            keys_only: options.keysOnly === true,
-            revision: header,
-          });
-          return res.kvs.map((kv) => this.layout.keyValue(kv, options.keysOnly === true));
+          const keysOnly = options.keysOnly === true;
+          const page = { limit: options.limit, revision: header };
+          // Rebirth marks exist only beside data records, so the same bounds and
+          // limit cover every mark the page of data needs (and they are rare).
+          const [data, marks] = await Promise.all([
+            client.kv.range({ key: this.layout.data(start), range_end: this.layout.dataRange(prefix).range_end, keys_only: keysOnly, ...page }),
+            client.kv.range({ key: this.layout.rebirth(start), range_end: this.layout.rebirthRange(prefix).range_end, keys_only: true, ...page }),
+          ]);
+          const reborn = new Map(marks.kvs.map((kv) => [this.layout.decode(kv.key)?.key, kv]));
+          return data.kvs.map((kv) => this.layout.keyValue(kv, keysOnly, reborn.get(this.layout.decode(kv.key)?.key)));
         }),
       release: async () => {
         released = true;
@@ -196,8 +211,9 @@ export class EtcdBackend implements Backend {
     const client = this.etcd();
     for (let attempt = 1; ; attempt++) {
       const reading = keysToRead(mutations);
-      const current = await readKeys(client, reading.map((k) => this.layout.data(k)), { keysOnly: true });
-      const seen = new Map(reading.map((key, i) => [key, Number(current[i]?.mod_revision ?? 0)]));
+      const records = reading.flatMap((k) => [this.layout.data(k), this.layout.rebirth(k)]);
+      const current = await readKeys(client, records, { keysOnly: true });
+      const seen = new Map(reading.map((key, i) => [key, { modRevision: Number(current[2 * i]?.mod_revision ?? 0), reborn: current[2 * i + 1] !== undefined }]));
       const trims = this.trims;
       const plan = planTxn(this.layout, mutations, conditions, seen, trims, this.historyRevisions);
       const res = await client.kv.txn({ compare: plan.compare, success: plan.success, failure: plan.failure });

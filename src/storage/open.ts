@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config';
 import type { Backend } from './backend';
+import { EtcdBackend } from './etcd';
 import { LevelDbBackend } from './leveldb';
 import { MemoryBackend } from './memory';
 
@@ -15,6 +16,6 @@ export function createBackend(config: Config): Backend {
     case 'leveldb':
       return new LevelDbBackend({ location: resolve(config.dataDir), historyRevisions: config.historyRevisions, sync: config.fsync });
     case 'etcd':
-      throw new Error('the etcd backend is not part of this build yet; use LUCIEN_BACKEND=leveldb or memory');
+      return new EtcdBackend({ endpoints: config.etcdEndpoints, historyRevisions: config.historyRevisions });
   }
 }

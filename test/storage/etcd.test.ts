@@ -155,6 +155,29 @@ describe('etcd: several Lucien servers on one etcd', () => {
   });
 });
 
+describe('etcd: what etcd cannot say in one Txn', () => {
+  it('a key deleted and put again in one commit is reborn there, for readers and for the history', async () => {
+    const backend = await server();
+    try {
+      const r1 = (await backend.commit([{ type: 'put', key: 'k', value: '{"v":1}' }])).revision;
+      const r2 = (await backend.commit([{ type: 'delete', key: 'k' }, { type: 'put', key: 'k', value: '{"v":2}' }])).revision;
+      const r3 = (await backend.commit([{ type: 'put', key: 'k', value: '{"v":3}' }])).revision;
+      expect(await read(backend, 'k')).toMatchObject({ value: '{"v":3}', createRevision: r2, modRevision: r3 });
+      expect((await readAll(backend))[0]).toMatchObject({ key: 'k', createRevision: r2 });
+      expect(await backend.changesSince(r1, 10)).toEqual([
+        { type: 'delete', key: 'k', value: '', revision: r2 },
+        { type: 'put', key: 'k', value: '{"v":2}', revision: r2 },
+        { type: 'put', key: 'k', value: '{"v":3}', revision: r3 },
+      ]);
+      await backend.commit([{ type: 'delete', key: 'k' }]);
+      const r5 = (await backend.commit([{ type: 'put', key: 'k', value: '{}' }])).revision;
+      expect(await read(backend, 'k')).toMatchObject({ createRevision: r5, modRevision: r5 });
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe('etcd: housekeeping', () => {
   it('tombstones older than the window are trimmed inside later commits, which spend no extra revision; etcd is compacted to the window', async () => {
     const backend = await server({ historyRevisions: 3, maintenanceEvery: 2 });
