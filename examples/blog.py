@@ -4,8 +4,8 @@
     /usr/bin/python3 examples/blog.py [127.0.0.1:50051]
 
 Stores a post, its comments and their users; registers the seed's
-render_post (in Python, and the same in JavaScript) and renders the post in
-one request each. Runs on Debian's python3-grpcio; no install needed.
+render_post (render_post.py, and its JavaScript twin render_post.js) and
+renders the post in one request each. Runs on Debian's python3-grpcio; no install needed.
 """
 
 import json
@@ -16,34 +16,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from lucien import Client  # noqa: E402
 
-RENDER_POST = """
-posts = buckets.getBucket("posts")
-comments = buckets.getBucket("comments")
-users = buckets.getBucket("users")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-post_1 = dict(posts.get(args[0]))
 
-result = post_1
-
-comment_list = list()
-for comment_key in post_1['comments']:
-    comment = dict(comments.get(comment_key))
-    user_key = comment['user_key']
-    user = dict(users.get(user_key))
-    comment['user'] = user
-    comment_list.append(comment)
-
-result['comments'] = comment_list
-"""
-
-RENDER_POST_JS = """
-const post = buckets.getBucket("posts").get(args[0]);
-const comments = buckets.getBucket("comments").getMany(post.comments);
-const users = buckets.getBucket("users").getMany(comments.map((c) => c.user_key));
-comments.forEach((c, i) => { c.user = users[i]; });
-post.comments = comments;
-result = post;
-"""
+def example_script(name: str) -> str:
+    """The seed's render_post (Python, verbatim but for args) and its JavaScript twin live beside this file."""
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        return f.read()
 
 
 def main(target: str) -> None:
@@ -65,9 +44,9 @@ def main(target: str) -> None:
         client.put("users", "bob", {"name": "Bob The Guy", "email": "bob@gmail.com"})
         client.put("users", "dave", {"name": "David King", "email": "dave@gmail.com"})
 
-        client.put("_scripts", "render_post", {"engine": "python", "script": RENDER_POST})
+        client.put("_scripts", "render_post", {"engine": "python", "script": example_script("render_post.py")})
         python = client.run("render_post", ["post_1"])
-        client.put_script("render_post_js", RENDER_POST_JS, engine="javascript")
+        client.put_script("render_post_js", example_script("render_post.js"), engine="javascript")
         javascript = client.run("render_post_js", ["post_1"])
         print(json.dumps(python, indent=2))
         print("javascript agrees:", javascript == python)

@@ -6,6 +6,7 @@ These are real tests: they fail until the server's script engines work.
 from __future__ import annotations
 
 import copy
+import os
 import unittest
 
 import grpc
@@ -33,40 +34,17 @@ RENDERED_POST_1 = {
     ],
 }
 
-# The seed's render_post, with the post key taken from args.
-RENDER_POST_PY = """
-posts = buckets.getBucket("posts")
-comments = buckets.getBucket("comments")
-users = buckets.getBucket("users")
+# The seed's render_post (post key from args) and its JavaScript twin: one copy, in examples/.
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "examples")
 
-post_1 = dict(posts.get(args[0]))
 
-result = post_1
+def _example(name: str) -> str:
+    with open(os.path.join(EXAMPLES, name), encoding="utf-8") as f:
+        return f.read()
 
-comment_list = list()
-for comment_key in post_1['comments']:
-    comment = dict(comments.get(comment_key))
-    user_key = comment['user_key']
-    user = dict(users.get(user_key))
-    comment['user'] = user
-    comment_list.append(comment)
 
-result['comments'] = comment_list
-"""
-
-RENDER_POST_JS = """
-const posts = buckets.getBucket("posts");
-const comments = buckets.getBucket("comments");
-const users = buckets.getBucket("users");
-
-const post = posts.get(args[0]);
-post.comments = post.comments.map((commentKey) => {
-  const comment = comments.get(commentKey);
-  comment.user = users.get(comment.user_key);
-  return comment;
-});
-result = post;
-"""
+RENDER_POST_PY = _example("render_post.py")
+RENDER_POST_JS = _example("render_post.js")
 
 
 def load_blog(client: lucien.Client) -> None:
