@@ -3,13 +3,16 @@
  * sandbox (sandbox-py.ts), then compiles and runs scripts synchronously. Only
  * strings cross between JavaScript and Python here, and the one JavaScript
  * function Python holds is the bridge, which can do nothing but send
- * validated protocol frames. Must never hand Python any other JavaScript
- * object, and must never be reused after Pyodide reports a fatal error.
+ * validated protocol frames. After every call into Python it settles the
+ * interpreter back to the snapshot, restoring what state-watch.ts saw change.
+ * Must never hand Python any other JavaScript object, and must never be
+ * reused after Pyodide reports a fatal error or a state it cannot restore.
  */
 import { join } from 'node:path';
 import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
 import { SANDBOX_PY } from './sandbox-py';
+import { SnapshotPlan, StateWatch, WasmPython } from './state-watch';
 
 /** What Pyodide hands back for a Python callable: callable, destroyable. */
 type PyCallable = ((...args: unknown[]) => unknown) & { destroy(): void };
@@ -25,6 +28,13 @@ export interface PythonCompiled {
 const SCRIPT_FILE = '<script>';
 
 const OPS = new Set(['get', 'getMany', 'put', 'delete', 'list']);
+
+/**
+ * Restore rounds after a run before giving up on the instance: a round's
+ * finalizers (released with the audit hook on) may change state again, and a
+ * script could chain them forever.
+ */
+const SETTLE_ROUNDS = 4;
 
 /** Checks a call built by Python (or by a script that reached the raw bridge). */
 function parseCall(text: unknown): BridgeCall | string {
@@ -68,6 +78,10 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     readonly version: string,
     private readonly compileFn: PyCallable,
     private readonly runFn: PyCallable,
+    private readonly restoreFn: PyCallable,
+    private readonly releaseFn: PyCallable,
+    /** Undefined when watching is unavailable: then every run restores everything. */
+    private readonly watch: StateWatch | undefined,
   ) {}
 
   /**
@@ -108,17 +122,22 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     const compileFn = parts.get(0);
     const runFn = parts.get(1);
     const snapshot = parts.get(2);
+    const restoreFn = parts.get(3);
+    const releaseFn = parts.get(4);
     parts.destroy();
     make.destroy();
     // Everything Python will ever need is loaded; freeze the state runs return to.
-    snapshot(namespace);
+    const plan = JSON.parse(snapshot(namespace) as string) as SnapshotPlan;
     snapshot.destroy();
-    engine = new PythonEngine(`pyodide ${pyodide.version}`, compileFn, runFn);
+    const wasm = (pyodide as unknown as { _module: WasmPython })._module;
+    const watch = StateWatch.install(wasm, plan);
+    engine = new PythonEngine(`pyodide ${pyodide.version}`, compileFn, runFn, restoreFn, releaseFn, watch);
     return engine;
   }
 
   compile(name: string, source: string): { ok: true; compiled: PythonCompiled } | { ok: false; error: ScriptFailure } {
     const answer = this.callPython(() => this.compileFn(name, source));
+    this.settle();
     if (typeof answer !== 'string') return { ok: false, error: answer };
     const parsed = JSON.parse(answer) as { ok: true; id: number } | { ok: false; error: ScriptFailure };
     return parsed.ok ? { ok: true, compiled: { id: parsed.id, name, source } } : parsed;
@@ -135,10 +154,34 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
         answer = this.callPython(() => this.runFn(again.compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
       }
       if (typeof answer !== 'string') return { ok: false, error: answer, logs: [] };
+      if (answer.startsWith('r')) return { ok: true, result: answer.slice(1), logs: [] };
       return JSON.parse(answer) as RunOutcome;
     } finally {
       this.current = undefined;
+      this.settle();
     }
+  }
+
+  /**
+   * Brings Python back to the snapshot: restore what changed, let go of what
+   * the restore took out (its finalizers run audited and may change more),
+   * repeat until nothing changed. Gives up on the instance if that never ends.
+   */
+  private settle(): void {
+    for (let round = 0; round < SETTLE_ROUNDS && !this.broken; round++) {
+      const changed = this.watch === undefined ? (round === 0 ? '*' : '') : this.watch.changed();
+      if (changed === '') return;
+      this.callPython(() => {
+        this.restoreFn(changed);
+        return '';
+      });
+      this.watch?.rebase();
+      this.callPython(() => {
+        this.releaseFn();
+        return '';
+      });
+    }
+    this.broken = true;
   }
 
   /**

@@ -2,9 +2,11 @@
  * The Python half of the Python engine, as source text run once at host start
  * (tsc copies no .py files into dist/, and a string needs no extra read path).
  * It defines `_lucien_make(bridge)`, which returns the compile and run entry
- * points, hides JavaScript from scripts, installs the audit hook and takes the
- * snapshot that every run is rolled back to. It must never keep a reference to
- * a JsProxy other than the one bridge function it is handed.
+ * points, hides JavaScript from scripts, installs the audit hook, takes the
+ * snapshot that every run is rolled back to and restores the objects the
+ * JavaScript side (state-watch.ts) reports changed. It must never keep a
+ * reference to a JsProxy other than the one bridge function it is handed, and
+ * no script code may ever run while the audit hook is off.
  */
 export const SANDBOX_PY = String.raw`
 def _lucien_make(bridge, script_file):
@@ -79,12 +81,25 @@ def _lucien_make(bridge, script_file):
 
     encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(',', ':'))
     decoder = json.JSONDecoder()
-    encode, decode = encoder.encode, decoder.decode
+    encode, decode, scan = encoder.encode, decoder.decode, decoder.scan_once
+    quote = json.encoder.encode_basestring  # C; the escaping encode() uses for str
 
-    def call(msg):
-        answer = bridge(encode(msg))
+    def loads(text, start=0):
+        """json.loads without its two regex passes: the C scanner, with the
+        full decoder only when there is whitespace around the value."""
+        try:
+            value, end = scan(text, start)
+        except StopIteration:
+            end = -1
+        return value if end == len(text) else decode(text[start:])
+
+    # Calls are JSON text built here by hand (each string escaped by the C
+    # encoder): a bridge call is on every script's hot path, and encoding a
+    # dict is several times slower. engine.ts checks every call anyway.
+    def call(text):
+        answer = bridge(text)
         if answer[:1] == 'v':
-            return decode(answer[1:])
+            return loads(answer, 1)
         raise LucienError(answer[1:])
 
     def need_str(what, value):
@@ -93,37 +108,37 @@ def _lucien_make(bridge, script_file):
         return value
 
     class Bucket:
-        __slots__ = ('_name',)
+        __slots__ = ('_name', '_head')
 
         def __init__(self, name):
             self._name = need_str('bucket name', name)
+            self._head = ',"bucket":' + quote(name) + ','
 
         def __repr__(self):
             return '<Bucket %r>' % (self._name,)
 
         def get(self, key):
-            return call({'op': 'get', 'bucket': self._name, 'key': need_str('key', key)})
+            return call('{"op":"get"' + self._head + '"key":' + quote(need_str('key', key)) + '}')
 
         def getMany(self, keys):
-            keys = [need_str('key', k) for k in keys]
-            return call({'op': 'getMany', 'bucket': self._name, 'keys': keys})
+            keys = ','.join([quote(need_str('key', k)) for k in keys])
+            return call('{"op":"getMany"' + self._head + '"keys":[' + keys + ']}')
 
         def put(self, key, obj):
             need_str('key', key)
             if not isinstance(obj, dict):
                 raise TypeError('put() value must be a dict, not %s' % type(obj).__name__)
-            call({'op': 'put', 'bucket': self._name, 'key': key, 'value': encode(obj)})
+            call('{"op":"put"' + self._head + '"key":' + quote(key) + ',"value":' + quote(encode(obj)) + '}')
 
         def delete(self, key):
-            call({'op': 'delete', 'bucket': self._name, 'key': need_str('key', key)})
+            call('{"op":"delete"' + self._head + '"key":' + quote(need_str('key', key)) + '}')
 
         def list(self, prefix='', limit=100, start_after=None):
             if type(limit) is not int or isinstance(limit, bool):
                 raise TypeError('limit must be an int')
-            if start_after is not None:
-                need_str('start_after', start_after)
-            pairs = call({'op': 'list', 'bucket': self._name, 'prefix': need_str('prefix', prefix),
-                          'limit': limit, 'startAfter': start_after})
+            after = 'null' if start_after is None else quote(need_str('start_after', start_after))
+            pairs = call('{"op":"list"' + self._head + '"prefix":' + quote(need_str('prefix', prefix)) +
+                         ',"limit":' + int.__repr__(limit) + ',"startAfter":' + after + '}')
             return [(k, v) for k, v in pairs]
 
     class Buckets:
@@ -203,7 +218,25 @@ def _lucien_make(bridge, script_file):
             del sys.modules[name]
         return left
 
-    saved_dicts, saved_lists, saved_sets, saved_classes = [], [], [], []
+    # What a run may change, and how each one looked at the snapshot. The
+    # JavaScript side (state-watch.ts) watches these objects and names the
+    # ones that changed; only those are restored, so a run that changes
+    # nothing pays nothing here.
+    saved = {}       # id -> (dict | list | set, copy of its contents)
+    bindings = {}    # id -> (instance, the __dict__ it had): "obj.__dict__ = {}" swaps it
+    saved_classes = []
+    dropped = []     # what restores took out; released with the hook on (finalizers)
+    MANAGED_DICT = 1 << 4  # Py_TPFLAGS_MANAGED_DICT
+    PTR = tuple.__itemsize__
+
+    def dict_slot(obj):
+        """Where the object keeps its __dict__ pointer, relative to id(obj)."""
+        t = type(obj)
+        if t.__flags__ & MANAGED_DICT:
+            return -3 * PTR
+        if t.__dictoffset__ > 0:
+            return t.__dictoffset__
+        return None
 
     def take_snapshot(extra):
         saved_classes.extend((c, dict(c.__dict__)) for c in freeze_classes())
@@ -214,7 +247,7 @@ def _lucien_make(bridge, script_file):
             d = m.__dict__
             for k in [k for k, v in d.items() if not isinstance(v, type) and type(type(v)).__name__ == '_JsProxyMetaClass']:
                 del d[k]
-        spaces = [m.__dict__ for m in modules] + [extra]
+        spaces = [m.__dict__ for m in modules] + [extra, base_builtins]
         seen = set()
         for space in spaces:
             for value in [space] + list(space.values()):
@@ -222,30 +255,77 @@ def _lucien_make(bridge, script_file):
                     continue
                 seen.add(id(value))
                 t = type(value)
-                if t is dict:
-                    saved_dicts.append((value, value.copy()))
+                if t is dict or t is set:
+                    saved[id(value)] = (value, value.copy())
                 elif t is list:
-                    saved_lists.append((value, value[:]))
-                elif t is set:
-                    saved_sets.append((value, value.copy()))
+                    saved[id(value)] = (value, value[:])
                 elif t not in (types.ModuleType, FunctionType, type) and type(getattr(value, '__dict__', None)) is dict:
                     inner = value.__dict__
+                    # Only an object that holds its own __dict__ can have it
+                    # swapped (a bound method shows its function's).
+                    if dict_slot(value) is not None and object.__getattribute__(value, '__dict__') is inner:
+                        bindings[id(value)] = (value, inner)
                     if id(inner) not in seen:
                         seen.add(id(inner))
-                        saved_dicts.append((inner, inner.copy()))
-        return len(saved_classes)
+                        saved[id(inner)] = (inner, inner.copy())
+        plan = {'dicts': [], 'lists': [], 'sets': [], 'listType': id(list), 'setType': id(set),
+                'bindings': [[k, dict_slot(o), id(d)] for k, (o, d) in bindings.items()]}
+        for k, (o, _) in saved.items():
+            if type(o) is dict:
+                plan['dicts'].append(k)
+            else:
+                plan['lists' if type(o) is list else 'sets'].append([k, len(o)])
+        return encode(plan)
 
     limits = (sys.getrecursionlimit(), sys.get_int_max_str_digits())
 
-    def restore():
-        for d, snap in saved_dicts:
-            d.clear()
-            d.update(snap)
-        for l, snap in saved_lists:
-            l[:] = snap
-        for s, snap in saved_sets:
-            s.clear()
-            s.update(snap)
+    import _random, os
+    # Reseed the generator's C state only: random.seed() also writes
+    # gauss_next (a watched dict would change after every run), and reads
+    # 2.5 KB of urandom (~45 us here); 256 bits are plenty to keep one run
+    # from predicting the next one's numbers.
+    reseed, generator, urandom, from_bytes = _random.Random.seed, random._inst, os.urandom, int.from_bytes
+
+    def finish():
+        sys.setrecursionlimit(limits[0])
+        sys.set_int_max_str_digits(limits[1])
+        gc.enable()
+        reseed(generator, from_bytes(urandom(32)))
+
+    def restore_contents(obj, snap):
+        # Nothing that dies here may run code with the hook off: keep it alive.
+        if type(obj) is list:
+            dropped.append(obj[:])
+            obj[:] = snap
+        else:
+            dropped.append(obj.copy())
+            obj.clear()
+            obj.update(snap)
+
+    def restore_binding(obj, inner):
+        now = object.__getattribute__(obj, '__dict__')
+        if now is not inner:
+            dropped.append(now)
+            object.__setattr__(obj, '__dict__', inner)
+
+    def restore(changed):
+        """Rolls back what changed: '*' (everything) or the ids the watcher
+        named, "b<id>" for an instance whose __dict__ was replaced."""
+        if changed == '*':
+            for entry in bindings.values():
+                restore_binding(*entry)
+            for entry in saved.values():
+                restore_contents(*entry)
+        else:
+            for p in changed.split():
+                if p[0] == 'b':
+                    entry = bindings.get(int(p[1:]))
+                    if entry is not None:
+                        restore_binding(*entry)
+                else:
+                    entry = saved.get(int(p))
+                    if entry is not None:
+                        restore_contents(*entry)
         for cls, snap in saved_classes:
             now = cls.__dict__
             if len(now) == len(snap) and all(now.get(k) is v for k, v in snap.items()):
@@ -261,10 +341,18 @@ def _lucien_make(bridge, script_file):
                         setattr(cls, k, v)
                     except (AttributeError, TypeError):
                         pass
-        sys.setrecursionlimit(limits[0])
-        sys.set_int_max_str_digits(limits[1])
-        gc.enable()
-        random.seed()
+        finish()
+
+    def release():
+        """Lets go of what restore() took out. Finalizers may run: with the
+        hook on, and whatever they change the watcher sees (engine.ts then
+        restores again)."""
+        state['hook'] = True
+        try:
+            dropped.clear()
+        finally:
+            state['hook'] = False
+            finish()
 
     # ---- one run -------------------------------------------------------------
     def script_line(tb):
@@ -294,7 +382,7 @@ def _lucien_make(bridge, script_file):
         own_builtins = dict(base_builtins)
         own_builtins['print'] = script_print
         g = {'__builtins__': own_builtins, '__name__': '__lucien__', 'buckets': Buckets(),
-             'args': decode(args_text), 'LucienError': LucienError}
+             'args': loads(args_text), 'LucienError': LucienError}
         error = None
         result = 'null'
         state['hook'] = True
@@ -311,24 +399,30 @@ def _lucien_make(bridge, script_file):
                 error = {'kind': 'memory', 'type': 'MemoryError', 'message': 'script ran out of memory'}
             else:
                 try:
-                    message = str(e)
+                    message = str.__str__(str(e))
                 except BaseException:
                     message = '<unprintable %s>' % type(e).__name__
                 error = {'kind': 'error', 'type': str(type(e).__name__), 'message': message}
-            state['hook'] = False
+            state['hook'] = False  # our own look at the frames
             line = script_line(tb)
+            state['hook'] = True
             if line is not None and error['kind'] == 'error':
                 error['line'] = line
             del e, tb
         finally:
-            state['hook'] = False
+            # Script objects die here; their finalizers run audited.
+            state['hook'] = True
             g.clear()
-            restore()
+            own_builtins.clear()
+            state['hook'] = False
+            finish()
         if over[0] and error is None:
             error = {'kind': 'limit', 'type': 'LogsTooLarge', 'message': 'logs exceed %d bytes' % max_log}
         if error is not None:
             return encode({'ok': False, 'error': error, 'logs': logs})
+        if not logs:
+            return 'r' + result  # the common answer, without JSON around JSON
         return encode({'ok': True, 'result': result, 'logs': logs})
 
-    return compile_script, run_script, take_snapshot
+    return compile_script, run_script, take_snapshot, restore, release
 `;
