@@ -95,6 +95,38 @@ result = found`;
   });
 });
 
+describe('Python finalizers', () => {
+  test('a finalizer that runs when the run is cleaned up is still audited', async () => {
+    const bridge = new FakeBridge();
+    const script = `${WALK}
+b = buckets['leak']
+class X:
+    def __del__(self, s=real_sys, b=b):
+        try:
+            b.put('k', {'ls': s.modules['os'].listdir('/')})
+        except BaseException as e:
+            b.put('k', {'err': type(e).__name__})
+x = X()
+`;
+    await runPython(host, script, { bridge });
+    expect(bridge.writes.map((w) => w.value)).toEqual(['{"err":"PermissionError"}']);
+    await stillServes();
+  });
+
+  test('a finalizer that runs when a restore lets go of it is audited too', async () => {
+    const script = `${WALK}
+import string
+class X:
+    def __del__(self, s=real_sys):
+        s.modules['string'].found = s.modules['os'].listdir('/')
+string.holder = X()
+`;
+    await runPython(host, script);
+    expect(await resultOf(host, 'import string\nresult = hasattr(string, "found")')).toBe(false);
+    await stillServes();
+  });
+});
+
 describe('Python runs leave no state behind', () => {
   const PROBES: [string, string, string, unknown][] = [
     ['monkeypatched builtins', `${WALK}real_builtins['len'] = lambda x: 42\nreal_builtins['evil'] = 1`, 'import json\nresult = [len([1, 2, 3]), json.dumps([1, 2]), "evil" in dir(__builtins__)]', [3, '[1, 2]', false]],
@@ -103,6 +135,21 @@ describe('Python runs leave no state behind', () => {
     ['sys.modules additions', `${WALK}import types\nreal_sys.modules['evil'] = types.SimpleNamespace(x=1)\nreal_sys.modules['json'].loads = None`, `${WALK}import json\nresult = ['evil' in real_sys.modules, json.loads('[1]')]`, [false, [1]]],
     ['script globals and result', 'secret = 1\nresult = "old"', 'result = [k for k in ("secret",) if k in globals()]', []],
     ['recursion limit', `${WALK}real_sys.setrecursionlimit(50)`, `${WALK}result = real_sys.getrecursionlimit() > 50`, true],
+    ['a module the next run imports (a big dict, through a function\'s globals)',
+      'import html\nhtml.unescape.__globals__["_html5"]["amp;"] = "X"\nhtml.unescape.__globals__["evil"] = 1',
+      'import html\nresult = [html.unescape("&amp;"), hasattr(html, "evil")]', ['&', false]],
+    ['a module-level list changed in place, same length', 'import keyword\nkeyword.kwlist[0] = "X"\nkeyword.__all__.append("y")',
+      'import keyword\nresult = [keyword.kwlist[0], keyword.__all__[-1]]', ['False', 'softkwlist']],
+    ['a module-level set changed, same size', 'import copy\ncopy._atomic_types.discard(int)\ncopy._atomic_types.add(list)',
+      'import copy\nresult = [int in copy._atomic_types, list in copy._atomic_types]', [true, false]],
+    ['an instance attribute of a module-level object', 'import json\njson._default_encoder.item_separator = ";"\njson._default_encoder.evil = 1',
+      'import json\nresult = [json.dumps([1, 2]), hasattr(json._default_encoder, "evil")]', ['[1, 2]', false]],
+    ["a module-level object's __dict__ swapped whole", 'import json\njson._default_encoder.__dict__ = dict(json._default_encoder.__dict__, item_separator=";")',
+      'import json\nresult = json.dumps([1, 2])', '[1, 2]'],
+    ['the random generator seeded', 'import random\nrandom.seed(42)', 'import random\nresult = random.random() == random.Random(42).random()', false],
+    ['state a finalizer changes while the run is cleaned up',
+      'import string\nclass X:\n    def __del__(self, s=string):\n        s.ascii_letters = "x"\nstring.holder = X()\nkeep = X()',
+      'import string\nresult = [len(string.ascii_letters), hasattr(string, "holder")]', [52, false]],
   ];
 
   test.each(PROBES)('%s does not leak into the next run (20 rounds)', async (_name, attack, victim, expected) => {
