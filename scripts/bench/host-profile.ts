@@ -1,0 +1,152 @@
+/**
+ * Profiles one engine host on its own: spawns it with the server's own flags
+ * (the engine's HostSpec) plus --cpu-prof, compiles a bench script, runs it
+ * in a loop answering its bridge calls with fixed values (no storage, no
+ * gRPC), then closes the pipe so the host exits and writes its profile. This
+ * isolates the host's per-run and per-bridge-call cost, which the server's
+ * profile only shows as waiting.
+ *
+ *   node dist/scripts/bench/host-profile.js python|javascript SCRIPT [ARGS_JSON] [--seconds 5]
+ *   e.g. node dist/scripts/bench/host-profile.js python bench_bridge_py '[200]'
+ *   --startup also summarises the start-up (spawn to ready).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { javascriptHostSpec } from '../../engines/javascript/spec';
+import type { FromHost, ToHost } from '../../engines/protocol';
+import { pythonHostSpec } from '../../engines/python/spec';
+import { hostArgs } from '../../src/scripts/host-process';
+import { KV_VALUE, SCRIPTS } from './fixtures';
+import { profileMarkdown, summarise } from './profile';
+import { ROOT } from './servers';
+
+
+const DIST = join(ROOT, 'dist');
+
+class Host {
+  private buf: Buffer = Buffer.alloc(0);
+  private waiting: ((m: FromHost) => void) | undefined;
+  private queued: FromHost[] = [];
+  constructor(
+    private readonly out: Writable,
+    inp: Readable,
+  ) {
+    inp.on('data', (chunk: Buffer) => {
+      this.buf = Buffer.concat([this.buf, chunk]);
+      while (this.buf.length >= 4) {
+        const n = this.buf.readUInt32LE(0);
+        if (this.buf.length < 4 + n) break;
+        const m = JSON.parse(this.buf.toString('utf8', 4, 4 + n)) as FromHost;
+        this.buf = this.buf.subarray(4 + n);
+        const w = this.waiting;
+        this.waiting = undefined;
+        if (w) w(m);
+        else this.queued.push(m);
+      }
+    });
+  }
+  send(m: ToHost): void {
+    const json = Buffer.from(JSON.stringify(m));
+    const h = Buffer.alloc(4);
+    h.writeUInt32LE(json.length, 0);
+    this.out.write(Buffer.concat([h, json]));
+  }
+  next(): Promise<FromHost> {
+    const q = this.queued.shift();
+    if (q) return Promise.resolve(q);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+  close(): void {
+    this.out.end();
+  }
+}
+
+function answer(call: FromHost): string {
+  if (call.t !== 'call') throw new Error(`unexpected ${call.t}`);
+  const doc = call.bucket === 'comments' ? '{"comment":"c","user_key":"user_1"}' : call.bucket === 'posts' ? '{"title":"t","comments":["comment_1","comment_2"]}' : KV_VALUE;
+  switch (call.op) {
+    case 'get':
+      return doc;
+    case 'getMany':
+      return `[${call.keys.map(() => doc).join(',')}]`;
+    case 'list':
+      return '[]';
+    default:
+      return 'null';
+  }
+}
+
+async function main(): Promise<void> {
+  const [engine, scriptName, args = '[]'] = process.argv.slice(2);
+  const s = process.argv.indexOf('--seconds');
+  const seconds = s > 0 ? Number(process.argv[s + 1]) : 5;
+  const script = SCRIPTS.find((x) => x.name === scriptName);
+  if ((engine !== 'python' && engine !== 'javascript') || script === undefined) {
+    process.stderr.write(`usage: host-profile.js python|javascript SCRIPT [ARGS] [--seconds N]; scripts: ${SCRIPTS.map((x) => x.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  const spec = engine === 'python' ? pythonHostSpec(DIST, join(ROOT, 'node_modules')) : javascriptHostSpec(DIST);
+  const dir = join(ROOT, 'bench-results', 'profiles', `host-${scriptName}`);
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  // The server's own flags but the permission model (V8 cannot write the
+  // profile under it; fd reads and writes, all a run does, are not checked by it anyway).
+  const flags = hostArgs(spec).filter((f) => f !== '--experimental-permission' && !f.startsWith('--allow-fs-read='));
+  const entry = flags.pop() as string;
+  const pyodide = spec.readPaths.find((p) => /\/pyodide\/?$/.test(p));
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...flags, join(__dirname, 'host-entry.js'), entry, ...(pyodide ? [pyodide] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'], env: {} });
+  const host = new Host(child.stdio[3] as Writable, child.stdio[4] as Readable);
+  const exited = new Promise((r) => child.on('exit', r));
+  const spawned = performance.now();
+  const spawnedUs = Number(process.hrtime.bigint() / 1000n);
+  const ready = await host.next();
+  if (ready.t !== 'ready') throw new Error('host not ready');
+  const readyMs = performance.now() - spawned;
+  const readyUs = Number(process.hrtime.bigint() / 1000n);
+  host.send({ t: 'compile', id: 1, name: script.name, source: script.source, key: 'k1' });
+  const compiled = await host.next();
+  if (compiled.t !== 'compiled' || !compiled.ok) throw new Error(`compile failed: ${JSON.stringify(compiled)}`);
+  let id = 2;
+  const runOnce = async () => {
+    host.send({ t: 'run', id: id++, key: 'k1', name: script.name, args, limits: { maxLogBytes: 1 << 20, maxResultBytes: 4 << 20 } });
+    for (;;) {
+      const m = await host.next();
+      if (m.t === 'done') {
+        if (!m.ok) throw new Error(`run failed: ${JSON.stringify(m.error)}`);
+        return;
+      }
+      host.send({ t: 'reply', ok: true, value: answer(m) });
+    }
+  };
+  for (let i = 0; i < 50; i++) await runOnce();
+  const from = Number(process.hrtime.bigint() / 1000n);
+  const t0 = performance.now();
+  let runs = 0;
+  const lat: number[] = [];
+  while (performance.now() - t0 < seconds * 1000) {
+    const t = performance.now();
+    await runOnce();
+    lat.push((performance.now() - t) * 1000);
+    runs++;
+  }
+  const to = Number(process.hrtime.bigint() / 1000n);
+  lat.sort((a, b) => a - b);
+  host.close();
+  await exited;
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
+  if (file === undefined) throw new Error(`the host wrote no profile in ${dir}`);
+  const p50 = lat[Math.floor(lat.length / 2)] ?? NaN;
+  if (process.argv.includes('--startup')) {
+    process.stdout.write(`${profileMarkdown(`${engine} host start-up: ready ${Math.round(readyMs)} ms after spawn`, summarise(join(dir, file), 30, [spawnedUs, readyUs]))}\n\n`);
+  }
+  process.stdout.write(
+    `${profileMarkdown(`${engine} host (ready ${Math.round(readyMs)} ms after spawn), ${scriptName} ${args}: ${runs} runs, p50 ${Math.round(p50)} µs per run (bridge answered instantly) — ${join(dir, file)}`, summarise(join(dir, file), 30, [from, to]), { requests: runs })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
