@@ -54,6 +54,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {
     server.destroy();
+    catalog.close();
     await engines.close();
     await backend.close();
     throw err;
@@ -69,6 +70,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     close() {
       closing ??= (async () => {
         await server.shutdown(config.shutdownGraceMs);
+        catalog.close();
         await engines.close();
         await backend.close();
       })();

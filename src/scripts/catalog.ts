@@ -7,6 +7,7 @@
  */
 import { LucienError } from '../errors';
 import type { Store } from '../storage/store';
+import { bucketPrefix } from '../storage/prefixed';
 import { SCRIPTS_BUCKET } from '../storage/validate';
 import type { EngineRegistry } from './engine';
 
@@ -35,10 +36,34 @@ const SCRIPT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const MAX_SCRIPT_BYTES = 256 * 1024;
 
 export class ScriptCatalog {
+  /**
+   * Scripts by name, so a Run does not read and parse `_scripts` each time.
+   * Every change to `_scripts` (from this server, or another sharing the
+   * backend) clears it; the generation stops a read that raced a change from
+   * caching what it read.
+   */
+  private readonly cache = new Map<string, Script>();
+  private generation = 0;
+  private readonly unsubscribe: () => void;
+
   constructor(
     private readonly store: Store,
     private readonly engines: EngineRegistry,
-  ) {}
+  ) {
+    const prefix = bucketPrefix(SCRIPTS_BUCKET);
+    this.unsubscribe = store.backend.subscribe((changes) => {
+      if (changes.some((c) => c.key.startsWith(prefix))) this.invalidate();
+    });
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private invalidate(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   async put(draft: ScriptDraft): Promise<number> {
     checkName(draft.name);
@@ -52,7 +77,11 @@ export class ScriptCatalog {
     await engine.validate(draft.name, draft.source);
     // The seed's shape exactly; a description only when there is one.
     const value = JSON.stringify(draft.description === '' ? { engine: draft.engine, script: draft.source } : { engine: draft.engine, script: draft.source, description: draft.description });
-    return this.store.put(SCRIPTS_BUCKET, draft.name, value, draft.ifRevision, { system: true });
+    try {
+      return await this.store.put(SCRIPTS_BUCKET, draft.name, value, draft.ifRevision, { system: true });
+    } finally {
+      this.invalidate();
+    }
   }
 
   /** The seed's way: Put into `_scripts` of {"engine": …, "script": …}. */
@@ -73,9 +102,14 @@ export class ScriptCatalog {
 
   async get(name: string): Promise<Script> {
     checkName(name);
+    const cached = this.cache.get(name);
+    if (cached !== undefined) return cached;
+    const generation = this.generation;
     try {
       const kv = await this.store.get(SCRIPTS_BUCKET, name);
-      return decode(name, kv.value, kv.modRevision);
+      const script = decode(name, kv.value, kv.modRevision);
+      if (generation === this.generation) this.cache.set(name, script);
+      return script;
     } catch (err) {
       if ((err as LucienError).code === 'NOT_FOUND') throw new LucienError('NOT_FOUND', `script "${name}" not found`);
       throw err;
@@ -95,8 +129,12 @@ export class ScriptCatalog {
 
   async delete(name: string, ifRevision?: number): Promise<boolean> {
     checkName(name);
-    const { deleted } = await this.store.delete(SCRIPTS_BUCKET, name, ifRevision, { system: true });
-    return deleted;
+    try {
+      const { deleted } = await this.store.delete(SCRIPTS_BUCKET, name, ifRevision, { system: true });
+      return deleted;
+    } finally {
+      this.invalidate();
+    }
   }
 }
 

@@ -38,6 +38,12 @@ export interface LevelDbBackendOptions {
   readonly sync?: boolean;
 }
 
+/*
+ * Point reads use getSync: a read served from LevelDB's block cache costs a
+ * few µs, while an async read pays two threadpool hops (the bench measured
+ * 60 µs vs 38 µs per bridge round trip). A cold read from disk blocks the
+ * event loop for its duration; scans stay asynchronous.
+ */
 const DATA = 'd';
 const META_REVISION = 'm:revision';
 type Db = ClassicLevel<string, string>;
@@ -130,7 +136,7 @@ export class LevelDbBackend implements Backend {
     try {
       // Read the revision *through* the snapshot: the in-memory counter may lag a
       // batch that LevelDB has already applied.
-      const raw = await this.db.get(META_REVISION, { snapshot });
+      const raw = this.db.getSync(META_REVISION, { snapshot });
       revision = raw === undefined ? 0 : Number(raw);
     } catch (err) {
       await release();
@@ -144,13 +150,15 @@ export class LevelDbBackend implements Backend {
       revision,
       get: async (key) => {
         check();
-        const raw = await this.db.get(DATA + key, { snapshot });
+        const raw = this.db.getSync(DATA + key, { snapshot });
         return raw === undefined ? undefined : decodeRecord(key, raw, false);
       },
       getMany: async (keys) => {
         check();
-        const raws = await this.db.getMany(keys.map((k) => DATA + k), { snapshot });
-        return raws.map((raw, i) => (raw === undefined ? undefined : decodeRecord(keys[i] as string, raw, false)));
+        return keys.map((key) => {
+          const raw = this.db.getSync(DATA + key, { snapshot });
+          return raw === undefined ? undefined : decodeRecord(key, raw, false);
+        });
       },
       scan: async (prefix, options) => {
         check();
@@ -234,7 +242,7 @@ export class LevelDbBackend implements Backend {
   private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
     const keyConditions = conditions.flatMap((c) => (c.type === 'key' ? [c.key] : []));
     const keys = [...new Set([...mutations.map((m) => m.key), ...keyConditions])];
-    const raws = await this.db.getMany(keys.map((k) => DATA + k));
+    const raws = keys.map((k) => this.db.getSync(DATA + k));
     const current = new Map<string, KeyValue | undefined>();
     keys.forEach((key, i) => {
       const raw = raws[i];
