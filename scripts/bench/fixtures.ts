@@ -6,6 +6,9 @@
  * coming from args (as in clients/python/tests/test_scripts.py).
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 export const KV_BUCKET = 'bench';
 export const KV_KEYS = 1000;
 /** A value of about 200 bytes, like a small document. */
@@ -35,39 +38,10 @@ export interface BenchScript {
   readonly source: string;
 }
 
-const RENDER_POST_PY = `
-posts = buckets.getBucket("posts")
-comments = buckets.getBucket("comments")
-users = buckets.getBucket("users")
-
-post_1 = dict(posts.get(args[0]))
-
-result = post_1
-
-comment_list = list()
-for comment_key in post_1['comments']:
-    comment = dict(comments.get(comment_key))
-    user_key = comment['user_key']
-    user = dict(users.get(user_key))
-    comment['user'] = user
-    comment_list.append(comment)
-
-result['comments'] = comment_list
-`;
-
-const RENDER_POST_JS = `
-const posts = buckets.getBucket("posts");
-const comments = buckets.getBucket("comments");
-const users = buckets.getBucket("users");
-
-const post = posts.get(args[0]);
-post.comments = post.comments.map((commentKey) => {
-  const comment = comments.get(commentKey);
-  comment.user = users.get(comment.user_key);
-  return comment;
-});
-result = post;
-`;
+/** The seed's render_post and its JavaScript twin: one copy, in examples/ (dist/scripts/bench → repo root). */
+const EXAMPLES = join(__dirname, '../../../examples');
+const RENDER_POST_PY = readFileSync(join(EXAMPLES, 'render_post.py'), 'utf8');
+const RENDER_POST_JS = readFileSync(join(EXAMPLES, 'render_post.js'), 'utf8');
 
 const RENDER_POST_MANY_PY = `
 posts = buckets.getBucket("posts")
