@@ -11,7 +11,7 @@ import type { Change } from './backend';
 import { toLucienError } from './etcd-io';
 import type { EtcdLayout } from './etcd-layout';
 
-type Listener = (changes: readonly Change[]) => void;
+import { type Listener, notify } from './listeners';
 
 /** How long a history replay may go without a response before it gives up. */
 const REPLAY_IDLE_MS = 15_000;
@@ -144,11 +144,3 @@ export async function readHistory(client: Etcd3, layout: EtcdLayout, after: numb
   });
 }
 
-/** A throwing listener must not fail the commit that already happened, nor starve other listeners. */
-function notify(listener: Listener, changes: readonly Change[]): void {
-  try {
-    listener(changes);
-  } catch {
-    // Deliberately ignored: listeners own their errors (Watch streams report their own).
-  }
-}

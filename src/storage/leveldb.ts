@@ -23,6 +23,7 @@ import type {
   ScanOptions,
   Snapshot,
 } from './backend';
+import { type Listener, Listeners } from './listeners';
 import { compareBytewise } from './bytewise';
 
 export interface LevelDbBackendOptions {
@@ -48,7 +49,6 @@ const DATA = 'd';
 const META_REVISION = 'm:revision';
 type Db = ClassicLevel<string, string>;
 type LevelSnapshot = ReturnType<Db['snapshot']>;
-type Listener = (changes: readonly Change[]) => void;
 
 export class LevelDbBackend implements Backend {
   readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: true };
@@ -65,7 +65,7 @@ export class LevelDbBackend implements Backend {
   private readonly recent = new Map<number, readonly string[]>();
   private recentFrom = 1;
   private readonly snapshots = new Set<LevelSnapshot>();
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Listeners();
 
   constructor(options: LevelDbBackendOptions) {
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -209,11 +209,7 @@ export class LevelDbBackend implements Backend {
   }
 
   subscribe(listener: Listener): () => void {
-    const entry: Listener = (changes) => listener(changes);
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   private assertOpen(): void {
@@ -282,7 +278,7 @@ export class LevelDbBackend implements Backend {
     this.oldest = oldest;
     this.recent.set(next, changes.map((c) => c.key));
     this.recent.delete(next - this.historyRevisions);
-    for (const listener of this.listeners) notify(listener, changes);
+    this.listeners.emit(changes);
     return { revision: next, applied };
   }
 
@@ -389,11 +385,3 @@ function decodeChanges(buf: Buffer, revision: number): Change[] {
   return out;
 }
 
-/** A throwing listener must not fail the commit that already happened, nor starve other listeners. */
-function notify(listener: Listener, changes: readonly Change[]): void {
-  try {
-    listener(changes);
-  } catch {
-    // Deliberately ignored: listeners own their errors (Watch streams report their own).
-  }
-}

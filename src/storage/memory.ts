@@ -19,6 +19,7 @@ import type {
   ScanOptions,
   Snapshot,
 } from './backend';
+import { type Listener, Listeners } from './listeners';
 import { compareBytewise, lowerBound } from './bytewise';
 
 export interface MemoryBackendOptions {
@@ -38,7 +39,6 @@ interface Commit {
   readonly changes: readonly Change[];
 }
 
-type Listener = (changes: readonly Change[]) => void;
 
 export class MemoryBackend implements Backend {
   readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: false };
@@ -50,7 +50,7 @@ export class MemoryBackend implements Backend {
   /** One entry per revision, contiguous, oldest first. */
   private readonly history: Commit[] = [];
   private readonly historyRevisions: number;
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Listeners();
   /** Revision → number of open snapshots at it; bounds version pruning. */
   private readonly pinned = new Map<number, number>();
 
@@ -139,7 +139,7 @@ export class MemoryBackend implements Backend {
     for (const [key, version] of pending) this.addVersion(key, version, oldestPinned);
     this.history.push({ revision: next, changes });
     if (this.history.length > this.historyRevisions) this.history.shift();
-    for (const listener of this.listeners) notify(listener, changes);
+    this.listeners.emit(changes);
     return { revision: next, applied };
   }
 
@@ -164,12 +164,7 @@ export class MemoryBackend implements Backend {
   }
 
   subscribe(listener: Listener): () => void {
-    // Wrapped so that the same function subscribed twice gets two subscriptions.
-    const entry: Listener = (changes) => listener(changes);
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.add(listener);
   }
 
   private assertOpen(): void {
@@ -273,11 +268,3 @@ export class MemoryBackend implements Backend {
   }
 }
 
-/** A throwing listener must not fail the commit that already happened, nor starve other listeners. */
-function notify(listener: Listener, changes: readonly Change[]): void {
-  try {
-    listener(changes);
-  } catch {
-    // Deliberately ignored: listeners own their errors (Watch streams report their own).
-  }
-}

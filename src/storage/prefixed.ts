@@ -19,6 +19,7 @@ import type {
   Snapshot,
 } from './backend';
 import { compareBytewise } from './bytewise';
+import type { Listener } from './listeners';
 
 /** Separates a bucket name from its keys; bucket names never contain it. */
 export const BUCKET_SEPARATOR = '/';
@@ -72,7 +73,6 @@ export async function listBuckets(source: Backend | Snapshot): Promise<string[]>
   }
 }
 
-type Listener = (changes: readonly Change[]) => void;
 
 /**
  * A Backend that sees only the keys of `inner` starting with `prefix`, with the

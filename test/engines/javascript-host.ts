@@ -7,7 +7,10 @@
 import { join } from 'node:path';
 import { HostProcess } from '../../src/scripts/host-process';
 import { JavaScriptHostOptions, javascriptHostSpec } from '../../engines/javascript/spec';
-import type { BridgeCall, DoneMessage, ReplyMessage, RunLimits } from '../../engines/protocol';
+import type { DoneMessage, RunLimits } from '../../engines/protocol';
+import { FakeBridge } from './fake-bridge';
+
+export { FakeBridge };
 
 const DIST = join(__dirname, '..', '..', 'dist');
 
@@ -15,49 +18,6 @@ export const LIMITS: RunLimits = { maxLogBytes: 64 * 1024, maxResultBytes: 1024 
 
 export function startJavaScriptHost(options: JavaScriptHostOptions = {}): Promise<HostProcess> {
   return HostProcess.start(javascriptHostSpec(DIST, options));
-}
-
-/** Buckets as a Map of "bucket/key" to JSON text; calls and writes are recorded. */
-export class FakeBridge {
-  readonly data = new Map<string, string>();
-  readonly calls: BridgeCall[] = [];
-  readonly writes: { bucket: string; key: string; value: string | null }[] = [];
-
-  constructor(seed: Record<string, Record<string, unknown>> = {}) {
-    for (const [bucket, entries] of Object.entries(seed)) {
-      for (const [key, value] of Object.entries(entries)) this.data.set(`${bucket}/${key}`, JSON.stringify(value));
-    }
-  }
-
-  readonly onCall = async (call: BridgeCall): Promise<ReplyMessage> => {
-    this.calls.push(call);
-    if (call.bucket.startsWith('_')) return { t: 'reply', ok: false, error: `bucket ${call.bucket} is reserved` };
-    const at = (key: string): string => this.data.get(`${call.bucket}/${key}`) ?? 'null';
-    switch (call.op) {
-      case 'get':
-        return { t: 'reply', ok: true, value: at(call.key) };
-      case 'getMany':
-        return { t: 'reply', ok: true, value: `[${call.keys.map(at).join(',')}]` };
-      case 'put':
-        this.data.set(`${call.bucket}/${call.key}`, call.value);
-        this.writes.push({ bucket: call.bucket, key: call.key, value: call.value });
-        return { t: 'reply', ok: true, value: 'null' };
-      case 'delete':
-        this.data.delete(`${call.bucket}/${call.key}`);
-        this.writes.push({ bucket: call.bucket, key: call.key, value: null });
-        return { t: 'reply', ok: true, value: 'null' };
-      case 'list': {
-        const head = `${call.bucket}/`;
-        const keys = [...this.data.keys()]
-          .filter((k) => k.startsWith(head + call.prefix))
-          .map((k) => k.slice(head.length))
-          .filter((k) => call.startAfter === null || k > call.startAfter)
-          .sort()
-          .slice(0, call.limit);
-        return { t: 'reply', ok: true, value: `[${keys.map((k) => `[${JSON.stringify(k)},${at(k)}]`).join(',')}]` };
-      }
-    }
-  };
 }
 
 let keys = 0;
