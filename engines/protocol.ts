@@ -1,9 +1,16 @@
 /**
  * The sandbox boundary, typed in one place: every message between the server
- * and an engine host process. Only JSON text, strings and numbers cross it;
- * values travel as JSON text inside the message so neither side ever hands
- * the other a live object. Frames are a 4-byte little-endian length followed
- * by the UTF-8 JSON of one message.
+ * and an engine host process. Only text crosses it; values travel as JSON
+ * text so neither side ever hands the other a live object.
+ *
+ * A frame is a 4-byte little-endian length, then a UTF-8 body whose first
+ * character says what it is:
+ *   '{'  a JSON message: every ToHost / FromHost below except the two next;
+ *   'c'  host -> server, a bridge call: 'c' + JSON text of a BridgeCall;
+ *   'v'  server -> host, a bridge answer: 'v' + JSON text of the value;
+ *   'e'  server -> host, a bridge failure: 'e' + the message to raise.
+ * The bridge's frames carry their JSON verbatim, so a value is never wrapped
+ * in, escaped into or parsed out of an envelope on its way to a script.
  *
  * The host never trusts itself: a script that escapes its language sandbox
  * can write any frame here, so the server checks every message against the
@@ -51,12 +58,11 @@ export interface RunMessage {
   readonly limits: RunLimits;
 }
 
-/** The answer to a bridge call: JSON text, or a message the script sees raised. */
-export type ReplyMessage =
-  | { readonly t: 'reply'; readonly ok: true; readonly value: string }
-  | { readonly t: 'reply'; readonly ok: false; readonly error: string };
+/** The answer to a bridge call: JSON text, or a message the script sees raised (a 'v' / 'e' frame). */
+export type BridgeReply = { readonly value: string } | { readonly error: string };
 
-export type ToHost = CompileMessage | RunMessage | ReplyMessage;
+/** JSON messages to the host. */
+export type ToHost = CompileMessage | RunMessage;
 
 // ---- host -> server -------------------------------------------------------
 
@@ -74,7 +80,11 @@ export type BridgeCall =
       readonly startAfter: string | null;
     };
 
-export type CallMessage = { readonly t: 'call' } & BridgeCall;
+/** A bridge call as the server receives it: the text after a 'c' frame's kind, not yet checked. */
+export interface CallMessage {
+  readonly t: 'call';
+  readonly request: string;
+}
 
 export interface ReadyMessage {
   readonly t: 'ready';
@@ -96,7 +106,8 @@ export type DoneMessage =
       readonly logs: readonly string[];
     };
 
-export type FromHost = ReadyMessage | CompiledMessage | CallMessage | DoneMessage;
+/** JSON messages from the host. */
+export type FromHost = ReadyMessage | CompiledMessage | DoneMessage;
 
 /**
  * Replies to bridge calls, as JSON text:
@@ -106,3 +117,9 @@ export type FromHost = ReadyMessage | CompiledMessage | CallMessage | DoneMessag
  *   put / delete -> null
  */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/** First characters of frame bodies (see the top of this file). */
+export const FRAME_JSON = 0x7b; // '{'
+export const FRAME_CALL = 'c';
+export const FRAME_VALUE = 'v';
+export const FRAME_ERROR = 'e';

@@ -16,16 +16,33 @@ export interface Logger {
   readonly debugEnabled: boolean;
 }
 
-function wrap(w: winston.Logger): Logger {
+/** `debug`: whether the level admits debug lines (fixed at start; asking winston each time costs µs per call). */
+function wrap(w: winston.Logger, debug: boolean): Logger {
   return {
     error: (m, meta) => w.error(m, meta),
     warn: (m, meta) => w.warn(m, meta),
     info: (m, meta) => w.info(m, meta),
     debug: (m, meta) => w.debug(m, meta),
-    child: (meta) => wrap(w.child(meta)),
-    get debugEnabled() {
-      return w.isDebugEnabled();
-    },
+    child: (meta) => wrap(w.child(meta), debug),
+    debugEnabled: debug,
+  };
+}
+
+/**
+ * A logger made on first use: most calls never log, and a winston child per
+ * call is measurable on the hot path. `debugEnabled` is answered without
+ * making it.
+ */
+export function lazyLogger(make: () => Logger, debugEnabled: boolean): Logger {
+  let made: Logger | undefined;
+  const get = (): Logger => (made ??= make());
+  return {
+    error: (m, meta) => get().error(m, meta),
+    warn: (m, meta) => get().warn(m, meta),
+    info: (m, meta) => get().info(m, meta),
+    debug: (m, meta) => get().debug(m, meta),
+    child: (meta) => lazyLogger(() => get().child(meta), debugEnabled),
+    debugEnabled,
   };
 }
 
@@ -41,7 +58,8 @@ export function createLogger(options: { level: string; format: 'json' | 'pretty'
         }),
       )
     : winston.format.combine(winston.format.timestamp(), winston.format.json());
-  return wrap(winston.createLogger({ level: options.level, format, transports: [new winston.transports.Console()] }));
+  const w = winston.createLogger({ level: options.level, format, transports: [new winston.transports.Console()] });
+  return wrap(w, w.isDebugEnabled());
 }
 
 /** A logger that drops everything (unit tests). */

@@ -4,16 +4,17 @@
  * bridge; an engine only compiles source and runs compiled code. Adding a
  * language is one folder under engines/ with an engine.ts and a host.ts.
  */
-import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
+import type { RunLimits, ScriptFailure } from '../protocol';
 
 /** A synchronous line to the server's bucket bridge. */
 export interface HostBridge {
   /**
-   * Sends one bridge call and blocks for the answer (JSON text). Returns
-   * `{ error }` instead of throwing, so an engine can raise the failure in
-   * its own language and realm.
+   * Sends one bridge call (JSON text of a BridgeCall, checked by the server)
+   * and blocks for the answer: 'v' + JSON text, or 'e' + a message. Never
+   * throws for a failure the script caused, so an engine can raise it in its
+   * own language and realm.
    */
-  call(call: BridgeCall): { value: string } | { error: string };
+  call(request: string): string;
 }
 
 export type RunOutcome =

@@ -6,18 +6,16 @@
  * nothing here needs to be interruptible.
  */
 import type { ToHost } from '../protocol';
-import { receive, send } from './channel';
+import { bridgeCall, receive, send } from './channel';
 import type { HostBridge, HostEngine } from './engine';
 
 const CACHE_ENTRIES = 256;
 
 const bridge: HostBridge = {
-  call(call) {
-    send({ t: 'call', ...call });
-    const reply = receive();
+  call(request) {
+    const reply = bridgeCall(request);
     if (reply === undefined) process.exit(0);
-    if (reply.t !== 'reply') throw new Error(`protocol: expected a reply, got ${reply.t}`);
-    return reply.ok ? { value: reply.value } : { error: reply.error };
+    return reply;
   },
 };
 
@@ -66,8 +64,6 @@ export function runHost<C>(engine: HostEngine<C>): void {
         if (engine.broken === true) process.exit(70);
         break;
       }
-      case 'reply':
-        throw new Error('protocol: reply with no call outstanding');
     }
   }
 }

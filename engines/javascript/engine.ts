@@ -11,7 +11,7 @@
  * here uses vm's `timeout`.
  */
 import vm from 'node:vm';
-import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
+import type { RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
 import { lockdownRealm } from './lockdown';
 import { SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './sandbox';
@@ -124,15 +124,9 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
   private readonly hostCall = (request: string): string => {
     const run = this.current;
     if (run === undefined || run.fatal !== undefined) return 'eno run in progress';
-    let call: BridgeCall;
+    if (typeof request !== 'string') return 'emalformed bridge call';
     try {
-      call = JSON.parse(request) as BridgeCall;
-    } catch {
-      return 'emalformed bridge call';
-    }
-    try {
-      const reply = run.bridge.call(call);
-      return 'value' in reply ? `v${reply.value}` : `e${reply.error}`;
+      return run.bridge.call(request);
     } catch (err) {
       // A throw here may have left half a frame in the pipes: stop serving.
       run.fatal = err;

@@ -8,9 +8,9 @@
  * Must never hand Python any other JavaScript object, and must never be
  * reused after Pyodide reports a fatal error or a state it cannot restore.
  */
-import { join } from 'node:path';
-import type { BridgeCall, RunLimits, ScriptFailure } from '../protocol';
+import type { RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
+import { bootPyodide } from './boot';
 import { SANDBOX_PY } from './sandbox-py';
 import { SnapshotPlan, StateWatch, WasmPython } from './state-watch';
 
@@ -27,45 +27,12 @@ export interface PythonCompiled {
 /** Filename compiled scripts carry, so tracebacks can find the script's own frames. */
 const SCRIPT_FILE = '<script>';
 
-const OPS = new Set(['get', 'getMany', 'put', 'delete', 'list']);
-
 /**
  * Restore rounds after a run before giving up on the instance: a round's
  * finalizers (released with the audit hook on) may change state again, and a
  * script could chain them forever.
  */
 const SETTLE_ROUNDS = 4;
-
-/** Checks a call built by Python (or by a script that reached the raw bridge). */
-function parseCall(text: unknown): BridgeCall | string {
-  if (typeof text !== 'string') return 'bridge: expected JSON text';
-  let call: unknown;
-  try {
-    call = JSON.parse(text);
-  } catch {
-    return 'bridge: invalid JSON';
-  }
-  if (typeof call !== 'object' || call === null) return 'bridge: expected an object';
-  const c = call as Record<string, unknown>;
-  if (typeof c.op !== 'string' || !OPS.has(c.op) || typeof c.bucket !== 'string') return 'bridge: bad operation';
-  switch (c.op) {
-    case 'get':
-    case 'delete':
-      if (typeof c.key !== 'string') return 'bridge: key must be a string';
-      return { op: c.op, bucket: c.bucket, key: c.key };
-    case 'put':
-      if (typeof c.key !== 'string' || typeof c.value !== 'string') return 'bridge: bad put';
-      return { op: 'put', bucket: c.bucket, key: c.key, value: c.value };
-    case 'getMany':
-      if (!Array.isArray(c.keys) || !c.keys.every((k) => typeof k === 'string')) return 'bridge: keys must be strings';
-      return { op: 'getMany', bucket: c.bucket, keys: c.keys as string[] };
-    default:
-      if (typeof c.prefix !== 'string' || !Number.isSafeInteger(c.limit) || !(c.startAfter === null || typeof c.startAfter === 'string')) {
-        return 'bridge: bad list';
-      }
-      return { op: 'list', bucket: c.bucket, prefix: c.prefix, limit: c.limit as number, startAfter: c.startAfter as string | null };
-  }
-}
 
 export class PythonEngine implements HostEngine<PythonCompiled> {
   readonly name = 'python';
@@ -90,27 +57,15 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * empty frozen object.
    */
   static async load(indexURL: string): Promise<PythonEngine> {
-    const mod = require(join(indexURL, 'pyodide.js')) as typeof import('pyodide');
-    const ignore = (): void => undefined;
-    const pyodide = await mod.loadPyodide({
-      indexURL,
-      jsglobals: Object.freeze(Object.create(null) as object),
-      env: { HOME: '/home/pyodide' },
-      stdin: () => null,
-      stdout: ignore,
-      stderr: ignore,
-      packages: [],
-    });
+    const { pyodide, fromSnapshot } = await bootPyodide(indexURL);
     let engine: PythonEngine | undefined;
     // The only JavaScript function Python ever gets: strings in, strings out,
     // no prototype (so no `.constructor` chain to Function).
     const bridge = (text: unknown): string => {
       const bridgeNow = engine?.current;
       if (bridgeNow === undefined) return 'ebridge: no run in progress';
-      const call = parseCall(text);
-      if (typeof call === 'string') return `e${call}`;
-      const answer = bridgeNow.call(call);
-      return 'value' in answer ? `v${answer.value}` : `e${answer.error}`;
+      if (typeof text !== 'string') return 'ebridge: expected JSON text';
+      return bridgeNow.call(text);
     };
     Object.setPrototypeOf(bridge, null);
     Object.freeze(bridge);
@@ -131,7 +86,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     snapshot.destroy();
     const wasm = (pyodide as unknown as { _module: WasmPython })._module;
     const watch = StateWatch.install(wasm, plan);
-    engine = new PythonEngine(`pyodide ${pyodide.version}`, compileFn, runFn, restoreFn, releaseFn, watch);
+    engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, watch);
     return engine;
   }
 

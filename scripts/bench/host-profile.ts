@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { javascriptHostSpec } from '../../engines/javascript/spec';
-import type { FromHost, ToHost } from '../../engines/protocol';
+import type { BridgeCall, CallMessage, FromHost, ToHost } from '../../engines/protocol';
 import { pythonHostSpec } from '../../engines/python/spec';
 import { hostArgs } from '../../src/scripts/host-process';
 import { KV_VALUE, SCRIPTS } from './fixtures';
@@ -25,10 +25,13 @@ import { ROOT } from './servers';
 
 const DIST = join(ROOT, 'dist');
 
+type Incoming = FromHost | CallMessage;
+
+/** The server's side of the frames (engines/protocol.ts), minimal. */
 class Host {
   private buf: Buffer = Buffer.alloc(0);
-  private waiting: ((m: FromHost) => void) | undefined;
-  private queued: FromHost[] = [];
+  private waiting: ((m: Incoming) => void) | undefined;
+  private queued: Incoming[] = [];
   constructor(
     private readonly out: Writable,
     inp: Readable,
@@ -38,7 +41,8 @@ class Host {
       while (this.buf.length >= 4) {
         const n = this.buf.readUInt32LE(0);
         if (this.buf.length < 4 + n) break;
-        const m = JSON.parse(this.buf.toString('utf8', 4, 4 + n)) as FromHost;
+        const body = this.buf.toString('utf8', 4, 4 + n);
+        const m: Incoming = body[0] === 'c' ? { t: 'call', request: body.slice(1) } : (JSON.parse(body) as FromHost);
         this.buf = this.buf.subarray(4 + n);
         const w = this.waiting;
         this.waiting = undefined;
@@ -48,12 +52,15 @@ class Host {
     });
   }
   send(m: ToHost): void {
-    const json = Buffer.from(JSON.stringify(m));
-    const h = Buffer.alloc(4);
-    h.writeUInt32LE(json.length, 0);
-    this.out.write(Buffer.concat([h, json]));
+    this.write(JSON.stringify(m));
   }
-  next(): Promise<FromHost> {
+  write(body: string): void {
+    const bytes = Buffer.from(body);
+    const h = Buffer.alloc(4);
+    h.writeUInt32LE(bytes.length, 0);
+    this.out.write(Buffer.concat([h, bytes]));
+  }
+  next(): Promise<Incoming> {
     const q = this.queued.shift();
     if (q) return Promise.resolve(q);
     return new Promise((resolve) => (this.waiting = resolve));
@@ -63,8 +70,9 @@ class Host {
   }
 }
 
-function answer(call: FromHost): string {
-  if (call.t !== 'call') throw new Error(`unexpected ${call.t}`);
+function answer(message: Incoming): string {
+  if (message.t !== 'call') throw new Error(`unexpected ${message.t}`);
+  const call = JSON.parse(message.request) as BridgeCall;
   const doc = call.bucket === 'comments' ? '{"comment":"c","user_key":"user_1"}' : call.bucket === 'posts' ? '{"title":"t","comments":["comment_1","comment_2"]}' : KV_VALUE;
   switch (call.op) {
     case 'get':
@@ -117,7 +125,7 @@ async function main(): Promise<void> {
         if (!m.ok) throw new Error(`run failed: ${JSON.stringify(m.error)}`);
         return;
       }
-      host.send({ t: 'reply', ok: true, value: answer(m) });
+      host.write(`v${answer(m)}`);
     }
   };
   for (let i = 0; i < 50; i++) await runOnce();

@@ -207,6 +207,7 @@ async function main(): Promise<void> {
     stops.length = 0;
 
     const startMs = [lucien.startMs];
+    const poolCompleteMs = [lucien.poolCompleteMs];
     const reported = lucien.reportedStartupMs === undefined ? [] : [lucien.reportedStartupMs];
     const engineWarmMs: Record<string, number[]> = {};
     const addWarm = (w: Record<string, number>) => {
@@ -216,12 +217,13 @@ async function main(): Promise<void> {
     for (let i = 1; i < settings.starts; i++) {
       const s = await startLucien();
       startMs.push(s.startMs);
+      poolCompleteMs.push(s.poolCompleteMs);
       if (s.reportedStartupMs !== undefined) reported.push(s.reportedStartupMs);
       addWarm(s.engineWarmMs);
       log(`cold start ${i + 1}: ${Math.round(s.startMs)} ms`);
       await s.stop();
     }
-    const life: Lifecycle = { startMs, reportedStartupMs: reported, engineWarmMs, idle, idleAfterLoad, underLoad: peak, enginePool: 'default (2 hosts per language)' };
+    const life: Lifecycle = { startMs, poolCompleteMs, reportedStartupMs: reported, engineWarmMs, idle, idleAfterLoad, underLoad: peak, enginePool: 'default (2 hosts per language)' };
     const machineText = `${machineAtStart}; at end ${loadavg().map((v) => v.toFixed(2)).join(' / ')}`;
     const settingsText = `${settings.reps} repetitions × ${settings.durationMs} ms per cell after ${settings.warmupMs} ms warm-up; one HTTP/2 connection per server from a lean client; LevelDB on ${lucien.dataDir.startsWith('/tmp') ? '/tmp' : 'disk'}, etcd data on tmpfs`;
     const input = { results, life, calls: BRIDGE_CALLS, levels: LEVELS, machine: machineText, settings: settingsText };

@@ -28,8 +28,10 @@ export interface RunningLucien extends Running {
   readonly startMs: number;
   /** The server's own startupMs field (store open to SERVING). */
   readonly reportedStartupMs: number | undefined;
-  /** Per engine, how long warming its pool took, from the server's "engine warm" lines. */
+  /** Per engine, spawn of its first host to ready, from the server's "engine warm" lines. */
   readonly engineWarmMs: Record<string, number>;
+  /** Spawn to every engine pool complete (the hosts after the first start in the background after SERVING). */
+  readonly poolCompleteMs: number;
   readonly dataDir: string;
 }
 
@@ -111,6 +113,10 @@ export async function startLucien(options: LucienOptions = {}): Promise<RunningL
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   child.stderr?.resume();
+  let all = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (all.length < 1e6) all += chunk.toString();
+  });
   const m = await waitForLine(child, /^(\{[^\n]*"message":"serving"[^\n]*\})$/m, 120000, 'lucien').catch((err: Error) => {
     child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
@@ -129,9 +135,16 @@ export async function startLucien(options: LucienOptions = {}): Promise<RunningL
       // not a JSON line
     }
   }
+  const count = (what: string) => all.split('\n').filter((l) => l.includes(`"message":"${what}"`)).length;
+  while (count('engine pool complete') < count('engine warm')) {
+    if (performance.now() - t0 > 120000) throw new Error(`engine pools did not complete:\n${all.slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const poolCompleteMs = performance.now() - t0;
   return {
     name: 'lucien',
     pid: child.pid as number,
+    poolCompleteMs,
     address: `127.0.0.1:${port}`,
     port,
     startMs,

@@ -6,9 +6,9 @@
  * changes (serializable runs). Every call is checked here, whatever the host
  * sent: an escaped script can speak the protocol, not bypass these rules.
  */
-import type { BridgeCall } from '../../engines/protocol';
+import type { BridgeCall, BridgeReply } from '../../engines/protocol';
 import { isLucienError, LucienError } from '../errors';
-import type { Condition, Mutation, Snapshot } from '../storage/backend';
+import type { Condition, KeyValue, Mutation, Snapshot } from '../storage/backend';
 import { compareBytewise } from '../storage/bytewise';
 import { bucketPrefix, encodeKey } from '../storage/prefixed';
 import { checkBucket, checkKey, checkValue } from '../storage/validate';
@@ -28,6 +28,51 @@ export interface RunWrite {
   readonly key: string;
   /** JSON text, or null for a delete. */
   readonly value: string | null;
+}
+
+const malformed = (what: string): LucienError => new LucienError('INVALID_ARGUMENT', `malformed bridge call: ${what}`);
+
+/** Checks the shape of a call as a host sent it: JSON of one BridgeCall, with every field of the right type. */
+export function parseCall(request: string): BridgeCall {
+  let call: unknown;
+  try {
+    call = JSON.parse(request);
+  } catch {
+    throw malformed('not JSON');
+  }
+  if (typeof call !== 'object' || call === null || Array.isArray(call)) throw malformed('expected an object');
+  const c = call as Record<string, unknown>;
+  if (typeof c.bucket !== 'string') throw malformed('bucket must be a string');
+  const key = (): string => {
+    if (typeof c.key !== 'string') throw new LucienError('INVALID_KEY', 'key must be a string');
+    return c.key;
+  };
+  switch (c.op) {
+    case 'get':
+      return { op: 'get', bucket: c.bucket, key: key() };
+    case 'delete':
+      return { op: 'delete', bucket: c.bucket, key: key() };
+    case 'put':
+      if (typeof c.value !== 'string') throw new LucienError('INVALID_VALUE', 'value must be JSON text');
+      return { op: 'put', bucket: c.bucket, key: key(), value: c.value };
+    case 'getMany':
+      if (!Array.isArray(c.keys)) throw malformed('getMany needs a list of keys');
+      if (!c.keys.every((k) => typeof k === 'string')) throw new LucienError('INVALID_KEY', 'keys must be strings');
+      return { op: 'getMany', bucket: c.bucket, keys: c.keys as string[] };
+    case 'list':
+      if (typeof c.prefix !== 'string') throw new LucienError('INVALID_ARGUMENT', 'prefix must be a string');
+      if (typeof c.limit !== 'number') throw new LucienError('INVALID_ARGUMENT', 'list limit must be a number');
+      if (c.startAfter !== null && typeof c.startAfter !== 'string') throw new LucienError('INVALID_ARGUMENT', 'start_after must be a string');
+      return { op: 'list', bucket: c.bucket, prefix: c.prefix, limit: c.limit, startAfter: c.startAfter };
+    default:
+      throw new LucienError('INVALID_ARGUMENT', `unknown bridge operation ${JSON.stringify(c.op) ?? 'undefined'}`);
+  }
+}
+
+/** What the script sees for an error it caused; anything else (the store failing) ends the run. */
+function scriptFailure(err: unknown): BridgeReply {
+  if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE') return { error: err.message };
+  throw err;
 }
 
 export class RunTransaction {
@@ -66,14 +111,22 @@ export class RunTransaction {
     return this.snap;
   }
 
-  /** Answers one bridge call; failures the script caused become `{ error }` for it to raise. */
-  async handle(call: BridgeCall): Promise<{ value: string } | { error: string }> {
+  /**
+   * Answers one bridge call (its JSON text); failures the script caused become
+   * `{ error }` for it to raise. Answers in the same tick when it can (writes,
+   * and reads once the snapshot is open on a backend with synchronous reads),
+   * so the host's blocked read returns without a trip through the event loop.
+   */
+  handle(request: string): BridgeReply | Promise<BridgeReply> {
+    let call: BridgeCall;
     try {
-      return { value: await this.dispatch(call) };
+      call = parseCall(request);
+      const now = this.dispatchSync(call);
+      if (now !== undefined) return { value: now };
     } catch (err) {
-      if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE') return { error: err.message };
-      throw err;
+      return scriptFailure(err);
     }
+    return this.dispatch(call).then((value) => ({ value }), scriptFailure);
   }
 
   get writeList(): RunWrite[] {
@@ -96,57 +149,77 @@ export class RunTransaction {
     return conditions;
   }
 
-  private async dispatch(call: BridgeCall): Promise<string> {
-    if (typeof call !== 'object' || call === null) throw new LucienError('INVALID_ARGUMENT', 'malformed bridge call');
+  /** The answer if it needs no waiting, else undefined (and nothing recorded). */
+  private dispatchSync(call: BridgeCall): string | undefined {
     switch (call.op) {
       case 'get':
-        return (await this.readMany(call.bucket, [call.key]))[0] ?? 'null';
       case 'getMany': {
-        if (!Array.isArray(call.keys)) throw new LucienError('INVALID_ARGUMENT', 'getMany needs a list of keys');
-        if (call.keys.length > this.limits.maxReadBatch) throw new LucienError('INVALID_ARGUMENT', `getMany reads at most ${this.limits.maxReadBatch} keys`);
-        const values = await this.readMany(call.bucket, call.keys);
-        return `[${values.map((v) => v ?? 'null').join(',')}]`;
+        const { raws, missing } = this.planRead(call);
+        let found: (KeyValue | undefined)[] = [];
+        if (missing.length > 0) {
+          const read = this.snap?.getManySync;
+          if (read === undefined) return undefined;
+          found = read(missing);
+        }
+        return this.finishRead(call, raws, missing, found);
       }
       case 'put':
         return this.write(call.bucket, call.key, call.value);
       case 'delete':
         return this.write(call.bucket, call.key, null);
       case 'list':
-        return this.list(call.bucket, call.prefix, call.limit, call.startAfter);
-      default:
-        throw new LucienError('INVALID_ARGUMENT', `unknown bridge operation ${JSON.stringify((call as { op?: unknown }).op)}`);
+        return undefined;
     }
   }
 
-  /** Values as JSON text (undefined where absent), overlaying this run's writes. */
-  private async readMany(bucket: string, keys: readonly string[]): Promise<(string | undefined)[]> {
-    checkBucket(String(bucket), 'read');
+  private async dispatch(call: BridgeCall): Promise<string> {
+    switch (call.op) {
+      case 'get':
+      case 'getMany': {
+        const { raws, missing } = this.planRead(call);
+        const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(missing);
+        return this.finishRead(call, raws, missing, found);
+      }
+      case 'list':
+        return this.list(call.bucket, call.prefix, call.limit, call.startAfter);
+      default:
+        // Writes never wait.
+        return this.dispatchSync(call) as string;
+    }
+  }
+
+  /** Checks a read; its raw keys, and those this run has not written (to fetch from the snapshot). */
+  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' }>): { raws: string[]; missing: string[] } {
+    const keys = call.op === 'get' ? [call.key] : call.keys;
+    if (keys.length > this.limits.maxReadBatch) throw new LucienError('INVALID_ARGUMENT', `getMany reads at most ${this.limits.maxReadBatch} keys`);
+    checkBucket(call.bucket, 'read');
     const raws = keys.map((key) => {
-      if (typeof key !== 'string') throw new LucienError('INVALID_KEY', 'keys must be strings');
       checkKey(key, this.limits.maxKeyBytes);
-      return encodeKey(bucket, key);
+      return encodeKey(call.bucket, key);
     });
-    const missing = raws.filter((raw) => !this.writes.has(raw));
-    const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(missing);
+    return { raws, missing: this.writes.size === 0 ? raws : raws.filter((raw) => !this.writes.has(raw)) };
+  }
+
+  /** Records what was read (for the commit's guards) and answers: values overlaid with this run's writes. */
+  private finishRead(call: BridgeCall, raws: readonly string[], missing: readonly string[], found: readonly (KeyValue | undefined)[]): string {
     const fromSnapshot = new Map<string, string | undefined>();
     missing.forEach((raw, i) => {
       const kv = found[i];
       if (!this.reads.has(raw)) this.reads.set(raw, kv?.modRevision ?? 0);
       fromSnapshot.set(raw, kv?.value);
     });
-    return raws.map((raw) => {
+    const values = raws.map((raw) => {
       const own = this.writes.get(raw);
-      if (own !== undefined) return own.value ?? undefined;
-      return fromSnapshot.get(raw);
+      if (own !== undefined) return own.value ?? 'null';
+      return fromSnapshot.get(raw) ?? 'null';
     });
+    return call.op === 'get' ? (values[0] as string) : `[${values.join(',')}]`;
   }
 
   private write(bucket: string, key: string, value: string | null): string {
-    checkBucket(String(bucket), 'write');
-    if (typeof key !== 'string') throw new LucienError('INVALID_KEY', 'key must be a string');
+    checkBucket(bucket, 'write');
     checkKey(key, this.limits.maxKeyBytes);
     if (value !== null) {
-      if (typeof value !== 'string') throw new LucienError('INVALID_VALUE', 'value must be JSON text');
       checkValue(value, this.limits.maxValueBytes);
     }
     const raw = encodeKey(bucket, key);
@@ -158,12 +231,10 @@ export class RunTransaction {
   }
 
   private async list(bucket: string, prefix: string, limit: number, startAfter: string | null): Promise<string> {
-    checkBucket(String(bucket), 'read');
-    if (typeof prefix !== 'string') throw new LucienError('INVALID_ARGUMENT', 'prefix must be a string');
+    checkBucket(bucket, 'read');
     if (!Number.isInteger(limit) || limit < 1 || limit > this.limits.maxReadBatch) {
       throw new LucienError('INVALID_ARGUMENT', `list limit must be between 1 and ${this.limits.maxReadBatch}`);
     }
-    if (startAfter !== null && typeof startAfter !== 'string') throw new LucienError('INVALID_ARGUMENT', 'start_after must be a string');
     const base = bucketPrefix(bucket);
     const rawPrefix = base + prefix;
     const after = startAfter === null || startAfter === '' ? undefined : base + startAfter;

@@ -4,7 +4,7 @@
  * script's `engine` field to one of these. Implementations live behind a
  * pool of engine host processes (pool.ts); nothing here knows a language.
  */
-import type { BridgeCall, RunLimits } from '../../engines/protocol';
+import type { BridgeReply, RunLimits } from '../../engines/protocol';
 
 export interface EngineRunRequest {
   readonly name: string;
@@ -25,8 +25,12 @@ export interface EngineRunResult {
   readonly logs: readonly string[];
 }
 
-/** Answers a running script's bridge calls: JSON text, or a message to raise in the script. */
-export type BridgeHandler = (call: BridgeCall) => Promise<{ value: string } | { error: string }>;
+/**
+ * Answers a running script's bridge call (its JSON text, unchecked): JSON
+ * text, or a message to raise in the script; synchronously when it can.
+ * Throws (or rejects) only when the run must end.
+ */
+export type BridgeHandler = (request: string) => BridgeReply | Promise<BridgeReply>;
 
 export interface PreloadScript {
   readonly name: string;
@@ -40,8 +44,13 @@ export interface ScriptEngine {
   validate(name: string, source: string): Promise<void>;
   /** Runs; throws LucienError SCRIPT_ERROR / SCRIPT_TIMEOUT / SCRIPT_MEMORY / SCRIPT_LIMIT with the logs. */
   run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult>;
-  /** Resolves once every host is started and ready (before the server reports SERVING). */
+  /**
+   * Resolves once the engine can run a script without a cold start (one host
+   * ready; before the server reports SERVING). The rest of the pool may still
+   * be starting: whenComplete() resolves when it has.
+   */
   warm(): Promise<void>;
+  whenComplete(): Promise<void>;
   /** Compiles scripts into every idle host ahead of their first run. */
   preload(scripts: readonly PreloadScript[]): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +75,11 @@ export class EngineRegistry {
   async warm(scripts: readonly (PreloadScript & { readonly engine: string })[] = []): Promise<void> {
     await Promise.all([...this.engines.values()].map((e) => e.warm()));
     await Promise.all([...this.engines.values()].map((e) => e.preload(scripts.filter((s) => s.engine === e.name))));
+  }
+
+  /** Every engine's whole pool has started (after warm(), it finishes in the background). */
+  async whenComplete(): Promise<void> {
+    await Promise.all([...this.engines.values()].map((e) => e.whenComplete()));
   }
 
   async close(): Promise<void> {

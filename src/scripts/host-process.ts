@@ -9,16 +9,20 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import type {
-  BridgeCall,
-  CompiledMessage,
-  DoneMessage,
-  FromHost,
-  ReadyMessage,
-  ReplyMessage,
-  RunMessage,
-  ToHost,
+import {
+  type BridgeReply,
+  type CompiledMessage,
+  type DoneMessage,
+  FRAME_CALL,
+  FRAME_ERROR,
+  FRAME_JSON,
+  FRAME_VALUE,
+  type FromHost,
+  type ReadyMessage,
+  type RunMessage,
+  type ToHost,
 } from '../../engines/protocol';
+import type { BridgeHandler } from './engine';
 import { processTree } from './sandbox';
 
 /** How to start a host for one engine: the registry's one line per language. */
@@ -60,6 +64,18 @@ export function hostArgs(spec: HostSpec): string[] {
 
 type Pending = { resolve: (m: FromHost) => void; reject: (e: Error) => void };
 
+/** The bridge of the run in progress. */
+interface CallState {
+  readonly handler: BridgeHandler;
+  /** An answer is being waited for; calls arriving meanwhile go to the backlog. */
+  busy: boolean;
+  readonly backlog: string[];
+  /** Ends the run with this error (the store failed, or the handler threw). */
+  readonly fail: (err: unknown) => void;
+}
+
+const FRAME_CALL_BYTE = FRAME_CALL.charCodeAt(0);
+
 export class HostProcess {
   readonly spec: HostSpec;
   readonly child: ChildProcess;
@@ -70,6 +86,7 @@ export class HostProcess {
   private buffer: Buffer = Buffer.alloc(0);
   private waiting: Pending | undefined;
   private queued: FromHost[] = [];
+  private calls: CallState | undefined;
   private exitInfo: HostExit | undefined;
   private stderr = '';
   private nextId = 1;
@@ -157,19 +174,25 @@ export class HostProcess {
    * Runs a script, answering each bridge call with `onCall` until the host
    * reports the run done. Rejects with HostExitedError if the host dies.
    */
-  async run(run: Omit<RunMessage, 't' | 'id'>, onCall: (call: BridgeCall) => Promise<ReplyMessage>): Promise<DoneMessage> {
+  async run(run: Omit<RunMessage, 't' | 'id'>, onCall: BridgeHandler): Promise<DoneMessage> {
     const id = this.nextId++;
-    this.send({ t: 'run', id, ...run });
-    for (;;) {
-      const message = await this.next();
-      if (message.t === 'done') {
-        if (message.id !== id) throw new Error(`protocol: done for ${message.id}, expected ${id}`);
-        if (message.ok) this.compiledKeys.add(run.key);
-        return message;
-      }
-      if (message.t !== 'call') throw new Error(`protocol: unexpected ${message.t} during a run`);
-      const { t: _t, ...call } = message;
-      this.send(await onCall(call as BridgeCall));
+    let fail: (err: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    failed.catch(() => undefined);
+    const calls: CallState = { handler: onCall, busy: false, backlog: [], fail };
+    this.calls = calls;
+    try {
+      this.send({ t: 'run', id, ...run });
+      const message = await Promise.race([this.next(), failed]);
+      if (message.t !== 'done') throw new Error(`protocol: unexpected ${message.t} during a run`);
+      if (message.id !== id) throw new Error(`protocol: done for ${message.id}, expected ${id}`);
+      if (calls.busy || calls.backlog.length > 0) throw new Error('protocol: done while a bridge call is unanswered');
+      if (message.ok) this.compiledKeys.add(run.key);
+      return message;
+    } finally {
+      this.calls = undefined;
     }
   }
 
@@ -188,10 +211,16 @@ export class HostProcess {
   }
 
   private send(message: ToHost): void {
-    const json = Buffer.from(JSON.stringify(message), 'utf8');
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32LE(json.length, 0);
-    this.out.write(Buffer.concat([header, json]));
+    this.write(JSON.stringify(message));
+  }
+
+  /** One frame, header and body in one buffer (so one write(2) in the common case). */
+  private write(body: string): void {
+    const length = Buffer.byteLength(body, 'utf8');
+    const frame = Buffer.allocUnsafe(4 + length);
+    frame.writeUInt32LE(length, 0);
+    frame.write(body, 4, length, 'utf8');
+    this.out.write(frame);
   }
 
   private next(): Promise<FromHost> {
@@ -208,21 +237,79 @@ export class HostProcess {
     while (this.buffer.length >= 4) {
       const length = this.buffer.readUInt32LE(0);
       if (this.buffer.length < 4 + length) break;
-      let message: FromHost;
+      const kind = this.buffer[4];
+      let message: FromHost | undefined;
+      let request: string | undefined;
       try {
-        message = JSON.parse(this.buffer.toString('utf8', 4, 4 + length)) as FromHost;
+        if (kind === FRAME_CALL_BYTE) request = this.buffer.toString('utf8', 5, 4 + length);
+        else if (kind === FRAME_JSON) message = JSON.parse(this.buffer.toString('utf8', 4, 4 + length)) as FromHost;
+        else throw new Error('unknown frame');
       } catch {
         this.kill();
         return;
       }
       this.buffer = this.buffer.subarray(4 + length);
+      if (request !== undefined) {
+        this.onCallFrame(request);
+        continue;
+      }
+      // The run is over from here: a call frame after its done belongs to no run.
+      if ((message as FromHost).t === 'done') this.calls = undefined;
       const waiting = this.waiting;
       if (waiting !== undefined) {
         this.waiting = undefined;
-        waiting.resolve(message);
+        waiting.resolve(message as FromHost);
       } else {
-        this.queued.push(message);
+        this.queued.push(message as FromHost);
       }
     }
+  }
+
+  /** A bridge call: answered at once when the handler can, else once it resolves; later calls wait their turn. */
+  private onCallFrame(request: string): void {
+    const calls = this.calls;
+    // A call outside a run is a host breaking the protocol: it must never reach another run's transaction.
+    if (calls === undefined) {
+      this.kill();
+      return;
+    }
+    if (calls.busy) {
+      calls.backlog.push(request);
+      return;
+    }
+    this.answer(calls, request);
+  }
+
+  private answer(calls: CallState, first: string): void {
+    let request: string | undefined = first;
+    while (request !== undefined && this.calls === calls) {
+      let reply: BridgeReply | Promise<BridgeReply>;
+      try {
+        reply = calls.handler(request);
+      } catch (err) {
+        calls.fail(err);
+        return;
+      }
+      if (reply instanceof Promise) {
+        calls.busy = true;
+        reply.then(
+          (r) => {
+            if (this.calls !== calls) return;
+            calls.busy = false;
+            this.writeReply(r);
+            const next = calls.backlog.shift();
+            if (next !== undefined) this.answer(calls, next);
+          },
+          (err: unknown) => calls.fail(err),
+        );
+        return;
+      }
+      this.writeReply(reply);
+      request = calls.backlog.shift();
+    }
+  }
+
+  private writeReply(reply: BridgeReply): void {
+    this.write('value' in reply ? FRAME_VALUE + reply.value : FRAME_ERROR + reply.error);
   }
 }

@@ -83,7 +83,7 @@ export class ScriptRunner {
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
             retry: attempt > 1,
           },
-          (call) => tx.handle(call),
+          (request) => tx.handle(request),
         );
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });

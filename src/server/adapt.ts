@@ -7,7 +7,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../log';
+import { type Logger, lazyLogger } from '../log';
 import type { Authenticator, Principal, Role } from './auth';
 import { toServiceError } from './status';
 
@@ -30,19 +30,16 @@ export interface CallContext {
  */
 function lazyContext(edge: EdgeContext, method: string, cancelled: () => boolean): CallContext & { principal: Principal } {
   let requestId: string | undefined;
-  let log: Logger | undefined;
-  return {
-    principal: { name: 'anonymous', role: 'read' },
+  const context: CallContext & { principal: Principal } = {
+    principal: { name: 'anonymous', role: 'read' } as Principal,
     cancelled,
-    get requestId() {
+    get requestId(): string {
       requestId ??= randomUUID();
       return requestId;
     },
-    get log() {
-      log ??= edge.log.child({ method, requestId: this.requestId });
-      return log;
-    },
+    log: lazyLogger(() => edge.log.child({ method, requestId: context.requestId }), edge.log.debugEnabled),
   };
+  return context;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, call: CallContext) => Promise<Res>;

@@ -59,6 +59,11 @@ export interface Snapshot {
   get(key: string): Promise<KeyValue | undefined>;
   /** One result per key, in order, all from this snapshot. */
   getMany(keys: readonly string[]): Promise<(KeyValue | undefined)[]>;
+  /**
+   * getMany without waiting, where the backend can (embedded ones): the
+   * bridge answers a script's point reads in the same tick they arrive.
+   */
+  readonly getManySync?: (keys: readonly string[]) => (KeyValue | undefined)[];
   /** Keys that start with `prefix`, ascending bytewise (UTF-8) order. */
   scan(prefix: string, options: ScanOptions): Promise<KeyValue[]>;
   /** Frees the snapshot; safe to call twice. Reads after it reject. */
@@ -88,6 +93,11 @@ export interface Backend {
 
   /** The revision of the latest commit (0 for an empty store). */
   currentRevision(): Promise<number>;
+  /**
+   * The latest committed version of one key (linearizable: it reflects every
+   * commit acknowledged before the call). Cheaper than a snapshot read.
+   */
+  get(key: string): Promise<KeyValue | undefined>;
   /** A consistent view at the current revision. Release it when done. */
   snapshot(): Promise<Snapshot>;
   /**

@@ -135,6 +135,15 @@ export class EtcdBackend implements Backend {
     return (await this.latest()).revision;
   }
 
+  async get(key: string): Promise<KeyValue | undefined> {
+    const snapshot = await this.snapshot();
+    try {
+      return await snapshot.get(key);
+    } finally {
+      await snapshot.release();
+    }
+  }
+
   async snapshot(): Promise<Snapshot> {
     this.assertOpen();
     const { revision, header } = await this.latest();

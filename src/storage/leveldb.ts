@@ -25,6 +25,7 @@ import type {
 } from './backend';
 import { type Listener, Listeners } from './listeners';
 import { compareBytewise } from './bytewise';
+import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
 export interface LevelDbBackendOptions {
   /** Directory of the database; created if missing. */
@@ -37,6 +38,8 @@ export interface LevelDbBackendOptions {
    * only an OS crash or power loss can lose the latest commits.
    */
   readonly sync?: boolean;
+  /** Bytes of recently used records kept in memory in front of LevelDB (default 64 MiB; 0 disables). */
+  readonly cacheBytes?: number;
 }
 
 /*
@@ -66,11 +69,13 @@ export class LevelDbBackend implements Backend {
   private recentFrom = 1;
   private readonly snapshots = new Set<LevelSnapshot>();
   private readonly listeners = new Listeners();
+  private readonly cache: ReadCache;
 
   constructor(options: LevelDbBackendOptions) {
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
     this.sync = options.sync ?? false;
+    this.cache = new ReadCache(options.cacheBytes ?? 64 * 1024 * 1024);
   }
 
   get status(): LifecycleStatus {
@@ -91,6 +96,7 @@ export class LevelDbBackend implements Backend {
         const first = await this.db.keys({ gte: 'h', lt: 'i', limit: 1 }).all();
         this.oldest = first[0] === undefined ? this.revision + 1 : Number(first[0].slice(1));
         this.recent.clear();
+        this.cache.clear();
         this.recentFrom = this.revision + 1;
         this.state = 'open';
       } catch (err) {
@@ -119,6 +125,11 @@ export class LevelDbBackend implements Backend {
   async currentRevision(): Promise<number> {
     this.assertOpen();
     return this.revision;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    return this.readLatest(key);
   }
 
   async snapshot(): Promise<Snapshot> {
@@ -150,15 +161,15 @@ export class LevelDbBackend implements Backend {
       revision,
       get: async (key) => {
         check();
-        const raw = this.db.getSync(DATA + key, { snapshot });
-        return raw === undefined ? undefined : decodeRecord(key, raw, false);
+        return this.readAt(key, revision, snapshot);
       },
       getMany: async (keys) => {
         check();
-        return keys.map((key) => {
-          const raw = this.db.getSync(DATA + key, { snapshot });
-          return raw === undefined ? undefined : decodeRecord(key, raw, false);
-        });
+        return keys.map((key) => this.readAt(key, revision, snapshot));
+      },
+      getManySync: (keys) => {
+        check();
+        return keys.map((key) => this.readAt(key, revision, snapshot));
       },
       scan: async (prefix, options) => {
         check();
@@ -216,6 +227,28 @@ export class LevelDbBackend implements Backend {
     if (this.state !== 'open') throw new LucienError('UNAVAILABLE', `leveldb backend is ${this.state}`);
   }
 
+  /** The latest committed version: from the cache, else LevelDB's newest state. */
+  private readLatest(key: string): KeyValue | undefined {
+    let record = this.cache.latest(key);
+    if (record === undefined) {
+      record = this.db.getSync(DATA + key) ?? ABSENT;
+      // Not in flight: no commit touching the key is being applied, so what we read is current.
+      if (!this.cache.isInFlight(key)) this.cache.fill(key, record, validFrom(record, this.revision));
+    }
+    return record === ABSENT ? undefined : decodeRecord(key, record, false);
+  }
+
+  /** The version at a snapshot's revision: from the cache when valid then, else through the snapshot. */
+  private readAt(key: string, revision: number, snapshot: LevelSnapshot): KeyValue | undefined {
+    let record = this.cache.lookup(key, revision);
+    if (record === undefined) {
+      record = this.db.getSync(DATA + key, { snapshot }) ?? ABSENT;
+      // Only a read of the current revision may fill: an older snapshot may hold a superseded version.
+      if (revision === this.revision) this.cache.fill(key, record, validFrom(record, revision));
+    }
+    return record === ABSENT ? undefined : decodeRecord(key, record, false);
+  }
+
   private async scan(prefix: string, options: ScanOptions, snapshot: LevelSnapshot): Promise<KeyValue[]> {
     if (options.limit <= 0) return [];
     const lower =
@@ -238,30 +271,30 @@ export class LevelDbBackend implements Backend {
   private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
     const keyConditions = conditions.flatMap((c) => (c.type === 'key' ? [c.key] : []));
     const keys = [...new Set([...mutations.map((m) => m.key), ...keyConditions])];
-    const raws = keys.map((k) => this.db.getSync(DATA + k));
     const current = new Map<string, KeyValue | undefined>();
-    keys.forEach((key, i) => {
-      const raw = raws[i];
-      current.set(key, raw === undefined ? undefined : decodeRecord(key, raw, true));
-    });
+    for (const key of keys) current.set(key, this.readLatest(key));
 
     for (const condition of conditions) await this.checkCondition(condition, current);
 
     const next = this.revision + 1;
     const ops: BatchOperation<Db, string, string | Buffer>[] = [];
     const changes: Change[] = [];
+    const written = new Map<string, CachedRecord>();
     const applied = mutations.map((m) => {
       const existing = current.get(m.key);
       if (m.type === 'put') {
         const createRevision = existing?.createRevision ?? next;
         current.set(m.key, { key: m.key, value: '', createRevision, modRevision: next });
-        ops.push({ type: 'put', key: DATA + m.key, value: `${createRevision},${next},${m.value}` });
+        const record = `${createRevision},${next},${m.value}`;
+        ops.push({ type: 'put', key: DATA + m.key, value: record });
+        written.set(m.key, record);
         changes.push({ type: 'put', key: m.key, value: m.value, revision: next });
         return true;
       }
       if (existing === undefined) return false;
       current.set(m.key, undefined);
       ops.push({ type: 'del', key: DATA + m.key });
+      written.set(m.key, ABSENT);
       changes.push({ type: 'delete', key: m.key, value: '', revision: next });
       return true;
     });
@@ -272,9 +305,15 @@ export class LevelDbBackend implements Backend {
     const oldest = Math.max(this.oldest, next - this.historyRevisions + 1);
     for (let r = this.oldest; r < oldest; r++) ops.push({ type: 'del', key: historyKey(r) });
 
-    await this.db.batch<string, string | Buffer>(ops, { sync: this.sync });
-
+    this.cache.begin(written.keys());
+    try {
+      await this.db.batch<string, string | Buffer>(ops, { sync: this.sync });
+    } catch (err) {
+      this.cache.fail();
+      throw err;
+    }
     this.revision = next;
+    this.cache.end(written, next);
     this.oldest = oldest;
     this.recent.set(next, changes.map((c) => c.key));
     this.recent.delete(next - this.historyRevisions);
@@ -325,6 +364,13 @@ export class LevelDbBackend implements Backend {
     }
     return undefined;
   }
+}
+
+/** From which revision a record read at `revision` was already current (see read-cache.ts). */
+function validFrom(record: CachedRecord, revision: number): number {
+  if (record === ABSENT) return revision;
+  const a = record.indexOf(',');
+  return Number(record.slice(a + 1, record.indexOf(',', a + 1)));
 }
 
 function historyKey(revision: number): string {

@@ -76,6 +76,11 @@ export class MemoryBackend implements Backend {
     return this.revision;
   }
 
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    return this.read(key, this.revision);
+  }
+
   async snapshot(): Promise<Snapshot> {
     this.assertOpen();
     const revision = this.revision;
@@ -92,6 +97,10 @@ export class MemoryBackend implements Backend {
         return this.read(key, revision);
       },
       getMany: async (keys) => {
+        check();
+        return keys.map((key) => this.read(key, revision));
+      },
+      getManySync: (keys) => {
         check();
         return keys.map((key) => this.read(key, revision));
       },

@@ -124,6 +124,12 @@ export class PrefixedBackend implements Backend {
     return this.inner.oldestRetainedRevision();
   }
 
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    const kv = await this.inner.get(this.prefix + key);
+    return kv === undefined ? undefined : { ...kv, key };
+  }
+
   async snapshot(): Promise<Snapshot> {
     this.assertOpen();
     const inner = await this.inner.snapshot();
@@ -134,6 +140,7 @@ export class PrefixedBackend implements Backend {
       revision: inner.revision,
       get: async (key) => strip(await inner.get(p + key)),
       getMany: async (keys) => (await inner.getMany(keys.map((k) => p + k))).map(strip),
+      getManySync: inner.getManySync && ((keys) => (inner.getManySync as NonNullable<typeof inner.getManySync>)(keys.map((k) => p + k)).map(strip)),
       scan: async (prefix, options) => {
         const rows = await inner.scan(p + prefix, {
           ...options,

@@ -54,14 +54,9 @@ export class Store {
 
   async get(bucket: string, key: string): Promise<Item> {
     this.checkRef(bucket, key, 'read');
-    const snapshot = await this.backend.snapshot();
-    try {
-      const found = await snapshot.get(encodeKey(bucket, key));
-      if (found === undefined) throw new LucienError('NOT_FOUND', `key ${JSON.stringify(key)} not found in bucket "${bucket}"`);
-      return { ...found, key };
-    } finally {
-      await snapshot.release();
-    }
+    const found = await this.backend.get(encodeKey(bucket, key));
+    if (found === undefined) throw new LucienError('NOT_FOUND', `key ${JSON.stringify(key)} not found in bucket "${bucket}"`);
+    return { ...found, key };
   }
 
   async put(bucket: string, key: string, value: string, ifRevision?: number, access: WriteAccess = {}): Promise<number> {

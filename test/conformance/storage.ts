@@ -338,6 +338,100 @@ export function storageSuite(options: SuiteOptions): void {
         expect((await reopened.commit([put('k', '{"v":2}')])).revision).toBe(revision + 2);
       }));
 
+    it('get reads the latest committed version, like a fresh snapshot', () =>
+      use(async ({ backend }) => {
+        expect(await backend.get('g')).toBeUndefined();
+        const r1 = (await backend.commit([put('g', '{"v":1}')])).revision;
+        expect(await backend.get('g')).toEqual({ key: 'g', value: '{"v":1}', createRevision: r1, modRevision: r1 });
+        const r2 = (await backend.commit([put('g', '{"v":2}')])).revision;
+        expect(await backend.get('g')).toEqual({ key: 'g', value: '{"v":2}', createRevision: r1, modRevision: r2 });
+        await backend.commit([del('g')]);
+        expect(await backend.get('g')).toBeUndefined();
+        const r4 = (await backend.commit([put('g', '{"v":3}')])).revision;
+        expect(await backend.get('g')).toEqual({ key: 'g', value: '{"v":3}', createRevision: r4, modRevision: r4 });
+        expect(await backend.get('g')).toEqual(await read(backend, 'g'));
+      }));
+
+    it('reads racing commits see either side of each commit, and snapshots stay at their revision', () =>
+      use(async ({ backend }) => {
+        const base = (await backend.commit([put('r', '{"n":0}'), put('s', '{"n":0}')])).revision;
+        const held = await backend.snapshot();
+        try {
+          for (let n = 1; n <= 60; n++) {
+            const before = `{"n":${n - 1}}`;
+            const after = `{"n":${n}}`;
+            // Warm whatever the backend keeps of 'r', then race a commit against reads of it.
+            await backend.get('r');
+            const committing = backend.commit(n % 3 === 0 ? [del('r'), put('s', after)] : [put('r', after), put('s', after)]);
+            // Let the commit get part of the way (e.g. applied but not yet acknowledged) before reading.
+            for (let i = 0; i < n % 4; i++) await new Promise((resolve) => setImmediate(resolve));
+            const during = await backend.get('r');
+            const snap = await backend.snapshot();
+            const { revision } = await committing;
+            try {
+              const expectedR = n % 3 === 0 ? undefined : after;
+              const previousR = (n - 1) % 3 === 0 && n > 1 ? undefined : before;
+              expect([previousR, expectedR]).toContain(during?.value);
+              const inSnap = await snap.getMany(['r', 's']);
+              if (snap.revision >= revision) {
+                expect(inSnap.map((kv) => kv?.value)).toEqual([expectedR, after]);
+              } else {
+                expect(inSnap.map((kv) => kv?.value)).toEqual([previousR, before]);
+              }
+              expect((await backend.get('r'))?.value).toBe(expectedR);
+              expect((await backend.get('s'))?.value).toBe(after);
+              // The snapshot taken before the loop never moves.
+              expect((await held.getMany(['r', 's'])).map((kv) => kv?.value)).toEqual(['{"n":0}', '{"n":0}']);
+              expect(held.revision).toBe(base);
+            } finally {
+              await snap.release();
+            }
+          }
+        } finally {
+          await held.release();
+        }
+      }));
+
+    it('get and held snapshots agree with a versioned model under random commits (property)', async () => {
+      const keys = ['a', 'b', 'c'];
+      const op = fc.oneof(
+        fc.record({ kind: fc.constant('put' as const), key: fc.constantFrom(...keys), n: fc.nat(9) }),
+        fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...keys) }),
+        fc.record({ kind: fc.constant('get' as const), key: fc.constantFrom(...keys) }),
+        fc.record({ kind: fc.constant('snapshot' as const) }),
+        fc.record({ kind: fc.constant('readSnapshot' as const), which: fc.nat(7), key: fc.constantFrom(...keys) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 30 }), (ops) =>
+          use(async ({ backend }) => {
+            const now = new Map<string, string>();
+            const snaps: { snap: Awaited<ReturnType<Backend['snapshot']>>; view: Map<string, string> }[] = [];
+            try {
+              for (const o of ops) {
+                if (o.kind === 'put') {
+                  await backend.commit([put(o.key, `{"n":${o.n}}`)]);
+                  now.set(o.key, `{"n":${o.n}}`);
+                } else if (o.kind === 'delete') {
+                  await backend.commit([del(o.key)]);
+                  now.delete(o.key);
+                } else if (o.kind === 'get') {
+                  expect((await backend.get(o.key))?.value).toBe(now.get(o.key));
+                } else if (o.kind === 'snapshot') {
+                  snaps.push({ snap: await backend.snapshot(), view: new Map(now) });
+                } else if (snaps.length > 0) {
+                  const { snap, view } = snaps[o.which % snaps.length] as (typeof snaps)[number];
+                  expect((await snap.get(o.key))?.value).toBe(view.get(o.key));
+                }
+              }
+            } finally {
+              for (const { snap } of snaps) await snap.release();
+            }
+          }),
+        ),
+        { numRuns: 40 },
+      );
+    });
+
     it('random commits agree with a simple model (property)', async () => {
       const keys = ['a', 'b', 'ab', 'a/b', '\u00e9', '\uffff', '\u{1F600}'];
       const mutation = fc.oneof(

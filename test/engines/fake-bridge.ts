@@ -1,10 +1,11 @@
 /**
  * An in-memory stand-in for the server's bucket bridge, for engine-host
  * tests in both languages: buckets as a Map of "bucket/key" to JSON text,
- * every call and write recorded, reserved buckets refused. It checks nothing
- * else; the real bridge (src/scripts/bridge.ts) has its own tests.
+ * every call and write recorded, reserved buckets refused, call shapes checked
+ * by the server's parseCall. It checks nothing else; the real bridge (src/scripts/bridge.ts) has its own tests.
  */
-import type { BridgeCall, ReplyMessage } from '../../engines/protocol';
+import type { BridgeCall, BridgeReply } from '../../engines/protocol';
+import { parseCall } from '../../src/scripts/bridge';
 
 /** Buckets as a Map of "bucket/key" to JSON text; writes and calls are recorded. */
 export class FakeBridge {
@@ -23,24 +24,30 @@ export class FakeBridge {
     this.data.set(`${bucket}/${key}`, json);
   }
 
-  readonly onCall = async (call: BridgeCall): Promise<ReplyMessage> => {
+  readonly onCall = async (request: string): Promise<BridgeReply> => {
+    let call: BridgeCall;
+    try {
+      call = parseCall(request); // the server's own shape check
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
     this.calls.push(call);
     // Reserved like the real bridge: `_` buckets, and `forbidden` for tests that want a plain name refused.
-    if (call.bucket.startsWith('_') || call.bucket === 'forbidden') return { t: 'reply', ok: false, error: `bucket ${call.bucket} is reserved` };
+    if (call.bucket.startsWith('_') || call.bucket === 'forbidden') return { error: `bucket ${call.bucket} is reserved` };
     const at = (key: string): string => this.data.get(`${call.bucket}/${key}`) ?? 'null';
     switch (call.op) {
       case 'get':
-        return { t: 'reply', ok: true, value: at(call.key) };
+        return { value: at(call.key) };
       case 'getMany':
-        return { t: 'reply', ok: true, value: `[${call.keys.map(at).join(',')}]` };
+        return { value: `[${call.keys.map(at).join(',')}]` };
       case 'put':
         this.data.set(`${call.bucket}/${call.key}`, call.value);
         this.writes.push({ bucket: call.bucket, key: call.key, value: call.value });
-        return { t: 'reply', ok: true, value: 'null' };
+        return { value: 'null' };
       case 'delete':
         this.data.delete(`${call.bucket}/${call.key}`);
         this.writes.push({ bucket: call.bucket, key: call.key, value: null });
-        return { t: 'reply', ok: true, value: 'null' };
+        return { value: 'null' };
       case 'list': {
         const head = `${call.bucket}/`;
         const keys = [...this.data.keys()]
@@ -49,7 +56,7 @@ export class FakeBridge {
           .filter((k) => call.startAfter === null || k > call.startAfter)
           .sort()
           .slice(0, call.limit);
-        return { t: 'reply', ok: true, value: `[${keys.map((k) => `[${JSON.stringify(k)},${at(k)}]`).join(',')}]` };
+        return { value: `[${keys.map((k) => `[${JSON.stringify(k)},${at(k)}]`).join(',')}]` };
       }
     }
   };

@@ -198,6 +198,10 @@ describe('Python failures', () => {
   });
 });
 
+test('the host booted from the build’s memory snapshot (its read paths let it read the file)', () => {
+  expect(host.ready?.version).toMatch(/^pyodide \S+ \(from memory snapshot\)$/);
+});
+
 describe('Python engine costs (printed for the report)', () => {
   test('start time, RSS, per-run overhead and one bridge round trip', async () => {
     const bridge = new FakeBridge({ p: { k: { v: 1 } } });

@@ -1,7 +1,8 @@
 /**
  * Starts a real Lucien server process (the compiled dist/src/main.js, as
  * `npm start` runs it) on a free loopback port, for integration tests that
- * speak gRPC to it. Waits for the "serving" log line; `stop()` sends SIGTERM
+ * speak gRPC to it. Waits for the "serving" log line (and, unless told not to,
+ * for every engine pool to finish starting); `stop()` sends SIGTERM
  * and waits, `kill()` is kill -9.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -19,6 +20,11 @@ export interface StartOptions {
   /** Reuse this data directory (restart tests); otherwise a fresh temp dir. */
   readonly dataDir?: string;
   readonly startTimeoutMs?: number;
+  /**
+   * Also wait for every engine's whole pool (default true): SERVING comes once
+   * one host per engine is warm, and the rest start in the background.
+   */
+  readonly waitForPool?: boolean;
 }
 
 export interface RunningServer {
@@ -28,6 +34,8 @@ export interface RunningServer {
   readonly process: ChildProcess;
   /** Everything the server printed so far. */
   output(): string;
+  /** Resolves once every engine logged "engine pool complete". */
+  poolComplete(timeoutMs?: number): Promise<void>;
   stop(): Promise<number | null>;
   kill(): Promise<void>;
   /** Removes the data directory if this helper made it. */
@@ -62,12 +70,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       reject(new Error(`server exited with ${code} before serving:\n${output}`));
     });
   });
+  const poolComplete = async (timeoutMs = 60000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    const count = (what: string) => output.split('\n').filter((line) => line.includes(`"message":"${what}"`)).length;
+    while (count('engine pool complete') < count('engine warm')) {
+      if (Date.now() > deadline) throw new Error(`engine pools did not complete within ${timeoutMs} ms:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  if (options.waitForPool !== false) await poolComplete(options.startTimeoutMs ?? 30000);
   return {
     address: `127.0.0.1:${port}`,
     port,
     dataDir,
     process: child,
     output: () => output,
+    poolComplete,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');

@@ -17,7 +17,9 @@ async function transaction() {
   return { backend, tx: new RunTransaction(() => backend.snapshot(), LIMITS) };
 }
 
-const raw = (call: unknown) => call as BridgeCall;
+/** A call as a host sends it: JSON text (anything, for the malformed cases). */
+const raw = (call: unknown): string => JSON.stringify(call);
+const call = (c: BridgeCall): string => JSON.stringify(c);
 
 test.each([
   ['an unknown operation', { op: 'drop', bucket: 'posts' }, /unknown bridge operation/],
@@ -32,6 +34,12 @@ test.each([
   ['list with a zero limit', { op: 'list', bucket: 'posts', prefix: '', limit: 0, startAfter: null }, /limit/],
   ['list with a non-string prefix', { op: 'list', bucket: 'posts', prefix: 7, limit: 5, startAfter: null }, /prefix/],
   ['a null call', null, /malformed/],
+  ['an array call', ['get', 'posts', 'p1'], /malformed/],
+  ['a non-string bucket', { op: 'get', bucket: 7, key: 'p1' }, /bucket must be a string/],
+  ['a non-string value', { op: 'put', bucket: 'posts', key: 'x', value: { a: 1 } }, /JSON text/],
+  ['getMany with a non-string key', { op: 'getMany', bucket: 'posts', keys: ['p1', 2] }, /keys must be strings/],
+  ['list with a non-number limit', { op: 'list', bucket: 'posts', prefix: '', limit: '5', startAfter: null }, /limit/],
+  ['list with a non-string start', { op: 'list', bucket: 'posts', prefix: '', limit: 5, startAfter: 3 }, /start_after/],
 ])('%s is refused with an error for the script and writes nothing', async (_label, call, message) => {
   const { tx } = await transaction();
   const answer = await tx.handle(raw(call));
@@ -42,27 +50,27 @@ test.each([
 
 test('a run may write at most maxWrites distinct keys', async () => {
   const { tx } = await transaction();
-  for (const key of ['a', 'b', 'c']) expect(await tx.handle({ op: 'put', bucket: 'w', key, value: '{}' })).toEqual({ value: 'null' });
-  expect(await tx.handle({ op: 'put', bucket: 'w', key: 'a', value: '{"again":1}' })).toEqual({ value: 'null' });
-  expect(await tx.handle({ op: 'put', bucket: 'w', key: 'd', value: '{}' })).toEqual({ error: expect.stringMatching(/at most 3 keys/) });
+  for (const key of ['a', 'b', 'c']) expect(await tx.handle(call({ op: 'put', bucket: 'w', key, value: '{}' }))).toEqual({ value: 'null' });
+  expect(await tx.handle(call({ op: 'put', bucket: 'w', key: 'a', value: '{"again":1}' }))).toEqual({ value: 'null' });
+  expect(await tx.handle(call({ op: 'put', bucket: 'w', key: 'd', value: '{}' }))).toEqual({ error: expect.stringMatching(/at most 3 keys/) });
   await tx.release();
 });
 
 test('reads see the run’s own writes and deletes; list merges them in byte order', async () => {
   const { tx } = await transaction();
-  await tx.handle({ op: 'put', bucket: 'posts', key: 'p0', value: '{"t":0}' });
-  await tx.handle({ op: 'delete', bucket: 'posts', key: 'p1' });
-  expect(await tx.handle({ op: 'get', bucket: 'posts', key: 'p1' })).toEqual({ value: 'null' });
-  expect(await tx.handle({ op: 'getMany', bucket: 'posts', keys: ['p0', 'p1'] })).toEqual({ value: '[{"t":0},null]' });
-  expect(await tx.handle({ op: 'list', bucket: 'posts', prefix: 'p', limit: 10, startAfter: null })).toEqual({ value: '[["p0",{"t":0}]]' });
+  await tx.handle(call({ op: 'put', bucket: 'posts', key: 'p0', value: '{"t":0}' }));
+  await tx.handle(call({ op: 'delete', bucket: 'posts', key: 'p1' }));
+  expect(await tx.handle(call({ op: 'get', bucket: 'posts', key: 'p1' }))).toEqual({ value: 'null' });
+  expect(await tx.handle(call({ op: 'getMany', bucket: 'posts', keys: ['p0', 'p1'] }))).toEqual({ value: '[{"t":0},null]' });
+  expect(await tx.handle(call({ op: 'list', bucket: 'posts', prefix: 'p', limit: 10, startAfter: null }))).toEqual({ value: '[["p0",{"t":0}]]' });
   await tx.release();
 });
 
 test('the commit is guarded by every key read (found or absent) and every listed prefix', async () => {
   const { tx } = await transaction();
-  await tx.handle({ op: 'get', bucket: 'posts', key: 'p1' });
-  await tx.handle({ op: 'get', bucket: 'posts', key: 'missing' });
-  await tx.handle({ op: 'list', bucket: 'users', prefix: 'u', limit: 5, startAfter: null });
+  await tx.handle(call({ op: 'get', bucket: 'posts', key: 'p1' }));
+  await tx.handle(call({ op: 'get', bucket: 'posts', key: 'missing' }));
+  await tx.handle(call({ op: 'list', bucket: 'users', prefix: 'u', limit: 5, startAfter: null }));
   expect(tx.conditions()).toEqual([
     { type: 'key', key: encodeKey('posts', 'p1'), modRevision: 1 },
     { type: 'key', key: encodeKey('posts', 'missing'), modRevision: 0 },
@@ -79,8 +87,15 @@ test('a run that reads nothing takes no snapshot', async () => {
     opened++;
     return backend.snapshot();
   }, LIMITS);
-  await tx.handle({ op: 'put', bucket: 'w', key: 'k', value: '{}' });
+  await tx.handle(call({ op: 'put', bucket: 'w', key: 'k', value: '{}' }));
   expect(opened).toBe(0);
   expect(tx.revision).toBeUndefined();
+  await tx.release();
+});
+
+test('text that is not JSON is refused as a malformed call', async () => {
+  const { tx } = await transaction();
+  expect(await tx.handle('{"op":"get",')).toEqual({ error: expect.stringMatching(/malformed bridge call: not JSON/) });
+  expect(await tx.handle('')).toEqual({ error: expect.stringMatching(/malformed/) });
   await tx.release();
 });

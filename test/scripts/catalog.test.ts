@@ -15,6 +15,7 @@ const accepting: ScriptEngine = {
   validate: async () => undefined,
   run: async () => ({ result: 'null', logs: [] }),
   warm: async () => undefined,
+  whenComplete: async () => undefined,
   preload: async () => undefined,
   close: async () => undefined,
 };

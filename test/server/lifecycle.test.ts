@@ -72,6 +72,34 @@ test('SIGTERM finishes the in-flight calls, then exits 0', async () => {
   server.cleanup();
 });
 
+test('SERVING comes once one host per engine is warm; the rest of the pool joins in the background and serves too', async () => {
+  const first = await startServer({ args: ['--engine-pool', '2'] });
+  const client = connect(first.address);
+  await client.call('PutScript', { name: 'py', engine: 'python', source: 'result = args[0] * 2' });
+  client.close();
+  await first.stop();
+  const server = await startServer({ dataDir: first.dataDir, args: ['--engine-pool', '2'], waitForPool: false, startTimeoutMs: 60000 });
+  const again = connect(server.address);
+  try {
+    // Right away, while the second Python host may still be starting.
+    const answers = await Promise.all([1, 2, 3].map((n) => again.call<{ result: string }>('Run', { name: 'py', args: `[${n}]` })));
+    expect(answers.map((a) => JSON.parse(a.result))).toEqual([2, 4, 6]);
+    await server.poolComplete(60000);
+    const lines = server.output().split('\n');
+    const serving = lines.findIndex((l) => l.includes('"message":"serving"'));
+    const complete = lines.findIndex((l) => l.includes('"message":"engine pool complete"') && l.includes('"engine":"python"'));
+    expect(serving).toBeGreaterThanOrEqual(0);
+    expect(complete).toBeGreaterThan(serving);
+    expect(JSON.parse(lines[complete] as string)).toMatchObject({ hosts: 2 });
+    const more = await Promise.all(Array.from({ length: 6 }, (_, n) => again.call<{ result: string }>('Run', { name: 'py', args: `[${n}]` })));
+    expect(more.map((a) => JSON.parse(a.result))).toEqual([0, 2, 4, 6, 8, 10]);
+  } finally {
+    again.close();
+    await server.stop();
+    first.cleanup();
+  }
+});
+
 describe('refusals at start', () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30000 });

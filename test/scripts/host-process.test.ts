@@ -1,0 +1,99 @@
+/**
+ * The server side of the frame protocol against a scripted fake host (plain
+ * node, the real spawn and permission flags): answers arrive in order whether
+ * the handler answers at once or later, and a host that breaks the protocol
+ * (a stray call, a done with a call unanswered, an unknown frame) ends its run
+ * and, where it could confuse a later run, its life.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostExitedError, HostProcess } from '../../src/scripts/host-process';
+
+const dir = mkdtempSync(join(tmpdir(), 'lucien-fake-host-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const LIMITS = { maxLogBytes: 1024, maxResultBytes: 1024 };
+
+/** A host whose run does `body` (JS, with send(text), recv() and the run message `msg` in scope). */
+function fakeHost(name: string, body: string): Promise<HostProcess> {
+  const entry = join(dir, `${name}.js`);
+  writeFileSync(
+    entry,
+    `const { readSync, writeSync } = require('node:fs');
+function send(text) { const b = Buffer.from(text); const h = Buffer.alloc(4); h.writeUInt32LE(b.length, 0); writeSync(4, Buffer.concat([h, b])); }
+function readN(n) { const b = Buffer.alloc(n); let off = 0; while (off < n) { let r; try { r = readSync(3, b, off, n - off, null); } catch (e) { if (e.code === 'EAGAIN') continue; throw e; } if (r === 0) return undefined; off += r; } return b; }
+function recv() { const h = readN(4); if (!h) return undefined; const b = readN(h.readUInt32LE(0)); return b && b.toString(); }
+const done = (msg, result) => send(JSON.stringify({ t: 'done', id: msg.id, ok: true, result, logs: [] }));
+send(JSON.stringify({ t: 'ready', engine: 'fake', version: '0' }));
+for (;;) { const text = recv(); if (text === undefined) break; const msg = JSON.parse(text); if (msg.t === 'run') { ${body} } }
+`,
+  );
+  return HostProcess.start({ engine: 'fake', entry, readPaths: [dir], nodeFlags: [], startTimeoutMs: 10000 });
+}
+
+const run = (host: HostProcess, onCall: (request: string) => unknown) =>
+  host.run({ key: 'k', name: 's', args: '[]', limits: LIMITS }, onCall as never);
+
+const ECHO = `const answers = []; for (let i = 0; i < 3; i++) { send('c' + JSON.stringify({ i })); answers.push(recv()); } done(msg, JSON.stringify(answers));`;
+
+test('answers reach the host in order, given at once or later, as v and e frames', async () => {
+  const host = await fakeHost('echo', ECHO);
+  try {
+    const seen: string[] = [];
+    const done = await run(host, (request) => {
+      seen.push(request);
+      const { i } = JSON.parse(request) as { i: number };
+      if (i === 1) return new Promise((resolve) => setTimeout(() => resolve({ error: 'later' }), 20));
+      return { value: `{"i":${i}}` };
+    });
+    expect(seen).toEqual(['{"i":0}', '{"i":1}', '{"i":2}']);
+    expect(done).toMatchObject({ ok: true, result: JSON.stringify(['v{"i":0}', 'elater', 'v{"i":2}']) });
+    expect(host.alive).toBe(true);
+  } finally {
+    host.kill();
+  }
+});
+
+test('a handler that throws, or rejects, ends the run with its error', async () => {
+  const host = await fakeHost('echo-fail', ECHO);
+  try {
+    await expect(run(host, () => { throw new Error('store down'); })).rejects.toThrow('store down');
+  } finally {
+    host.kill();
+  }
+  const again = await fakeHost('echo-reject', ECHO);
+  try {
+    await expect(run(again, () => Promise.reject(new Error('store gone')))).rejects.toThrow('store gone');
+  } finally {
+    again.kill();
+  }
+});
+
+test('done while a call is unanswered is a protocol error', async () => {
+  const host = await fakeHost('hasty', `send('c{}'); done(msg, '1');`);
+  try {
+    await expect(run(host, () => new Promise((resolve) => setTimeout(() => resolve({ value: 'null' }), 50)))).rejects.toThrow(/unanswered/);
+  } finally {
+    host.kill();
+  }
+});
+
+test('a call outside any run kills the host, so it can never reach a later run', async () => {
+  const host = await fakeHost('stray', `done(msg, '1'); send('c{"op":"get"}');`);
+  const calls: string[] = [];
+  const done = await run(host, (request) => {
+    calls.push(request);
+    return { value: 'null' };
+  });
+  expect(done).toMatchObject({ ok: true, result: '1' });
+  const exit = await host.exited;
+  expect(exit.signal).toBe('SIGKILL');
+  expect(calls).toEqual([]);
+});
+
+test('a frame of unknown kind kills the host and fails its run', async () => {
+  const host = await fakeHost('garbage', `send('x'); recv();`);
+  await expect(run(host, () => ({ value: 'null' }))).rejects.toBeInstanceOf(HostExitedError);
+  expect((await host.exited).signal).toBe('SIGKILL');
+});
