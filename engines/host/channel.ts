@@ -91,7 +91,11 @@ export function send(message: FromHost): void {
  */
 export function bridgeCall(request: string): string | undefined {
   if (Buffer.byteLength(request, 'utf8') >= MAX_FRAME_BYTES) return `${FRAME_ERROR}bridge call exceeds ${MAX_FRAME_BYTES} bytes`;
-  sendBody(FRAME_CALL + request);
+  // UTF-8 has no form for a lone surrogate (it would arrive as U+FFFD, another
+  // key): send it as a JSON escape, which is the same string to the server's
+  // parser, so the server sees exactly what the script asked for.
+  const wellFormed = (request as string & { isWellFormed(): boolean }).isWellFormed() ? request : request.replace(/\p{Surrogate}/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  sendBody(FRAME_CALL + wellFormed);
   const reply = receiveBody();
   if (reply === undefined) return undefined;
   if (reply[0] !== FRAME_VALUE && reply[0] !== FRAME_ERROR) throw new Error(`protocol: expected a bridge answer, got frame '${reply[0]}'`);

@@ -95,7 +95,8 @@ def _lucien_make(bridge, script_file):
 
     # Calls are JSON text built here by hand (each string escaped by the C
     # encoder): a bridge call is on every script's hot path, and encoding a
-    # dict is several times slower. engine.ts checks every call anyway.
+    # dict is several times slower. The server checks every call anyway
+    # (src/scripts/bridge.ts parseCall).
     def call(text):
         answer = bridge(text)
         if answer[:1] == 'v':

@@ -59,6 +59,18 @@ const SOURCES = {
     reserved: 'buckets.getBucket("_scripts").put("evil", {"engine": "python", "script": "x"})',
     syntax: 'x = 1\ny = (\nz = 3',
     counter: 'b = buckets.getBucket("c")\nv = b.get("n") or {"n": 0}\nv["n"] += 1\nb.put("n", v)\nresult = v["n"]',
+    surrogate: [
+      'b = buckets.getBucket("sur")',
+      'b.put("\\ufffd", {"v": 1})',
+      'out = []',
+      'for attempt in (lambda: b.get("\\ud800"), lambda: b.put("\\udfff", {"v": 2})):',
+      '    try:',
+      '        attempt()',
+      '        out.append("went through")',
+      '    except LucienError as e:',
+      '        out.append(str(e))',
+      'result = out',
+    ].join('\n'),
   },
   javascript: {
     echo: 'result = { args, n: args.length };',
@@ -83,6 +95,13 @@ const SOURCES = {
     reserved: 'buckets.getBucket("_scripts").put("evil", { engine: "python", script: "x" });',
     syntax: 'const x = 1;\nconst y = (;\nconst z = 3;',
     counter: 'const b = buckets.getBucket("c");\nconst v = b.get("n") || { n: 0 };\nv.n += 1;\nb.put("n", v);\nresult = v.n;',
+    surrogate: [
+      'const b = buckets.getBucket("sur");',
+      'b.put("\\ufffd", { v: 1 });',
+      'result = [() => b.get("\\ud800"), () => b.put("\\udfff", { v: 2 })].map((attempt) => {',
+      '  try { attempt(); return "went through"; } catch (e) { return e.message; }',
+      '});',
+    ].join('\n'),
   },
 } as const;
 
@@ -168,6 +187,12 @@ describe.each(Object.keys(SOURCES) as (keyof typeof SOURCES)[])('%s engine', (en
     expect((await failure(run(name('badValue')))).details).toMatch(/TypeError: .*(dict|plain object)/);
     expect((await failure(run(name('reserved')))).details).toMatch(/reserved/);
     expect(await get('_scripts', 'evil')).toBeUndefined();
+  });
+
+  test('a key with a lone surrogate is refused, never read or written as U+FFFD', async () => {
+    const out = JSON.parse((await run(name('surrogate'))).result) as string[];
+    expect(out).toEqual([expect.stringMatching(/lone surrogate/), expect.stringMatching(/lone surrogate/)]);
+    expect(await get('sur', '\ufffd')).toEqual({ v: 1 });
   });
 
   test('a syntax error is refused at registration with INVALID_ARGUMENT and its line', async () => {
