@@ -286,6 +286,9 @@ def _lucien_make(bridge, script_file):
     # 2.5 KB of urandom (~45 us here); 256 bits are plenty to keep one run
     # from predicting the next one's numbers.
     reseed, generator, urandom, from_bytes = _random.Random.seed, random._inst, os.urandom, int.from_bytes
+    # Now too: a host booted from the build's memory snapshot starts with the
+    # snapshot's state, the same in every host (boot.ts).
+    reseed(generator, from_bytes(urandom(32)))
 
     def finish():
         sys.setrecursionlimit(limits[0])

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { metaFile, pyodideVersion, SNAPSHOT_FILE } from '../../engines/python/boot';
 import { ROOT } from '../helpers/server';
+import { resultOf, startPythonHost } from './python-harness';
 
 const INDEX = `${join(ROOT, 'node_modules', 'pyodide')}/`;
 const BUILT = join(ROOT, 'dist', 'engines', 'python', 'pyodide-memory.snapshot');
@@ -61,4 +62,15 @@ test.each([
   ],
 ])('a %s snapshot falls back to the cold load', async (_label, make) => {
   expect(await boot(make())).toEqual({ fromSnapshot: false, probe: '{"v": 3, "m": true}' });
+}, 60000);
+
+test('hosts booted from one snapshot do not share the random state their first run sees', async () => {
+  const hosts = await Promise.all([startPythonHost(), startPythonHost()]);
+  try {
+    const draws = await Promise.all(hosts.map((h) => resultOf(h, 'import random\nresult = [random.random() for _ in range(3)]')));
+    expect(hosts.every((h) => h.ready?.version.includes('from memory snapshot'))).toBe(true);
+    expect(draws[0]).not.toEqual(draws[1]);
+  } finally {
+    for (const h of hosts) h.kill();
+  }
 }, 60000);
