@@ -47,12 +47,25 @@ export function isCompacted(err: unknown): boolean {
 
 /**
  * etcd3 and gRPC errors become LucienErrors once, here: compaction is
- * COMPACTED; everything else is UNAVAILABLE (etcd unreachable, no leader,
- * a request over etcd's limits), with etcd's own message kept for the log.
+ * COMPACTED; a request over etcd's own limits is INVALID_ARGUMENT (retrying
+ * cannot help: the commit must shrink, or etcd's limit grow); everything else
+ * is UNAVAILABLE (etcd unreachable, no leader), with etcd's own message kept.
  */
 export function toLucienError(err: unknown): LucienError {
   if (isLucienError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (isCompacted(err)) return new LucienError('COMPACTED', `etcd: ${message}`);
+  if (/too many operations in txn request/.test(message)) {
+    return new LucienError(
+      'INVALID_ARGUMENT',
+      `this commit needs more operations than etcd allows in one transaction (its --max-txn-ops, 128 by default; a put costs 1, a delete 2–3, a read guard 1): write fewer keys per batch or run, or raise the limit (etcd: ${message})`,
+    );
+  }
+  if (/request is too large|received message larger than max/.test(message)) {
+    return new LucienError(
+      'INVALID_ARGUMENT',
+      `this commit is larger than etcd accepts in one request (its --max-request-bytes, 1.5 MiB by default): write less per batch or run, or raise the limit (etcd: ${message})`,
+    );
+  }
   return new LucienError('UNAVAILABLE', `etcd: ${message}`);
 }

@@ -64,6 +64,32 @@ storageSuite({
   },
 });
 
+describe('etcd: a commit over etcd\'s own limits', () => {
+  it('is INVALID_ARGUMENT naming the limit (retrying cannot help), and writes nothing', async () => {
+    const backend = await server();
+    try {
+      const before = await backend.currentRevision();
+      const many = Array.from({ length: 200 }, (_, i) => ({ type: 'put' as const, key: `bulk/${i}`, value: '{}' }));
+      const err = (await rejection(backend.commit(many))) as { code?: string; message?: string };
+      expect(err.code).toBe('INVALID_ARGUMENT');
+      expect(err.message).toMatch(/max-txn-ops/);
+      // Over etcd's request limit (1.5 MiB: etcd refuses it), and over its gRPC message limit (2 MiB).
+      for (const size of [1.6, 2.1]) {
+        const big = [{ type: 'put' as const, key: 'big', value: JSON.stringify({ s: 'x'.repeat(size * 1024 * 1024) }) }];
+        const tooLarge = (await rejection(backend.commit(big))) as { code?: string; message?: string };
+        expect(tooLarge.code).toBe('INVALID_ARGUMENT');
+        expect(tooLarge.message).toMatch(/max-request-bytes/);
+      }
+      expect(await backend.currentRevision()).toBe(before);
+      expect(await read(backend, 'bulk/0')).toBeUndefined();
+      // Within the limits, the same backend goes on committing.
+      expect((await backend.commit(many.slice(0, 50))).revision).toBe(before + 1);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe('etcd: several Lucien servers on one etcd', () => {
   const put = (key: string, value: string) => ({ type: 'put' as const, key, value });
   const del = (key: string) => ({ type: 'delete' as const, key });
