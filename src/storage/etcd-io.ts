@@ -58,7 +58,7 @@ export function toLucienError(err: unknown): LucienError {
   if (/too many operations in txn request/.test(message)) {
     return new LucienError(
       'INVALID_ARGUMENT',
-      `this commit needs more operations than etcd allows in one transaction (its --max-txn-ops, 128 by default; a put costs 1, a delete 2–3, a read guard 1): write fewer keys per batch or run, or raise the limit (etcd: ${message})`,
+      `this commit needs more operations than etcd allows in one transaction (its --max-txn-ops: by default 128 writes and 128 compares; a put is 1 write, a delete 2–3, a key read by a run 1 compare, a listed prefix 3): write fewer keys per batch or run, or raise the limit (etcd: ${message})`,
     );
   }
   if (/request is too large|received message larger than max/.test(message)) {
