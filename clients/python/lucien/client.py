@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 from . import codec
-from ._proto import lucien_pb2 as pb
+from .messages import pb
 from .connection import Connection, TLSInput, optional_fields
 from .errors import NotFound, invalid_argument
 from .types import (

@@ -188,6 +188,6 @@ def from_rpc_error(err: grpc.RpcError) -> LucienError:
     return cls(code, details, error_code, logs, line, request_id)
 
 
-def invalid_argument(message: str) -> InvalidArgument:
+def invalid_argument(message: str, error_code: str = "INVALID_ARGUMENT") -> InvalidArgument:
     """An InvalidArgument raised on the client side, before anything is sent."""
-    return InvalidArgument(grpc.StatusCode.INVALID_ARGUMENT, message, "INVALID_ARGUMENT")
+    return InvalidArgument(grpc.StatusCode.INVALID_ARGUMENT, message, error_code)

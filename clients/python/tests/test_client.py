@@ -165,6 +165,20 @@ class InvalidInputs(ServerTestCase):
     def test_empty_key(self) -> None:
         self.assertInvalid(lambda: self.client.put(self.bucket, "", {"a": 1}))
 
+    def test_a_lone_surrogate_fails_like_the_server_would_and_sends_nothing(self) -> None:
+        cases = [
+            ("key", "INVALID_KEY", lambda: self.client.put(self.bucket, "\ud800", {"a": 1})),
+            ("key", "INVALID_KEY", lambda: self.client.get(self.bucket, "x\udfff")),
+            ("bucket", "INVALID_BUCKET", lambda: self.client.delete("b\ud800", "k")),
+            ("key", "INVALID_KEY", lambda: self.client.batch_get([(self.bucket, "\ud800")])),
+        ]
+        for field, code, call in cases:
+            with self.subTest(field=field, code=code):
+                err = self.assertInvalid(call)
+                self.assertEqual(err.error_code, code)
+                self.assertIn(f"{field} is not valid Unicode", err.details)
+        self.assertEqual(self.client.list(self.bucket), [])
+
     def test_values_that_are_not_json_objects(self) -> None:
         for value in ["[1, 2]", [1, 2], "42", "\"text\"", "null", "{not json", "", '{"a": 1} trailing']:
             with self.subTest(value=value):
