@@ -25,6 +25,7 @@ import type {
 } from './backend';
 import { type Listener, Listeners } from './listeners';
 import { compareBytewise } from './bytewise';
+import { GroupCommit, type Queued } from './group-commit';
 import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
 export interface LevelDbBackendOptions {
@@ -51,6 +52,13 @@ export interface LevelDbBackendOptions {
 const DATA = 'd';
 const META_REVISION = 'm:revision';
 type Db = ClassicLevel<string, string>;
+/** Commits queued together while a batch is written go into the next batch, up to this many. */
+const MAX_GROUP = 64;
+
+interface Commit {
+  readonly mutations: readonly Mutation[];
+  readonly conditions: readonly Condition[];
+}
 type LevelSnapshot = ReturnType<Db['snapshot']>;
 
 export class LevelDbBackend implements Backend {
@@ -62,8 +70,8 @@ export class LevelDbBackend implements Backend {
   private transition: Promise<void> = Promise.resolve();
   private revision = 0;
   private oldest = 1;
-  /** Tail of the commit chain; never rejects. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Commits queue here; each group that gathers while a batch is written becomes the next batch. */
+  private readonly commits = new GroupCommit<Commit, CommitResult>((group) => this.applyGroup(group), MAX_GROUP);
   /** Keys touched per revision since open, so prefix guards rarely read history from disk. */
   private readonly recent = new Map<number, readonly string[]>();
   private recentFrom = 1;
@@ -112,7 +120,7 @@ export class LevelDbBackend implements Backend {
     const closing = this.transition.catch(() => undefined).then(async () => {
       if (this.state === 'closed') return;
       this.state = 'closing';
-      await this.queue;
+      await this.commits.idle();
       for (const snapshot of this.snapshots) await snapshot.close();
       this.snapshots.clear();
       await this.db.close();
@@ -185,9 +193,7 @@ export class LevelDbBackend implements Backend {
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = this.queue.then(() => this.apply(mutations, conditions));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.commits.submit({ mutations, conditions });
   }
 
   async oldestRetainedRevision(): Promise<number> {
@@ -268,65 +274,109 @@ export class LevelDbBackend implements Backend {
     return entries.map(([key, raw]) => decodeRecord(key.toString('utf8', 1), raw, keysOnly));
   }
 
-  private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
-    const keyConditions = conditions.flatMap((c) => (c.type === 'key' ? [c.key] : []));
-    const keys = [...new Set([...mutations.map((m) => m.key), ...keyConditions])];
-    const current = new Map<string, KeyValue | undefined>();
-    for (const key of keys) current.set(key, this.readLatest(key));
-
-    for (const condition of conditions) await this.checkCondition(condition, current);
-
-    const next = this.revision + 1;
+  /**
+   * Applies a group of commits as one LevelDB batch. Each commit is checked in
+   * order against the state the commits before it in the group leave (its own
+   * conditions, and prefix guards against their changes too), gets the next
+   * revision if it changes anything, and is settled once the batch is durable.
+   * A commit whose conditions fail is refused alone; a failed batch fails the
+   * commits it carried. Readers never see a group half-applied: LevelDB
+   * applies the batch atomically, and the revision counter and the read
+   * cache move only after it.
+   */
+  private async applyGroup(group: readonly Queued<Commit, CommitResult>[]): Promise<void> {
+    const overlay = new Map<string, KeyValue | undefined>();
+    const current = (key: string): KeyValue | undefined => (overlay.has(key) ? overlay.get(key) : this.readLatest(key));
+    /** Changes of the commits accepted so far in this group, for prefix guards. */
+    const inGroup: Change[] = [];
     const ops: BatchOperation<Db, string, string | Buffer>[] = [];
-    const changes: Change[] = [];
-    const written = new Map<string, CachedRecord>();
-    const applied = mutations.map((m) => {
-      const existing = current.get(m.key);
-      if (m.type === 'put') {
-        const createRevision = existing?.createRevision ?? next;
-        current.set(m.key, { key: m.key, value: '', createRevision, modRevision: next });
-        const record = `${createRevision},${next},${m.value}`;
-        ops.push({ type: 'put', key: DATA + m.key, value: record });
-        written.set(m.key, record);
-        changes.push({ type: 'put', key: m.key, value: m.value, revision: next });
-        return true;
+    const written = new Map<string, readonly [CachedRecord, number]>();
+    const accepted: { queued: Queued<Commit, CommitResult>; result: CommitResult; changes: Change[] }[] = [];
+    let last = this.revision;
+
+    for (const queued of group) {
+      const { mutations, conditions } = queued.input;
+      try {
+        for (const condition of conditions) await this.checkCondition(condition, current, inGroup);
+      } catch (err) {
+        queued.reject(err);
+        continue;
       }
-      if (existing === undefined) return false;
-      current.set(m.key, undefined);
-      ops.push({ type: 'del', key: DATA + m.key });
-      written.set(m.key, ABSENT);
-      changes.push({ type: 'delete', key: m.key, value: '', revision: next });
-      return true;
-    });
-    if (changes.length === 0) return { revision: this.revision, applied };
-
-    ops.push({ type: 'put', key: META_REVISION, value: String(next) });
-    ops.push({ type: 'put', key: historyKey(next), value: encodeChanges(changes), valueEncoding: 'buffer' });
-    const oldest = Math.max(this.oldest, next - this.historyRevisions + 1);
-    for (let r = this.oldest; r < oldest; r++) ops.push({ type: 'del', key: historyKey(r) });
-
-    this.cache.begin(written.keys());
-    try {
-      await this.db.batch<string, string | Buffer>(ops, { sync: this.sync });
-    } catch (err) {
-      this.cache.fail();
-      throw err;
+      const next = last + 1;
+      const changes: Change[] = [];
+      const pending = new Map<string, KeyValue | undefined>();
+      const now = (key: string): KeyValue | undefined => (pending.has(key) ? pending.get(key) : current(key));
+      const applied = mutations.map((m) => {
+        const existing = now(m.key);
+        if (m.type === 'put') {
+          const createRevision = existing?.createRevision ?? next;
+          pending.set(m.key, { key: m.key, value: m.value, createRevision, modRevision: next });
+          changes.push({ type: 'put', key: m.key, value: m.value, revision: next });
+          return true;
+        }
+        if (existing === undefined) return false;
+        pending.set(m.key, undefined);
+        changes.push({ type: 'delete', key: m.key, value: '', revision: next });
+        return true;
+      });
+      if (changes.length === 0) {
+        accepted.push({ queued, result: { revision: last, applied }, changes });
+        continue;
+      }
+      for (const [key, kv] of pending) {
+        overlay.set(key, kv);
+        if (kv === undefined) {
+          ops.push({ type: 'del', key: DATA + key });
+          written.set(key, [ABSENT, next]);
+        } else {
+          const record = `${kv.createRevision},${next},${kv.value}`;
+          ops.push({ type: 'put', key: DATA + key, value: record });
+          written.set(key, [record, next]);
+        }
+      }
+      ops.push({ type: 'put', key: historyKey(next), value: encodeChanges(changes), valueEncoding: 'buffer' });
+      inGroup.push(...changes);
+      accepted.push({ queued, result: { revision: next, applied }, changes });
+      last = next;
     }
-    this.revision = next;
-    this.cache.end(written, next);
-    this.oldest = oldest;
-    this.recent.set(next, changes.map((c) => c.key));
-    this.recent.delete(next - this.historyRevisions);
-    this.listeners.emit(changes);
-    return { revision: next, applied };
+
+    if (last > this.revision) {
+      ops.push({ type: 'put', key: META_REVISION, value: String(last) });
+      const oldest = Math.max(this.oldest, last - this.historyRevisions + 1);
+      for (let r = this.oldest; r < oldest; r++) ops.push({ type: 'del', key: historyKey(r) });
+      this.cache.begin(written.keys());
+      try {
+        await this.db.batch<string, string | Buffer>(ops, { sync: this.sync });
+      } catch (err) {
+        this.cache.fail();
+        for (const { queued } of accepted) queued.reject(err);
+        return;
+      }
+      this.revision = last;
+      this.cache.end(written);
+      this.oldest = oldest;
+    }
+    for (const { queued, result, changes } of accepted) {
+      if (changes.length > 0) {
+        this.recent.set(result.revision, changes.map((c) => c.key));
+        this.recent.delete(result.revision - this.historyRevisions);
+        this.listeners.emit(changes);
+      }
+      queued.resolve(result);
+    }
   }
 
-  private async checkCondition(condition: Condition, current: ReadonlyMap<string, KeyValue | undefined>): Promise<void> {
+  /** `current`: the latest state including earlier commits of the group; `inGroup`: their changes (not yet in history). */
+  private async checkCondition(condition: Condition, current: (key: string) => KeyValue | undefined, inGroup: readonly Change[]): Promise<void> {
     if (condition.type === 'key') {
-      const kv = current.get(condition.key);
+      const kv = current(condition.key);
       const holds = condition.modRevision === 0 ? kv === undefined : kv?.modRevision === condition.modRevision;
       if (!holds) throw new LucienError('CONDITION_FAILED', 'condition on key failed', { key: condition.key });
       return;
+    }
+    const early = inGroup.find((c) => c.revision > condition.revision && c.key.startsWith(condition.prefix));
+    if (early !== undefined) {
+      throw new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key: early.key });
     }
     if (condition.revision >= this.revision) return;
     // Older than the retained history: we cannot prove nothing changed, so fail.

@@ -11,8 +11,8 @@
  *     entries are dropped and the keys are marked in flight, so no read can
  *     fill them while LevelDB may or may not have applied the batch.
  *   - Once the batch is durable, end(...) writes the new versions through
- *     (validFrom = the commit's revision) and clears the marks; fail() only
- *     clears them.
+ *     (validFrom = the revision of the commit that wrote each) and clears the
+ *     marks; fail() only clears them.
  *   - A read that missed may fill only when it read the latest state: at the
  *     backend's current revision, for a key not in flight. A present value is
  *     valid from its mod revision; an absent key from the revision it was
@@ -69,8 +69,9 @@ export class ReadCache {
     }
   }
 
-  end(written: Iterable<readonly [key: string, record: CachedRecord]>, revision: number): void {
-    for (const [key, record] of written) {
+  /** The batch is durable: each key's new record, current from the revision that wrote it. */
+  end(written: Iterable<readonly [key: string, entry: readonly [record: CachedRecord, revision: number]]>): void {
+    for (const [key, [record, revision]] of written) {
       this.inFlight.delete(key);
       if (this.maxBytes > 0) this.set(key, { record, validFrom: revision });
     }

@@ -338,6 +338,56 @@ export function storageSuite(options: SuiteOptions): void {
         expect((await reopened.commit([put('k', '{"v":2}')])).revision).toBe(revision + 2);
       }));
 
+    it('concurrent commits behave as if applied one at a time, in revision order', () =>
+      use(async ({ backend }) => {
+        const r0 = (await backend.commit([put('seed', '{}')])).revision;
+        const settle = async (p: Promise<{ revision: number; applied: readonly boolean[] }>) => {
+          try {
+            return { ok: true as const, ...(await p) };
+          } catch (err) {
+            return { ok: false as const, code: (err as { code?: string }).code };
+          }
+        };
+        // Fired together: backends may apply them in one group or one by one, never differently.
+        const outcomes = await Promise.all([
+          settle(backend.commit([put('g/x', '{"by":"a"}')])),
+          settle(backend.commit([put('q', '{"by":"b"}')], [{ type: 'prefix', prefix: 'g/', revision: r0 }])),
+          settle(backend.commit([put('c', '{"by":"c"}')], [{ type: 'key', key: 'c', modRevision: 0 }])),
+          settle(backend.commit([put('c', '{"by":"d"}')], [{ type: 'key', key: 'c', modRevision: 0 }])),
+          settle(backend.commit([del('nothing-here')])),
+          settle(backend.commit([put('e', '{"n":1}'), del('e'), put('e', '{"n":2}')])),
+          ...Array.from({ length: 20 }, (_, i) => settle(backend.commit([put(`w${i}`, `{"i":${i}}`)]))),
+        ]);
+        const [a, b, c, d, none, e] = outcomes;
+        expect(a).toMatchObject({ ok: true, applied: [true] });
+        // a changed g/ after r0 whatever the order: b's guard at r0 fails.
+        expect(b).toEqual({ ok: false, code: 'CONDITION_FAILED' });
+        expect([c?.ok, d?.ok].filter(Boolean)).toHaveLength(1);
+        expect((c?.ok ? d : c)).toEqual({ ok: false, code: 'CONDITION_FAILED' });
+        expect(none).toMatchObject({ ok: true, applied: [false] });
+        expect(e).toMatchObject({ ok: true, applied: [true, true, true] });
+        // Every commit that changed something has its own revision, r0+1 onwards, with no gaps.
+        const changed = outcomes.filter((o) => o.ok && o.applied.some(Boolean)) as { revision: number }[];
+        const revisions = changed.map((o) => o.revision).sort((x, y) => x - y);
+        expect(revisions).toEqual(Array.from({ length: changed.length }, (_, i) => r0 + 1 + i));
+        expect(await backend.currentRevision()).toBe(r0 + changed.length);
+        const winner = c?.ok ? '{"by":"c"}' : '{"by":"d"}';
+        expect((await backend.get('c'))?.value).toBe(winner);
+        expect(await backend.get('e')).toMatchObject({ value: '{"n":2}', modRevision: (e as { revision: number }).revision });
+        expect(await backend.get('q')).toBeUndefined();
+        if (supports.history) {
+          // The history holds each commit under the revision its caller was told.
+          const history = await eventuallyValue(() => backend.changesSince(r0, 1000), (h) => h.length >= changed.length + 2);
+          for (const o of outcomes) {
+            if (!o.ok || !o.applied.some(Boolean)) continue;
+            expect(history.some((h) => h.revision === o.revision)).toBe(true);
+          }
+          const ofE = history.filter((h) => h.key === 'e');
+          expect(new Set(ofE.map((h) => h.revision))).toEqual(new Set([(e as { revision: number }).revision]));
+          expect(ofE[ofE.length - 1]).toMatchObject({ type: 'put', value: '{"n":2}' });
+        }
+      }));
+
     it('get reads the latest committed version, like a fresh snapshot', () =>
       use(async ({ backend }) => {
         expect(await backend.get('g')).toBeUndefined();
@@ -485,6 +535,16 @@ export async function eventually(check: () => void, timeoutMs = 2000): Promise<v
       if (Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+}
+
+/** Polls `read` until `done` accepts its value (remote backends catch up asynchronously). */
+export async function eventuallyValue<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Group commit: callers queue commits; one writer takes everything queued
+ * when it is free and applies it as one group (one LevelDB batch), so many
+ * concurrent commits share one write instead of waiting in line for one
+ * each. Order is kept: a group is taken in arrival order, and each commit in
+ * it is settled by the writer, which alone decides success or failure.
+ */
+
+export interface Queued<I, R> {
+  readonly input: I;
+  resolve(result: R): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit<I, R> {
+  private readonly queue: Queued<I, R>[] = [];
+  private writing: Promise<void> | undefined;
+
+  /**
+   * `write` must settle every commit of the group it is given (and may throw
+   * only for the group as a whole: then every commit not yet settled fails with it).
+   */
+  constructor(
+    private readonly write: (group: readonly Queued<I, R>[]) => Promise<void>,
+    private readonly maxGroup: number,
+  ) {}
+
+  submit(input: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  /** Resolves once everything queued so far has been written (or failed). */
+  async idle(): Promise<void> {
+    while (this.writing !== undefined) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, this.maxGroup);
+        const settled = new Set<Queued<I, R>>();
+        const tracked = group.map((q) => ({
+          input: q.input,
+          resolve: (r: R) => {
+            settled.add(q);
+            q.resolve(r);
+          },
+          reject: (e: unknown) => {
+            settled.add(q);
+            q.reject(e);
+          },
+        }));
+        try {
+          await this.write(tracked);
+        } catch (err) {
+          for (const q of group) if (!settled.has(q)) q.reject(err);
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+}
