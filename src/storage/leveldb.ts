@@ -1,13 +1,11 @@
 /**
- * LevelDbBackend: the embedded default, on classic-level. Layout, one LevelDB:
- *   'd' + key                → "<createRevision>,<modRevision>," + value JSON text (verbatim)
- *   'm:revision'             → the revision of the latest commit
- *   'h' + 16-digit revision  → that commit's changes (encodeChanges, below)
- * One commit is one LevelDB batch (data, revision counter, history entry, trim
- * of the oldest history entry), so a crash never leaves half a commit.
- * Commits are serialized through one promise chain, and conditions are checked
- * inside it. This file must never parse or validate values, and never hold
- * the chain across anything but the commit's own reads and its batch.
+ * LevelDbBackend: the embedded default, on classic-level, in the layout of
+ * leveldb-layout.ts. A group of commits is one LevelDB batch (data, revision
+ * counter, history entries, trim of the oldest history), so a crash never
+ * leaves half a commit. Commits queue in a group commit (group-commit.ts):
+ * while one batch is written, the next group gathers, and its commits are
+ * checked in order, each against the ones before it. This file must never
+ * parse or validate values.
  */
 import { ClassicLevel, type BatchOperation } from 'classic-level';
 import { LucienError } from '../errors';
@@ -26,6 +24,7 @@ import type {
 import { type Listener, Listeners } from './listeners';
 import { compareBytewise } from './bytewise';
 import { GroupCommit, type Queued } from './group-commit';
+import { DATA, decodeChanges, decodeRecord, encodeChanges, historyKey, META_REVISION, prefixEnd, validFrom } from './leveldb-layout';
 import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
 export interface LevelDbBackendOptions {
@@ -49,8 +48,6 @@ export interface LevelDbBackendOptions {
  * 60 µs vs 38 µs per bridge round trip). A cold read from disk blocks the
  * event loop for its duration; scans stay asynchronous.
  */
-const DATA = 'd';
-const META_REVISION = 'm:revision';
 type Db = ClassicLevel<string, string>;
 /** Commits queued together while a batch is written go into the next batch, up to this many. */
 const MAX_GROUP = 64;
@@ -415,69 +412,3 @@ export class LevelDbBackend implements Backend {
     return undefined;
   }
 }
-
-/** From which revision a record read at `revision` was already current (see read-cache.ts). */
-function validFrom(record: CachedRecord, revision: number): number {
-  if (record === ABSENT) return revision;
-  const a = record.indexOf(',');
-  return Number(record.slice(a + 1, record.indexOf(',', a + 1)));
-}
-
-function historyKey(revision: number): string {
-  return 'h' + String(revision).padStart(16, '0');
-}
-
-/** The smallest byte string greater than every string starting with `bytes` (UTF-8 never contains 0xFF). */
-function prefixEnd(bytes: Buffer): Buffer {
-  const end = Buffer.from(bytes);
-  end[end.length - 1] = (end[end.length - 1] as number) + 1;
-  return end;
-}
-
-function decodeRecord(key: string, raw: string, keysOnly: boolean): KeyValue {
-  const a = raw.indexOf(',');
-  const b = raw.indexOf(',', a + 1);
-  return {
-    key,
-    value: keysOnly ? '' : raw.slice(b + 1),
-    createRevision: Number(raw.slice(0, a)),
-    modRevision: Number(raw.slice(a + 1, b)),
-  };
-}
-
-/**
- * History entry: per change, one type byte ('p' or 'd'), then key and value as
- * uint32 byte length + UTF-8 bytes. Lengths are in bytes so that decoding never
- * depends on how a string re-encodes.
- */
-function encodeChanges(changes: readonly Change[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const change of changes) {
-    const key = Buffer.from(change.key);
-    const value = Buffer.from(change.value);
-    const head = Buffer.alloc(5);
-    head[0] = change.type === 'put' ? 0x70 : 0x64;
-    head.writeUInt32BE(key.length, 1);
-    const mid = Buffer.alloc(4);
-    mid.writeUInt32BE(value.length, 0);
-    parts.push(head, key, mid, value);
-  }
-  return Buffer.concat(parts);
-}
-
-function decodeChanges(buf: Buffer, revision: number): Change[] {
-  const out: Change[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const type = buf[at] === 0x70 ? 'put' : 'delete';
-    const keyLength = buf.readUInt32BE(at + 1);
-    const key = buf.toString('utf8', at + 5, at + 5 + keyLength);
-    at += 5 + keyLength;
-    const valueLength = buf.readUInt32BE(at);
-    const value = buf.toString('utf8', at + 4, at + 4 + valueLength);
-    at += 4 + valueLength;
-    out.push({ type, key, value, revision });
-  }
-  return out;
-}
-
