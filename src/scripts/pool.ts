@@ -5,7 +5,7 @@
  * host, then starts a replacement in the background while the other hosts
  * keep serving, so a runaway script costs its own caller, never the others.
  */
-import type { DoneMessage, ScriptFailure } from '../../engines/protocol';
+import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './engine';
@@ -31,6 +31,10 @@ export class EnginePool implements ScriptEngine {
   private starting = 0;
   private closed = false;
   private failures = 0;
+  /** The background start of the hosts after the first (warm()). */
+  private complete: Promise<void> = Promise.resolve();
+  /** Compiled into every host that starts from now on, before its first run. */
+  private preloads: readonly PreloadScript[] = [];
 
   constructor(
     private readonly spec: HostSpec,
@@ -68,10 +72,6 @@ export class EnginePool implements ScriptEngine {
     return this.complete;
   }
 
-  private complete: Promise<void> = Promise.resolve();
-  /** Compiled into every host that starts from now on, before its first run. */
-  private preloads: readonly PreloadScript[] = [];
-
   async preload(scripts: readonly PreloadScript[]): Promise<void> {
     this.preloads = scripts;
     if (scripts.length === 0) return;
@@ -79,7 +79,7 @@ export class EnginePool implements ScriptEngine {
     await Promise.all(
       hosts.map(async (host) => {
         try {
-          for (const script of scripts) await host.compile(script.name, script.source, script.key);
+          for (const script of scripts) await this.compileWithin(host, script.name, script.source, script.key);
         } finally {
           this.release(host);
         }
@@ -89,10 +89,20 @@ export class EnginePool implements ScriptEngine {
 
   async validate(name: string, source: string): Promise<void> {
     const host = await this.acquire(Date.now() + this.options.compileTimeoutMs);
+    try {
+      const compiled = await this.compileWithin(host, name, source);
+      if (!compiled.ok) throw failureError(name, compiled.error, []);
+    } finally {
+      this.release(host);
+    }
+  }
+
+  /** Compiles on `host` (keeping it under `key` if given); a compile past the limit kills the host. */
+  private async compileWithin(host: HostProcess, name: string, source: string, key?: string): Promise<CompiledMessage> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const compiled = await Promise.race([
-        host.compile(name, source),
+      return await Promise.race([
+        host.compile(name, source, key),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             host.kill();
@@ -100,10 +110,8 @@ export class EnginePool implements ScriptEngine {
           }, this.options.compileTimeoutMs);
         }),
       ]);
-      if (!compiled.ok) throw failureError(name, compiled.error, []);
     } finally {
       clearTimeout(timer);
-      this.release(host);
     }
   }
 
@@ -194,8 +202,10 @@ export class EnginePool implements ScriptEngine {
 
   /** Starts a replacement host, backing off if hosts keep failing to start. */
   private async replace(): Promise<void> {
-    if (this.all.size + this.starting >= this.options.size) return;
+    if (this.closed || this.all.size + this.starting >= this.options.size) return;
     if (this.failures > 0) await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** this.failures)));
+    // Closed while backing off: no new host after close().
+    if (this.closed) return;
     try {
       await this.startHost();
     } catch (err) {
@@ -211,7 +221,7 @@ export class EnginePool implements ScriptEngine {
       try {
         for (const script of this.preloads) {
           if (this.closed) break;
-          await host.compile(script.name, script.source, script.key);
+          await this.compileWithin(host, script.name, script.source, script.key);
         }
       } catch (err) {
         host.kill();

@@ -5,32 +5,16 @@
  * (a stray call, a done with a call unanswered, an unknown frame) ends its run
  * and, where it could confuse a later run, its life.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HostExitedError, HostProcess } from '../../src/scripts/host-process';
+import { fakeHosts } from '../helpers/fake-host';
 
-const dir = mkdtempSync(join(tmpdir(), 'lucien-fake-host-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const hosts = fakeHosts();
+afterAll(() => hosts.cleanup());
 
 const LIMITS = { maxLogBytes: 1024, maxResultBytes: 1024 };
 
-/** A host whose run does `body` (JS, with send(text), recv() and the run message `msg` in scope). */
-function fakeHost(name: string, body: string): Promise<HostProcess> {
-  const entry = join(dir, `${name}.js`);
-  writeFileSync(
-    entry,
-    `const { readSync, writeSync } = require('node:fs');
-function send(text) { const b = Buffer.from(text); const h = Buffer.alloc(4); h.writeUInt32LE(b.length, 0); writeSync(4, Buffer.concat([h, b])); }
-function readN(n) { const b = Buffer.alloc(n); let off = 0; while (off < n) { let r; try { r = readSync(3, b, off, n - off, null); } catch (e) { if (e.code === 'EAGAIN') continue; throw e; } if (r === 0) return undefined; off += r; } return b; }
-function recv() { const h = readN(4); if (!h) return undefined; const b = readN(h.readUInt32LE(0)); return b && b.toString(); }
-const done = (msg, result) => send(JSON.stringify({ t: 'done', id: msg.id, ok: true, result, logs: [] }));
-send(JSON.stringify({ t: 'ready', engine: 'fake', version: '0' }));
-for (;;) { const text = recv(); if (text === undefined) break; const msg = JSON.parse(text); if (msg.t === 'run') { ${body} } }
-`,
-  );
-  return HostProcess.start({ engine: 'fake', entry, readPaths: [dir], nodeFlags: [], startTimeoutMs: 10000 });
-}
+/** A host whose run does `body` (JS, with send(text), recv(), done() and the run message `msg` in scope). */
+const fakeHost = (name: string, body: string): Promise<HostProcess> => HostProcess.start(hosts.spec(name, { onRun: body }));
 
 const run = (host: HostProcess, onCall: (request: string) => unknown) =>
   host.run({ key: 'k', name: 's', args: '[]', limits: LIMITS }, onCall as never);
