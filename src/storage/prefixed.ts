@@ -133,6 +133,7 @@ export class PrefixedBackend implements Backend {
   async snapshot(): Promise<Snapshot> {
     this.assertOpen();
     const inner = await this.inner.snapshot();
+    const innerSync = inner.getManySync;
     const p = this.prefix;
     const strip = (kv: KeyValue | undefined): KeyValue | undefined =>
       kv === undefined ? undefined : { ...kv, key: kv.key.slice(p.length) };
@@ -140,7 +141,7 @@ export class PrefixedBackend implements Backend {
       revision: inner.revision,
       get: async (key) => strip(await inner.get(p + key)),
       getMany: async (keys) => (await inner.getMany(keys.map((k) => p + k))).map(strip),
-      getManySync: inner.getManySync && ((keys) => (inner.getManySync as NonNullable<typeof inner.getManySync>)(keys.map((k) => p + k)).map(strip)),
+      getManySync: innerSync === undefined ? undefined : (keys) => innerSync(keys.map((k) => p + k)).map(strip),
       scan: async (prefix, options) => {
         const rows = await inner.scan(p + prefix, {
           ...options,

@@ -338,6 +338,22 @@ export function storageSuite(options: SuiteOptions): void {
         expect((await reopened.commit([put('k', '{"v":2}')])).revision).toBe(revision + 2);
       }));
 
+    it('getManySync, where a backend offers it, answers exactly as getMany at the same snapshot', () =>
+      use(async ({ backend }) => {
+        await backend.commit([put('s1', '{"v":1}'), put('s2', '{"v":1}')]);
+        const snap = await backend.snapshot();
+        try {
+          await backend.commit([put('s1', '{"v":2}'), del('s2'), put('s3', '{}')]);
+          const keys = ['s1', 's2', 's3', 'absent'];
+          const viaAsync = await snap.getMany(keys);
+          expect(viaAsync.map((kv) => kv?.value)).toEqual(['{"v":1}', '{"v":1}', undefined, undefined]);
+          if (snap.getManySync !== undefined) expect(snap.getManySync(keys)).toEqual(viaAsync);
+        } finally {
+          await snap.release();
+        }
+        if (snap.getManySync !== undefined) expect(() => snap.getManySync?.(['s1'])).toThrow();
+      }));
+
     it('concurrent commits behave as if applied one at a time, in revision order', () =>
       use(async ({ backend }) => {
         const r0 = (await backend.commit([put('seed', '{}')])).revision;
