@@ -90,7 +90,8 @@ export function send(message: FromHost): void {
  * undefined when the server closed the pipe.
  */
 export function bridgeCall(request: string): string | undefined {
-  if (Buffer.byteLength(request, 'utf8') >= MAX_FRAME_BYTES) return `${FRAME_ERROR}bridge call exceeds ${MAX_FRAME_BYTES} bytes`;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count bytes only for a call that could be too big.
+  if (request.length * 3 >= MAX_FRAME_BYTES && Buffer.byteLength(request, 'utf8') >= MAX_FRAME_BYTES) return `${FRAME_ERROR}bridge call exceeds ${MAX_FRAME_BYTES} bytes`;
   // UTF-8 has no form for a lone surrogate (it would arrive as U+FFFD, another
   // key): send it as a JSON escape, which is the same string to the server's
   // parser, so the server sees exactly what the script asked for.

@@ -149,19 +149,16 @@ export class RunTransaction {
     return conditions;
   }
 
-  /** The answer if it needs no waiting, else undefined (and nothing recorded). */
+  /** The answer if it needs no waiting, else undefined (having checked and recorded nothing). */
   private dispatchSync(call: BridgeCall): string | undefined {
     switch (call.op) {
       case 'get':
       case 'getMany': {
+        // Until the snapshot is open (or on a backend without synchronous reads) the read waits: dispatch().
+        const read = this.snap?.getManySync;
+        if (read === undefined) return undefined;
         const { raws, missing } = this.planRead(call);
-        let found: (KeyValue | undefined)[] = [];
-        if (missing.length > 0) {
-          const read = this.snap?.getManySync;
-          if (read === undefined) return undefined;
-          found = read(missing);
-        }
-        return this.finishRead(call, raws, missing, found);
+        return this.finishRead(call, raws, missing, missing.length === 0 ? [] : read(missing));
       }
       case 'put':
         return this.write(call.bucket, call.key, call.value);

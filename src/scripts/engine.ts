@@ -47,10 +47,9 @@ export interface ScriptEngine {
   /**
    * Resolves once the engine can run a script without a cold start (one host
    * ready; before the server reports SERVING). The rest of the pool may still
-   * be starting: whenComplete() resolves when it has.
+   * be starting.
    */
   warm(): Promise<void>;
-  whenComplete(): Promise<void>;
   /** Compiles scripts into every idle host ahead of their first run. */
   preload(scripts: readonly PreloadScript[]): Promise<void>;
   close(): Promise<void>;
@@ -75,11 +74,6 @@ export class EngineRegistry {
   async warm(scripts: readonly (PreloadScript & { readonly engine: string })[] = []): Promise<void> {
     await Promise.all([...this.engines.values()].map((e) => e.warm()));
     await Promise.all([...this.engines.values()].map((e) => e.preload(scripts.filter((s) => s.engine === e.name))));
-  }
-
-  /** Every engine's whole pool has started (after warm(), it finishes in the background). */
-  async whenComplete(): Promise<void> {
-    await Promise.all([...this.engines.values()].map((e) => e.whenComplete()));
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,6 @@ const accepting: ScriptEngine = {
   validate: async () => undefined,
   run: async () => ({ result: 'null', logs: [] }),
   warm: async () => undefined,
-  whenComplete: async () => undefined,
   preload: async () => undefined,
   close: async () => undefined,
 };
