@@ -14,7 +14,7 @@
  *
  * The host never trusts itself: a script that escapes its language sandbox
  * can write any frame here, so the server checks every message against the
- * run it belongs to (src/scripts/bridge.ts).
+ * run it belongs to (src/procedures/run-transaction.ts).
  */
 
 /** Limits the host enforces while a run is going (the server checks again). */

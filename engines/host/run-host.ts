@@ -7,7 +7,7 @@
  */
 import type { ToHost } from '../protocol';
 import { bridgeCall, receive, send } from './channel';
-import type { HostBridge, HostEngine } from './engine';
+import type { HostBridge, HostEngine } from './host-engine';
 
 const CACHE_ENTRIES = 256;
 

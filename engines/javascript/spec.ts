@@ -5,7 +5,7 @@
  * behind the vm sandbox. Must never widen the read paths beyond these.
  */
 import { join } from 'node:path';
-import type { HostSpec } from '../../src/scripts/host-process';
+import type { HostSpec } from '../../src/procedures/host-process';
 
 export interface JavaScriptHostOptions {
   /** V8 heap cap of the host process (default 256 MiB). */

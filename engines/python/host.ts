@@ -1,5 +1,5 @@
 /**
- * Entry of the Python engine host process (started by src/scripts/host-process.ts
+ * Entry of the Python engine host process (started by src/procedures/host-process.ts
  * with an empty environment and read access to its own files and Pyodide only).
  * Loads Pyodide while the event loop still runs, then hands the process to the
  * synchronous host loop. Must never load anything from the network or from
@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { runHost } from '../host/run-host';
-import { PythonEngine } from './engine';
+import { PythonEngine } from './python-engine';
 
 /**
  * Pyodide's folder: the one --allow-fs-read path that names it, so the spec

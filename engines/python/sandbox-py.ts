@@ -96,7 +96,7 @@ def _lucien_make(bridge, script_file):
     # Calls are JSON text built here by hand (each string escaped by the C
     # encoder): a bridge call is on every script's hot path, and encoding a
     # dict is several times slower. The server checks every call anyway
-    # (src/scripts/bridge.ts parseCall).
+    # (src/procedures/run-transaction.ts parseCall).
     def call(text):
         answer = bridge(text)
         if answer[:1] == 'v':

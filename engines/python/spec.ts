@@ -5,7 +5,7 @@
  * a busy two-core machine). Must never widen the read paths beyond these.
  */
 import { join } from 'node:path';
-import type { HostSpec } from '../../src/scripts/host-process';
+import type { HostSpec } from '../../src/procedures/host-process';
 
 /** Pyodide's wasm memory cap, in 64 KiB pages (512 MiB). */
 export const PYTHON_WASM_MAX_PAGES = 8192;

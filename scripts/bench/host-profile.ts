@@ -17,7 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import { javascriptHostSpec } from '../../engines/javascript/spec';
 import type { BridgeCall, CallMessage, FromHost, ToHost } from '../../engines/protocol';
 import { pythonHostSpec } from '../../engines/python/spec';
-import { hostArgs } from '../../src/scripts/host-process';
+import { hostArgs } from '../../src/procedures/host-process';
 import { KV_VALUE, SCRIPTS } from './fixtures';
 import { profileMarkdown, summarise } from './profile';
 import { ROOT } from './servers';

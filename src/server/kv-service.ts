@@ -20,7 +20,7 @@ import type { ListResponse } from '../generated/lucien/v1/ListResponse';
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import type { PutRequest__Output } from '../generated/lucien/v1/PutRequest';
 import type { PutResponse } from '../generated/lucien/v1/PutResponse';
-import type { ScriptCatalog } from '../scripts/catalog';
+import type { ScriptCatalog } from '../procedures/catalog';
 import { type BatchOp, DEFAULT_LIST_LIMIT, type Store } from '../storage/store';
 import { SCRIPTS_BUCKET } from '../storage/validate';
 import { type EdgeContext, unary } from './adapt';

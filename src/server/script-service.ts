@@ -13,8 +13,8 @@ import type { PutScriptResponse } from '../generated/lucien/v1/PutScriptResponse
 import type { RunRequest__Output } from '../generated/lucien/v1/RunRequest';
 import type { RunResponse } from '../generated/lucien/v1/RunResponse';
 import type { Script as ScriptMessage } from '../generated/lucien/v1/Script';
-import type { Script, ScriptCatalog } from '../scripts/catalog';
-import type { ScriptRunner } from '../scripts/runner';
+import type { Script, ScriptCatalog } from '../procedures/catalog';
+import type { ScriptRunner } from '../procedures/runner';
 import { type EdgeContext, unary } from './adapt';
 
 type ScriptHandlers = Pick<LucienHandlers, 'PutScript' | 'GetScript' | 'ListScripts' | 'DeleteScript' | 'Run'>;

@@ -2,10 +2,10 @@
  * An in-memory stand-in for the server's bucket bridge, for engine-host
  * tests in both languages: buckets as a Map of "bucket/key" to JSON text,
  * every call and write recorded, reserved buckets refused, call shapes checked
- * by the server's parseCall. It checks nothing else; the real bridge (src/scripts/bridge.ts) has its own tests.
+ * by the server's parseCall. It checks nothing else; the real bridge (src/procedures/run-transaction.ts) has its own tests.
  */
 import type { BridgeCall, BridgeReply } from '../../engines/protocol';
-import { parseCall } from '../../src/scripts/bridge';
+import { parseCall } from '../../src/procedures/run-transaction';
 
 /** Buckets as a Map of "bucket/key" to JSON text; writes and calls are recorded. */
 export class FakeBridge {

@@ -5,7 +5,7 @@
  * real store; never shares a host between test files.
  */
 import { join } from 'node:path';
-import { HostProcess } from '../../src/scripts/host-process';
+import { HostProcess } from '../../src/procedures/host-process';
 import { JavaScriptHostOptions, javascriptHostSpec } from '../../engines/javascript/spec';
 import type { DoneMessage, RunLimits } from '../../engines/protocol';
 import { FakeBridge } from './fake-bridge';

@@ -3,7 +3,7 @@
  * fail and leave the host serving, and no run may leave state for the next.
  * Runs the real compiled host (npm run build first).
  */
-import type { HostProcess } from '../../src/scripts/host-process';
+import type { HostProcess } from '../../src/procedures/host-process';
 import { FakeBridge, resultOf, runJs, startJavaScriptHost } from './javascript-host';
 
 let host: HostProcess;

@@ -3,8 +3,8 @@
  * column): globals, failures with the user's line, limits, and hosts that
  * must be killed. Runs the real compiled host (npm run build first).
  */
-import type { HostProcess } from '../../src/scripts/host-process';
-import { JavaScriptEngine } from '../../engines/javascript/engine';
+import type { HostProcess } from '../../src/procedures/host-process';
+import { JavaScriptEngine } from '../../engines/javascript/javascript-engine';
 import { FakeBridge, LIMITS, failureOf, resultOf, runJs, settledWithin, startJavaScriptHost } from './javascript-host';
 
 let host: HostProcess;

@@ -4,8 +4,8 @@
  * the server's kill can stop (busy loops, even ones that swallow
  * BaseException). Starts fresh hosts because some of these end them.
  */
-import type { HostProcess } from '../../src/scripts/host-process';
-import { HostExitedError } from '../../src/scripts/host-process';
+import type { HostProcess } from '../../src/procedures/host-process';
+import { HostExitedError } from '../../src/procedures/host-process';
 import { resultOf, runPython, startPythonHost } from './python-harness';
 
 let host: HostProcess;

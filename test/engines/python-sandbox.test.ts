@@ -3,7 +3,7 @@
  * serving normal runs) and state-leak probes (an attacker run, then a victim
  * run that must see pristine state, 20 times over). One host for the file.
  */
-import type { HostProcess } from '../../src/scripts/host-process';
+import type { HostProcess } from '../../src/procedures/host-process';
 import { FakeBridge, resultOf, runPython, startPythonHost, WALK } from './python-harness';
 
 let host: HostProcess;

@@ -5,7 +5,7 @@
  * the whole file.
  */
 import { readFileSync } from 'node:fs';
-import type { HostProcess } from '../../src/scripts/host-process';
+import type { HostProcess } from '../../src/procedures/host-process';
 import { FakeBridge, LIMITS, resultOf, runPython, startPythonHost } from './python-harness';
 
 let host: HostProcess;

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostSpec } from '../../src/scripts/host-process';
+import type { HostSpec } from '../../src/procedures/host-process';
 
 export interface FakeHosts {
   /**

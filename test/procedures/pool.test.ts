@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { LogMeta, Logger } from '../../src/log';
-import { EnginePool } from '../../src/scripts/pool';
+import { EnginePool } from '../../src/procedures/pool';
 import { fakeHosts } from '../helpers/fake-host';
 
 const hosts = fakeHosts();

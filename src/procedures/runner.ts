@@ -9,10 +9,10 @@
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
-import { type BridgeLimits, RunTransaction, type RunWrite } from './bridge';
+import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
-import type { EngineRegistry } from './engine';
+import type { EngineRegistry } from './script-engine';
 
 export interface RunnerLimits extends BridgeLimits {
   readonly defaultTimeoutMs: number;

@@ -8,9 +8,9 @@
 import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
-import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './engine';
+import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './script-engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
-import { treeResidentBytes } from './sandbox';
+import { treeResidentBytes } from './confinement';
 
 export interface PoolOptions {
   readonly size: number;

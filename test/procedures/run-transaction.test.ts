@@ -4,7 +4,7 @@
  * come back as errors for the script, never crash the server or write.
  */
 import type { BridgeCall } from '../../engines/protocol';
-import { RunTransaction } from '../../src/scripts/bridge';
+import { RunTransaction } from '../../src/procedures/run-transaction';
 import { MemoryBackend } from '../../src/storage/memory';
 import { encodeKey } from '../../src/storage/prefixed';
 

@@ -9,7 +9,7 @@ import { LucienError } from '../errors';
 import type { Store } from '../storage/store';
 import { bucketPrefix } from '../storage/prefixed';
 import { SCRIPTS_BUCKET } from '../storage/validate';
-import type { EngineRegistry } from './engine';
+import type { EngineRegistry } from './script-engine';
 
 export interface Script {
   readonly name: string;

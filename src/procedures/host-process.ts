@@ -22,8 +22,8 @@ import {
   type RunMessage,
   type ToHost,
 } from '../../engines/protocol';
-import type { BridgeHandler } from './engine';
-import { processTree } from './sandbox';
+import type { BridgeHandler } from './script-engine';
+import { processTree } from './confinement';
 
 /** How to start a host for one engine: the registry's one line per language. */
 export interface HostSpec {

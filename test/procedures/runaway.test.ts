@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { connect, errorCode, failure, type TestClient } from '../helpers/client';
 import { type RunningServer, startServer } from '../helpers/server';
-import { processTree } from '../../src/scripts/sandbox';
+import { processTree } from '../../src/procedures/confinement';
 
 /** A process's identity: pid plus start time, so a reused pid is not mistaken for the old process. */
 const identity = (pid: number): string | undefined => {

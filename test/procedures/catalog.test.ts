@@ -3,8 +3,8 @@
  * `_scripts` — through this catalog or committed by another server sharing
  * the backend — is seen by the next read.
  */
-import { ScriptCatalog } from '../../src/scripts/catalog';
-import { EngineRegistry, type ScriptEngine } from '../../src/scripts/engine';
+import { ScriptCatalog } from '../../src/procedures/catalog';
+import { EngineRegistry, type ScriptEngine } from '../../src/procedures/script-engine';
 import { MemoryBackend } from '../../src/storage/memory';
 import { encodeKey } from '../../src/storage/prefixed';
 import { Store } from '../../src/storage/store';

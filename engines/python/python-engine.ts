@@ -9,7 +9,7 @@
  * reused after Pyodide reports a fatal error or a state it cannot restore.
  */
 import type { RunLimits, ScriptFailure } from '../protocol';
-import type { HostBridge, HostEngine, RunOutcome } from '../host/engine';
+import type { HostBridge, HostEngine, RunOutcome } from '../host/host-engine';
 import { bootPyodide } from './boot';
 import { SANDBOX_PY } from './sandbox-py';
 import { SnapshotPlan, StateWatch, WasmPython } from './state-watch';

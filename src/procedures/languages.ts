@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { javascriptHostSpec } from '../../engines/javascript/spec';
 import { pythonHostSpec } from '../../engines/python/spec';
 import type { Logger } from '../log';
-import { EngineRegistry } from './engine';
+import { EngineRegistry } from './script-engine';
 import type { HostSpec } from './host-process';
 import { EnginePool } from './pool';
 
