@@ -56,6 +56,34 @@ export interface RunMessage {
   /** JSON text of an array. */
   readonly args: string;
   readonly limits: RunLimits;
+  /** Present when the host may answer this run's reads from its read cache (engines/host/read-cache.ts). */
+  readonly cache?: CacheSync;
+}
+
+/**
+ * Brings the host's read cache to the run's snapshot revision, on the run
+ * message itself (no extra frame, no extra wake-up). Keys are raw keys:
+ * bucket + '/' + key.
+ */
+export interface CacheSync {
+  /** The run's snapshot revision: from now on the cache answers as of it. */
+  readonly revision: number;
+  /** Raw keys changed since the revision of the host's previous synced run. */
+  readonly changed: readonly string[];
+  /** Drop everything first: the server cannot name what changed (too far behind, or lost track). */
+  readonly reset: boolean;
+  /** The server's limit on keys per getMany, so an oversized one still fails as the server says. */
+  readonly maxReadBatch: number;
+  /** Bytes the cache may hold. */
+  readonly maxBytes: number;
+}
+
+/** The reads a host answered from its cache during a run: what the commit must be guarded by. */
+export interface CachedReadSet {
+  /** [raw key, mod revision seen (0 = absent)], the first read of each key. */
+  readonly keys: readonly (readonly [string, number])[];
+  /** Raw prefixes of lists answered from the cache. */
+  readonly prefixes: readonly string[];
 }
 
 /** The answer to a bridge call: JSON text, or a message the script sees raised (a 'v' / 'e' frame). */
@@ -70,6 +98,8 @@ export type ToHost = CompileMessage | RunMessage;
 export type BridgeCall =
   | { readonly op: 'get'; readonly bucket: string; readonly key: string }
   | { readonly op: 'getMany'; readonly bucket: string; readonly keys: readonly string[] }
+  /** getMany for a host's read cache: answered with revisions, as engines/host/read-answer.ts frames it. */
+  | { readonly op: 'read'; readonly bucket: string; readonly keys: readonly string[] }
   | { readonly op: 'put'; readonly bucket: string; readonly key: string; readonly value: string }
   | { readonly op: 'delete'; readonly bucket: string; readonly key: string }
   | {
@@ -96,7 +126,7 @@ export type CompiledMessage =
   | { readonly t: 'compiled'; readonly id: number; readonly ok: true }
   | { readonly t: 'compiled'; readonly id: number; readonly ok: false; readonly error: ScriptFailure };
 
-export type DoneMessage =
+export type DoneMessage = (
   | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly result: string; readonly logs: readonly string[] }
   | {
       readonly t: 'done';
@@ -104,7 +134,11 @@ export type DoneMessage =
       readonly ok: false;
       readonly error: ScriptFailure;
       readonly logs: readonly string[];
-    };
+    }
+) & {
+  /** Reads answered from the host's cache (unchecked: the server validates them). */
+  readonly cached?: CachedReadSet;
+};
 
 /** JSON messages from the host. */
 export type FromHost = ReadyMessage | CompiledMessage | DoneMessage;
@@ -113,6 +147,7 @@ export type FromHost = ReadyMessage | CompiledMessage | DoneMessage;
  * Replies to bridge calls, as JSON text:
  *   get     -> object or null
  *   getMany -> array of object-or-null, one per key
+ *   read    -> revisions and values, framed as engines/host/read-answer.ts says
  *   list    -> array of [key, object] pairs
  *   put / delete -> null
  */

@@ -12,6 +12,7 @@ import { ScriptCatalog, scriptKey } from './procedures/catalog';
 import type { EngineRegistry } from './procedures/script-engine';
 import { createEngines } from './procedures/languages';
 import { ScriptRunner } from './procedures/runner';
+import { InvalidationFeed } from './procedures/invalidation-feed';
 import { networkWrapper } from './procedures/confinement';
 import type { Backend } from './storage/backend';
 import { createBackend } from './storage/open';
@@ -33,6 +34,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const wrapper = await networkWrapper(log);
   const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper }, log);
   const catalog = new ScriptCatalog(store, engines);
+  const feed = config.hostCacheBytes > 0 ? await InvalidationFeed.start(backend) : undefined;
   const runner = new ScriptRunner(backend, catalog, engines, {
     maxKeyBytes: config.maxKeyBytes,
     maxValueBytes: config.maxValueBytes,
@@ -45,7 +47,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxArgsBytes: config.maxValueBytes,
     maxAttempts: 10,
     optimisticAttempts: 3,
-  });
+    hostCacheBytes: config.hostCacheBytes,
+  }, undefined, feed);
   const server = new LucienServer({ config, log, auth, store, catalog, runner });
   let port: number;
   try {
@@ -56,6 +59,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   } catch (err) {
     server.destroy();
     catalog.close();
+    feed?.close();
     await engines.close();
     await backend.close();
     throw err;
@@ -73,6 +77,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         await server.shutdown(config.shutdownGraceMs);
         catalog.close();
         await engines.close();
+        feed?.close();
         await backend.close();
       })();
       return closing;

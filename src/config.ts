@@ -24,6 +24,8 @@ export interface Config {
   readonly enginePool: number;
   /** Memory cap of one engine host process, in MiB. */
   readonly engineMemoryMb: number;
+  /** Bytes of each engine host's read cache (0: every script read crosses to the server). */
+  readonly hostCacheBytes: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly maxResultBytes: number;
@@ -62,6 +64,7 @@ const OPTIONS = {
   scriptMaxTimeoutMs: { flag: 'script-max-timeout-ms', env: 'LUCIEN_SCRIPT_MAX_TIMEOUT_MS', default: '60000' },
   enginePool: { flag: 'engine-pool', env: 'LUCIEN_ENGINE_POOL', default: '2' },
   engineMemoryMb: { flag: 'engine-memory-mb', env: 'LUCIEN_ENGINE_MEMORY_MB', default: '512' },
+  hostCacheBytes: { flag: 'host-cache-bytes', env: 'LUCIEN_HOST_CACHE_BYTES', default: String(8 * 1024 * 1024) },
   maxKeyBytes: { flag: 'max-key-bytes', env: 'LUCIEN_MAX_KEY_BYTES', default: '1024' },
   maxValueBytes: { flag: 'max-value-bytes', env: 'LUCIEN_MAX_VALUE_BYTES', default: String(1024 * 1024) },
   maxResultBytes: { flag: 'max-result-bytes', env: 'LUCIEN_MAX_RESULT_BYTES', default: String(4 * 1024 * 1024) },
@@ -164,6 +167,7 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     scriptMaxTimeoutMs: int('scriptMaxTimeoutMs', 1, 3_600_000),
     enginePool: int('enginePool', 1, 64),
     engineMemoryMb: int('engineMemoryMb', 64, 16384),
+    hostCacheBytes: int('hostCacheBytes', 0, 1024 * 1024 * 1024),
     maxKeyBytes: int('maxKeyBytes', 1, 65536),
     maxValueBytes: int('maxValueBytes', 2, 64 * 1024 * 1024),
     maxResultBytes: int('maxResultBytes', 16, 64 * 1024 * 1024),

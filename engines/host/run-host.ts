@@ -5,9 +5,11 @@
  * Node's permission model); the server kills it on any timeout or limit, so
  * nothing here needs to be interruptible.
  */
-import type { ToHost } from '../protocol';
+import type { RunMessage, ToHost } from '../protocol';
 import { bridgeCall, receive, send } from './channel';
+import { CachedBridge } from './cached-bridge';
 import type { HostBridge, HostEngine } from './host-engine';
+import { HostReadCache } from './read-cache';
 
 const CACHE_ENTRIES = 256;
 
@@ -24,8 +26,19 @@ function remember<C>(cache: Map<string, C>, key: string, compiled: C): void {
   cache.set(key, compiled);
 }
 
+/** The bridge of one run: through the read cache when the server synced it, else straight to the server. */
+function runBridge(message: RunMessage, reads: { cache: HostReadCache | undefined }): CachedBridge | undefined {
+  const sync = message.cache;
+  if (sync === undefined || sync.maxBytes <= 0) return undefined;
+  reads.cache ??= new HostReadCache(sync.maxBytes);
+  reads.cache.advance(sync.revision, sync.reset ? 'all' : sync.changed);
+  return new CachedBridge(reads.cache, bridge, sync.maxReadBatch);
+}
+
 export function runHost<C>(engine: HostEngine<C>): void {
   const cache = new Map<string, C>();
+  // Lives as long as the process, outside every script's realm; only runBridge touches it.
+  const reads: { cache: HostReadCache | undefined } = { cache: undefined };
   send({ t: 'ready', engine: engine.name, version: engine.version });
   for (;;) {
     const message: ToHost | undefined = receive();
@@ -39,6 +52,8 @@ export function runHost<C>(engine: HostEngine<C>): void {
         break;
       }
       case 'run': {
+        // Synced before anything else, even a failing compile: the server counts this host at the run's revision.
+        const cached = runBridge(message, reads);
         let compiled = cache.get(message.key);
         if (compiled === undefined) {
           if (message.source === undefined) {
@@ -59,8 +74,9 @@ export function runHost<C>(engine: HostEngine<C>): void {
           compiled = result.compiled;
           remember(cache, message.key, compiled);
         }
-        const outcome = engine.run(compiled, message.args, bridge, message.limits);
-        send({ t: 'done', id: message.id, ...outcome });
+        const outcome = engine.run(compiled, message.args, cached ?? bridge, message.limits);
+        const readSet = cached?.readSet();
+        send(readSet === undefined ? { t: 'done', id: message.id, ...outcome } : { t: 'done', id: message.id, ...outcome, cached: readSet });
         if (engine.broken === true) process.exit(70);
         break;
       }

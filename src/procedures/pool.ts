@@ -131,10 +131,13 @@ export class EnginePool implements ScriptEngine {
     }, MEMORY_POLL_MS);
     let done: DoneMessage;
     try {
+      const cache = request.cache === undefined ? undefined : await request.cache.sync(host);
+      if (!host.alive) throw new HostExitedError({ code: null, signal: null, stderr: '' });
       done = await host.run(
-        { key: request.key, name: request.name, source: host.compiledKeys.has(request.key) ? undefined : request.source, args: request.args, limits: request.limits },
+        { key: request.key, name: request.name, source: host.compiledKeys.has(request.key) ? undefined : request.source, args: request.args, limits: request.limits, cache },
         bridge,
       );
+      if (done.ok) request.cache?.record(done.cached);
     } catch (err) {
       host.kill();
       if (killedFor === 'time') throw new LucienError('SCRIPT_TIMEOUT', `script "${request.name}" exceeded its time limit; nothing was written`);

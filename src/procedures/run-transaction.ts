@@ -7,6 +7,7 @@
  * sent: an escaped script can speak the protocol, not bypass these rules.
  */
 import type { BridgeCall, BridgeReply } from '../../engines/protocol';
+import { formatRead } from '../../engines/host/read-answer';
 import { isLucienError, LucienError } from '../errors';
 import type { Condition, KeyValue, Mutation, Snapshot } from '../storage/backend';
 import { compareBytewise } from '../storage/bytewise';
@@ -56,9 +57,10 @@ export function parseCall(request: string): BridgeCall {
       if (typeof c.value !== 'string') throw new LucienError('INVALID_VALUE', 'value must be JSON text');
       return { op: 'put', bucket: c.bucket, key: key(), value: c.value };
     case 'getMany':
-      if (!Array.isArray(c.keys)) throw malformed('getMany needs a list of keys');
+    case 'read':
+      if (!Array.isArray(c.keys)) throw malformed(`${c.op} needs a list of keys`);
       if (!c.keys.every((k) => typeof k === 'string')) throw new LucienError('INVALID_KEY', 'keys must be strings');
-      return { op: 'getMany', bucket: c.bucket, keys: c.keys as string[] };
+      return { op: c.op, bucket: c.bucket, keys: c.keys as string[] };
     case 'list':
       if (typeof c.prefix !== 'string') throw new LucienError('INVALID_ARGUMENT', 'prefix must be a string');
       if (typeof c.limit !== 'number') throw new LucienError('INVALID_ARGUMENT', 'list limit must be a number');
@@ -97,6 +99,47 @@ export class RunTransaction {
   /** The snapshot's revision, or undefined if the run read nothing. */
   get revision(): number | undefined {
     return this.snap?.revision;
+  }
+
+  /** Opens the snapshot now (a host answering from its read cache needs its revision first); resolves with it. */
+  async open(): Promise<number> {
+    return (await this.snapshot()).revision;
+  }
+
+  /**
+   * Records the reads a host answered from its read cache (its done message,
+   * unchecked), as if they had crossed the bridge: each key with the revision
+   * seen, each listed prefix. A malformed set is the host breaking the
+   * protocol: the run fails and writes nothing.
+   */
+  recordCached(cached: unknown): void {
+    if (cached === undefined) return;
+    const bad = (what: string): LucienError => new LucienError('INTERNAL', `engine host sent a malformed read set: ${what}`);
+    const set = cached as { keys?: unknown; prefixes?: unknown };
+    if (typeof set !== 'object' || set === null || !Array.isArray(set.keys) || !Array.isArray(set.prefixes)) throw bad('expected keys and prefixes');
+    const revision = this.snap?.revision;
+    if (revision === undefined) throw bad('no snapshot was open');
+    const readable = (raw: unknown): raw is string => {
+      if (typeof raw !== 'string') return false;
+      const at = raw.indexOf('/');
+      if (at <= 0) return false;
+      try {
+        checkBucket(raw.slice(0, at), 'read');
+      } catch {
+        return false;
+      }
+      return true;
+    };
+    for (const entry of set.keys as unknown[]) {
+      const [raw, modRevision] = Array.isArray(entry) ? (entry as unknown[]) : [];
+      if (!readable(raw) || !Number.isSafeInteger(modRevision) || (modRevision as number) < 0 || (modRevision as number) > revision) throw bad('bad key entry');
+      // The host recorded each key at its first read, before any write of the run to it: keep it even if written since.
+      if (!this.reads.has(raw)) this.reads.set(raw, modRevision as number);
+    }
+    for (const prefix of set.prefixes as unknown[]) {
+      if (!readable(prefix)) throw bad('bad prefix');
+      this.listedPrefixes.add(prefix);
+    }
   }
 
   async release(): Promise<void> {
@@ -153,7 +196,8 @@ export class RunTransaction {
   private dispatchSync(call: BridgeCall): string | undefined {
     switch (call.op) {
       case 'get':
-      case 'getMany': {
+      case 'getMany':
+      case 'read': {
         // Until the snapshot is open (or on a backend without synchronous reads) the read waits: dispatch().
         const read = this.snap?.getManySync;
         if (read === undefined) return undefined;
@@ -172,7 +216,8 @@ export class RunTransaction {
   private async dispatch(call: BridgeCall): Promise<string> {
     switch (call.op) {
       case 'get':
-      case 'getMany': {
+      case 'getMany':
+      case 'read': {
         const { raws, missing } = this.planRead(call);
         const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(missing);
         return this.finishRead(call, raws, missing, found);
@@ -186,7 +231,7 @@ export class RunTransaction {
   }
 
   /** Checks a read; its raw keys, and those this run has not written (to fetch from the snapshot). */
-  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' }>): { raws: string[]; missing: string[] } {
+  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' | 'read' }>): { raws: string[]; missing: string[] } {
     const keys = call.op === 'get' ? [call.key] : call.keys;
     if (keys.length > this.limits.maxReadBatch) throw new LucienError('INVALID_ARGUMENT', `getMany reads at most ${this.limits.maxReadBatch} keys`);
     checkBucket(call.bucket, 'read');
@@ -199,16 +244,20 @@ export class RunTransaction {
 
   /** Records what was read (for the commit's guards) and answers: values overlaid with this run's writes. */
   private finishRead(call: BridgeCall, raws: readonly string[], missing: readonly string[], found: readonly (KeyValue | undefined)[]): string {
-    const fromSnapshot = new Map<string, string | undefined>();
+    const fromSnapshot = new Map<string, KeyValue | undefined>();
     missing.forEach((raw, i) => {
       const kv = found[i];
       if (!this.reads.has(raw)) this.reads.set(raw, kv?.modRevision ?? 0);
-      fromSnapshot.set(raw, kv?.value);
+      fromSnapshot.set(raw, kv);
     });
+    if (call.op === 'read') {
+      // -1 marks the run's own write: an answer the host's cache must not keep.
+      return formatRead(raws.map((raw) => (this.writes.has(raw) ? [-1, this.writes.get(raw)?.value ?? 'null'] : [fromSnapshot.get(raw)?.modRevision ?? 0, fromSnapshot.get(raw)?.value ?? 'null'])));
+    }
     const values = raws.map((raw) => {
       const own = this.writes.get(raw);
       if (own !== undefined) return own.value ?? 'null';
-      return fromSnapshot.get(raw) ?? 'null';
+      return fromSnapshot.get(raw)?.value ?? 'null';
     });
     return call.op === 'get' ? (values[0] as string) : `[${values.join(',')}]`;
   }

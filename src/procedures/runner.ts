@@ -12,7 +12,8 @@ import type { Backend } from '../storage/backend';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
-import type { EngineRegistry } from './script-engine';
+import type { EngineRegistry, RunCache } from './script-engine';
+import type { InvalidationFeed } from './invalidation-feed';
 
 export interface RunnerLimits extends BridgeLimits {
   readonly defaultTimeoutMs: number;
@@ -24,6 +25,8 @@ export interface RunnerLimits extends BridgeLimits {
   readonly maxAttempts: number;
   /** Attempts made optimistically before a run takes the commit gate exclusively. */
   readonly optimisticAttempts: number;
+  /** Bytes of each engine host's read cache; 0 turns the caches off. */
+  readonly hostCacheBytes?: number;
 }
 
 export interface RunInput {
@@ -52,6 +55,8 @@ export class ScriptRunner {
     private readonly engines: EngineRegistry,
     private readonly limits: RunnerLimits,
     private readonly gate: CommitGate = new CommitGate(),
+    /** Follows the store's commits for the engine hosts' read caches; without it hosts cache nothing. */
+    private readonly feed?: InvalidationFeed,
   ) {}
 
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
@@ -72,6 +77,15 @@ export class ScriptRunner {
         if (exclusive) release = await this.gate.exclusive();
         return this.backend.snapshot();
       }, this.limits);
+      const cacheBytes = this.limits.hostCacheBytes ?? 0;
+      const feed = this.feed;
+      const cache: RunCache | undefined =
+        feed === undefined || cacheBytes <= 0
+          ? undefined
+          : {
+              sync: async (host) => feed.sync(host, await tx.open(), { maxReadBatch: this.limits.maxReadBatch, maxBytes: cacheBytes }),
+              record: (cached) => tx.recordCached(cached),
+            };
       try {
         const { result, logs } = await engine.run(
           {
@@ -82,6 +96,7 @@ export class ScriptRunner {
             timeoutMs: remaining,
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
             retry: attempt > 1,
+            cache,
           },
           (request) => tx.handle(request),
         );

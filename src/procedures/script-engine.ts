@@ -4,7 +4,7 @@
  * script's `engine` field to one of these. Implementations live behind a
  * pool of engine host processes (pool.ts); nothing here knows a language.
  */
-import type { BridgeReply, RunLimits } from '../../engines/protocol';
+import type { BridgeReply, CacheSync, RunLimits } from '../../engines/protocol';
 
 export interface EngineRunRequest {
   readonly name: string;
@@ -17,6 +17,20 @@ export interface EngineRunRequest {
   readonly limits: RunLimits;
   /** A re-run after a conflict: served before first attempts waiting for a host. */
   readonly retry?: boolean;
+  /** Present when the host may answer reads from its read cache. */
+  readonly cache?: RunCache;
+}
+
+/** A run's side of the engine hosts' read caches (invalidation-feed.ts, run-transaction.ts). */
+export interface RunCache {
+  /**
+   * Called once a host is held, right before the run goes to it: opens the
+   * run's snapshot and says what that host's cache must forget to be at it.
+   * Nothing may await between this and sending the run.
+   */
+  sync(host: object): Promise<CacheSync>;
+  /** The reads the host answered from its cache, from its done message (unchecked; throws if malformed). */
+  record(cached: unknown): void;
 }
 
 export interface EngineRunResult {

@@ -1,0 +1,138 @@
+/**
+ * CachedBridge: one run's bucket bridge in front of the host's read cache.
+ * Point reads and lists the cache holds are answered here, with no round
+ * trip; misses go to the server as one 'read' call that also brings back each
+ * key's revision, and fill the cache. Writes still go to the server (it
+ * checks and buffers them, and commits); their answers are remembered here so
+ * later reads of the run see its own writes, as the server would answer.
+ *
+ * Every read answered here is recorded with the revision it saw (lists by
+ * their raw prefix): the run's done message carries that read set, so the
+ * server guards the commit exactly as if the reads had crossed the bridge.
+ *
+ * Anything not clearly a well-formed read (wrong types, a bucket name with
+ * '/', a getMany over the server's batch limit) goes to the server unchanged,
+ * so failures stay the server's, with its messages. Must never import from
+ * src/, and must never hand the cache to an engine.
+ */
+import { FRAME_VALUE, type CachedReadSet } from '../protocol';
+import { parseRead } from './read-answer';
+import type { HostBridge } from './host-engine';
+import type { HostReadCache } from './read-cache';
+
+const SEPARATOR = '/';
+
+type Call = { op?: unknown; bucket?: unknown; key?: unknown; keys?: unknown; value?: unknown; prefix?: unknown; limit?: unknown; startAfter?: unknown };
+
+export class CachedBridge implements HostBridge {
+  /** Raw key -> what this run wrote (JSON text, or 'null' for a delete). */
+  private readonly own = new Map<string, string>();
+  /** Raw key -> revision, for reads answered from the cache (the first read of each key). */
+  private readonly hits = new Map<string, number>();
+  /** Raw keys the server answered this run: it recorded them itself. */
+  private readonly fetched = new Set<string>();
+  private readonly listed = new Set<string>();
+
+  constructor(
+    private readonly cache: HostReadCache,
+    private readonly upstream: HostBridge,
+    private readonly maxReadBatch: number,
+  ) {}
+
+  call(request: string): string {
+    let call: Call;
+    try {
+      call = JSON.parse(request) as Call;
+    } catch {
+      return this.upstream.call(request);
+    }
+    if (typeof call !== 'object' || call === null || typeof call.bucket !== 'string' || call.bucket.includes(SEPARATOR)) {
+      return this.upstream.call(request);
+    }
+    const bucket = call.bucket;
+    switch (call.op) {
+      case 'get':
+        return typeof call.key === 'string' ? this.read(bucket, [call.key], true) : this.upstream.call(request);
+      case 'getMany':
+        if (!Array.isArray(call.keys) || call.keys.length > this.maxReadBatch || !call.keys.every((k) => typeof k === 'string')) return this.upstream.call(request);
+        return this.read(bucket, call.keys as string[], false);
+      case 'put':
+      case 'delete':
+        return this.write(request, bucket, call);
+      case 'list':
+        return this.list(request, bucket, call);
+      default:
+        return this.upstream.call(request);
+    }
+  }
+
+  /** The reads answered here, for the done message (undefined when there were none). */
+  readSet(): CachedReadSet | undefined {
+    if (this.hits.size === 0 && this.listed.size === 0) return undefined;
+    return { keys: [...this.hits], prefixes: [...this.listed] };
+  }
+
+  private read(bucket: string, keys: readonly string[], single: boolean): string {
+    const texts: (string | undefined)[] = new Array(keys.length);
+    let missing: string[] | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const raw = bucket + SEPARATOR + (keys[i] as string);
+      const own = this.own.get(raw);
+      if (own !== undefined) {
+        texts[i] = own;
+        continue;
+      }
+      const hit = this.cache.get(raw);
+      if (hit !== undefined) {
+        texts[i] = hit.value;
+        if (!this.hits.has(raw) && !this.fetched.has(raw)) this.hits.set(raw, hit.modRevision);
+        continue;
+      }
+      (missing ??= []).push(keys[i] as string);
+    }
+    if (missing !== undefined) {
+      const unique = [...new Set(missing)];
+      const reply = this.upstream.call(JSON.stringify({ op: 'read', bucket, keys: unique }));
+      if (reply[0] !== FRAME_VALUE) return reply;
+      const found = parseRead(reply, unique.length);
+      if (found === undefined) return 'ebucket bridge: malformed read answer';
+      const byKey = new Map<string, string>();
+      unique.forEach((key, i) => {
+        const [modRevision, value] = found[i] as [number, string];
+        const raw = bucket + SEPARATOR + key;
+        byKey.set(key, value);
+        this.fetched.add(raw);
+        // -1: the server answered the run's own write (this bridge should have): not store state.
+        if (modRevision >= 0) this.cache.fill(raw, value, modRevision);
+      });
+      for (let i = 0; i < keys.length; i++) if (texts[i] === undefined) texts[i] = byKey.get(keys[i] as string);
+    }
+    return single ? FRAME_VALUE + (texts[0] as string) : `${FRAME_VALUE}[${texts.join(',')}]`;
+  }
+
+  private write(request: string, bucket: string, call: Call): string {
+    const reply = this.upstream.call(request);
+    if (reply[0] === FRAME_VALUE && typeof call.key === 'string') {
+      const value = call.op === 'put' && typeof call.value === 'string' ? call.value : 'null';
+      this.own.set(bucket + SEPARATOR + call.key, value);
+    }
+    return reply;
+  }
+
+  private list(request: string, bucket: string, call: Call): string {
+    const { prefix, limit, startAfter } = call;
+    if (typeof prefix !== 'string' || typeof limit !== 'number' || (startAfter !== null && typeof startAfter !== 'string')) return this.upstream.call(request);
+    const rawPrefix = bucket + SEPARATOR + prefix;
+    // The server merges the run's own writes into a list: not a store state the cache may hold.
+    for (const raw of this.own.keys()) if (raw.startsWith(rawPrefix)) return this.upstream.call(request);
+    const listKey = JSON.stringify([bucket, prefix, limit, startAfter]);
+    const hit = this.cache.getList(listKey);
+    if (hit !== undefined) {
+      this.listed.add(rawPrefix);
+      return FRAME_VALUE + hit;
+    }
+    const reply = this.upstream.call(request);
+    if (reply[0] === FRAME_VALUE) this.cache.fillList(listKey, rawPrefix, reply.slice(1));
+    return reply;
+  }
+}
