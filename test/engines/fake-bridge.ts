@@ -5,6 +5,7 @@
  * by the server's parseCall. It checks nothing else; the real bridge (src/procedures/run-transaction.ts) has its own tests.
  */
 import type { BridgeCall, BridgeReply } from '../../engines/protocol';
+import { formatRead } from '../../engines/host/read-answer';
 import { parseCall } from '../../src/procedures/run-transaction';
 
 /** Buckets as a Map of "bucket/key" to JSON text; writes and calls are recorded. */
@@ -40,6 +41,9 @@ export class FakeBridge {
         return { value: at(call.key) };
       case 'getMany':
         return { value: `[${call.keys.map(at).join(',')}]` };
+      case 'read':
+        // A host's cache miss: revision 1 for a present key, 0 for an absent one.
+        return { value: formatRead(call.keys.map((k) => [this.data.has(`${call.bucket}/${k}`) ? 1 : 0, at(k)] as const)) };
       case 'put':
         this.data.set(`${call.bucket}/${call.key}`, call.value);
         this.writes.push({ bucket: call.bucket, key: call.key, value: call.value });
