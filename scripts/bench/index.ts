@@ -27,6 +27,7 @@ import { encodePut, LucienLean } from './lucien-client';
 import { PingPong, type PingPongDb } from './pingpong';
 import { treeCpuSeconds, treeMemory, type TreeMemory } from './proc';
 import { profileRun } from './profile-run';
+import { chartSvg } from './chart';
 import { type CellResult, type Lifecycle, markdown, targets } from './report';
 import { Resp } from './resp';
 import { ROOT, type Running, startEcho, startEtcd, startLucien, startRedis } from './servers';
@@ -245,6 +246,10 @@ async function main(): Promise<void> {
     writeFileSync(file, json);
     writeFileSync(join(dir, 'latest.json'), json);
     writeFileSync(join(dir, 'latest.md'), `${table}\n`);
+    // The chart beside its JSON: each workload's p50 at c=1 and req/s at c=16, Lucien beside etcd and Redis.
+    const svg = chartSvg(results, `Lucien bench ${new Date().toISOString().slice(0, 16)}Z (medians; ${settings.reps} × ${settings.durationMs} ms per cell)`);
+    writeFileSync(file.replace(/\.json$/, '.svg'), svg);
+    writeFileSync(join(dir, 'latest.svg'), svg);
     log(`\nwrote ${file}`);
   } finally {
     clients?.lucien.close();

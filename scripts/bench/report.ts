@@ -73,8 +73,10 @@ export function targets(r: Results, life: Lifecycle, calls: number): Target[] {
     target('naive 21 Gets p50 ÷ render_post p50 (JavaScript)', div(p50(r, 's1-naive'), p50(r, 's1-render-js')), '≥', 3),
     target('naive 21 Gets p50 ÷ getMany render p50 (Python)', div(p50(r, 's1-naive'), p50(r, 's1-many-py')), '≥', 8),
     target('naive 21 Gets p50 ÷ getMany render p50 (JavaScript)', div(p50(r, 's1-naive'), p50(r, 's1-many-js')), '≥', 8),
-    target('render_post req/s ÷ Get req/s, c=16 (JavaScript)', div(rps(r, 's16-render-js'), rps(r, 's16-get')), '≥', 0.3),
-    target('render_post req/s ÷ Get req/s, c=16 (Python)', div(rps(r, 's16-render-py'), rps(r, 's16-get')), '≥', 0.2),
+    target('render_post p50 ÷ Run `result = 1` p50, c=1 (JavaScript)', div(p50(r, 's1-render-js'), p50(r, 's1-trivial-js')), '≤', 2),
+    target('render_post p50 ÷ Run `result = 1` p50, c=1 (Python)', div(p50(r, 's1-render-py'), p50(r, 's1-trivial-py')), '≤', 2.5),
+    target('render_post req/s ÷ Get req/s, c=16 (JavaScript)', div(rps(r, 's16-render-js'), rps(r, 's16-get')), '≥', 0.5),
+    target('render_post req/s ÷ Get req/s, c=16 (Python)', div(rps(r, 's16-render-py'), rps(r, 's16-get')), '≥', 0.3),
     target('hot key ÷ distinct keys req/s, 8 clients (JavaScript)', div(rps(r, 'hot-js'), rps(r, 'distinct-js')), '≥', 0.5),
     target('hot key ÷ distinct keys req/s, 8 clients (Python)', div(rps(r, 'hot-py'), rps(r, 'distinct-py')), '≥', 0.5),
     target('Get req/s ÷ bare grpc-js echo req/s, c=64', div(rps(r, 'get@64'), rps(r, 'echo@64')), '≥', 0.9),
@@ -147,6 +149,27 @@ function cellsTable(r: Results, ids: string[], base: { id: string; label: string
       cells.push(isRender && id !== redisId ? fmtRatio(spread(ratio)) : '');
     }
     lines.push(row(cells));
+  }
+  return lines.join('\n');
+}
+
+/** render_post in Lucien against the same render as one Redis EVALSHA: c=1 latency and c=16 throughput, as ratios. */
+function redisTable(r: Results): string {
+  if (!r.has('s1-redis') && !r.has('s16-redis')) return '';
+  const lines = [head(['render_post', 'p50 µs, c=1', 'Redis p50 µs', 'Lucien ÷ Redis (p50)', 'req/s, c=16', 'Redis req/s', 'Lucien ÷ Redis (req/s)'])];
+  for (const [label, e] of [['JavaScript', 'js'], ['Python (seed verbatim)', 'py']] as const) {
+    const [l1, l16] = [`s1-render-${e}`, `s16-render-${e}`];
+    lines.push(
+      row([
+        label,
+        us(p50(r, l1)),
+        us(p50(r, 's1-redis')),
+        fmtRatio(spread(div(p50(r, l1), p50(r, 's1-redis')))),
+        us(rps(r, l16)),
+        us(rps(r, 's16-redis')),
+        fmtRatio(spread(div(rps(r, l16), rps(r, 's16-redis')))),
+      ]),
+    );
   }
   return lines.join('\n');
 }
@@ -232,6 +255,7 @@ export function markdown(input: ReportInput, ts: Target[]): string {
     cellsTable(r, s1, { id: 's1-naive', label: 'speed-up vs naive 21 Gets (p50)', metric: 'p50', invert: true, only: /render|many|batch|redis/ }, 's1-redis'),
     '### Scripts: throughput at concurrency 16',
     cellsTable(r, s16, { id: 's16-get', label: '÷ Get req/s', metric: 'rps', invert: false }, 's16-redis'),
+    ...(redisTable(r) === '' ? [] : ['### render_post vs Redis EVALSHA (the same 21 reads as one Lua script)', redisTable(r)]),
     '### Hot key: a read-modify-write script, 8 clients',
     cellsTable(r, ['hot-js', 'distinct-js', 'hot-py', 'distinct-py'], undefined),
     `### Bridge call vs bare ping-pong`,
