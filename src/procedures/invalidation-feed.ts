@@ -65,7 +65,11 @@ export class InvalidationFeed {
     // Subscribed before the revision is read: a commit in between is delivered and, at or below it, ignored.
     let feed: InvalidationFeed | undefined;
     const early: (readonly Change[])[] = [];
-    const unsubscribe = backend.subscribe((changes) => (feed === undefined ? early.push(changes) : feed.onChanges(changes)));
+    let lostEarly = false;
+    const unsubscribe = backend.subscribe(
+      (changes) => (feed === undefined ? early.push(changes) : feed.onChanges(changes)),
+      (after) => (feed === undefined ? (lostEarly = true) : feed.onLoss(after)),
+    );
     try {
       feed = new InvalidationFeed(backend, options, await backend.currentRevision(), unsubscribe);
     } catch (err) {
@@ -73,6 +77,7 @@ export class InvalidationFeed {
       throw err;
     }
     for (const changes of early) feed.onChanges(changes);
+    if (lostEarly) feed.onLoss();
     return feed;
   }
 
@@ -110,6 +115,22 @@ export class InvalidationFeed {
     const revision = changes[0]?.revision;
     if (revision === undefined || revision <= this.known) return;
     this.append(revision, changes.map((c) => c.key));
+  }
+
+  /**
+   * The stream lost commits: until it says where it resumes, every host is
+   * reset; then the log starts afresh after that revision.
+   */
+  onLoss(resumesAfter?: number): void {
+    this.log.length = 0;
+    this.head = 0;
+    this.logged = 0;
+    if (resumesAfter === undefined) {
+      this.known = this.floor = Number.POSITIVE_INFINITY;
+    } else {
+      this.known = this.floor = resumesAfter;
+    }
+    for (const waiter of this.waiters.splice(0)) waiter.wake();
   }
 
   /** Distinct keys changed in (after, upTo]; undefined when more than the per-sync limit. */

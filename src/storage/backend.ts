@@ -118,6 +118,13 @@ export interface Backend {
    * older than oldestRetainedRevision().
    */
   changesSince(after: number, limit: number): Promise<Change[]>;
-  /** Calls `listener` after each commit with its changes; returns the unsubscribe. */
-  subscribe(listener: (changes: readonly Change[]) => void): () => void;
+  /**
+   * Calls `listener` after each commit with its changes, in revision order;
+   * returns the unsubscribe. A backend whose stream can lose commits (etcd,
+   * when its watch is cancelled) calls `onLoss()` as soon as it knows, then
+   * `onLoss(after)` once every commit after revision `after` is delivered
+   * again. Subscribers that must see every commit (the engine hosts' read
+   * caches) pass it; embedded backends never lose one and never call it.
+   */
+  subscribe(listener: (changes: readonly Change[]) => void, onLoss?: (resumesAfter?: number) => void): () => void;
 }

@@ -21,6 +21,8 @@ export class EtcdFeed {
   private observed = 0;
   /** Listener → the revision it subscribed at (it gets only later commits). */
   private readonly listeners = new Map<Listener, number>();
+  /** Listener → what to call when the watch lost commits (see Backend.subscribe). */
+  private readonly losses = new Map<Listener, (resumesAfter?: number) => void>();
   private watcher: Watcher | undefined;
   private client: Etcd3 | undefined;
 
@@ -45,13 +47,26 @@ export class EtcdFeed {
     this.observed = Math.max(this.observed, revision);
   }
 
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: Listener, onLoss?: (resumesAfter?: number) => void): () => void {
     // Wrapped so that the same function subscribed twice gets two subscriptions.
     const entry: Listener = (changes) => listener(changes);
     this.listeners.set(entry, this.observed);
+    if (onLoss !== undefined) this.losses.set(entry, onLoss);
     return () => {
       this.listeners.delete(entry);
+      this.losses.delete(entry);
     };
+  }
+
+  /** Tells the subscribers that care that commits were lost (`after` undefined), or from where they flow again. */
+  private lost(after?: number): void {
+    for (const onLoss of this.losses.values()) {
+      try {
+        onLoss(after);
+      } catch {
+        // A subscriber's failure is its own.
+      }
+    }
   }
 
   private async watchFrom(client: Etcd3, start: number): Promise<Watcher> {
@@ -61,9 +76,14 @@ export class EtcdFeed {
     // from now: subscribers only wake Watch streams, which catch up from history.
     watcher.on('error', () => {
       if (this.watcher !== watcher || this.client !== client) return;
+      this.lost();
       void client.kv
         .range({ key: this.layout.meta, keys_only: true })
-        .then((res) => this.watchFrom(client, Number(res.header.revision) + 1))
+        .then((res) => {
+          // Told before the new watch exists, so nothing it delivers can come first.
+          this.lost(Number(res.header.revision));
+          return this.watchFrom(client, Number(res.header.revision) + 1);
+        })
         .then((next) => {
           if (this.watcher === watcher) this.watcher = next;
           else void next.cancel();

@@ -212,8 +212,8 @@ export class EtcdBackend implements Backend {
     return readHistory(this.etcd(), this.layout, after, marker, limit);
   }
 
-  subscribe(listener: (changes: readonly Change[]) => void): () => void {
-    return this.feed.subscribe(listener);
+  subscribe(listener: (changes: readonly Change[]) => void, onLoss?: (resumesAfter?: number) => void): () => void {
+    return this.feed.subscribe(listener, onLoss);
   }
 
   private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {

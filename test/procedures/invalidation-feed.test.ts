@@ -76,6 +76,28 @@ describe('InvalidationFeed', () => {
     feed.close();
   });
 
+  it('a stream that lost commits resets every host until it says where it resumes', async () => {
+    const backend = await memory();
+    let loss: ((after?: number) => void) | undefined;
+    const lossy: Backend = Object.assign(Object.create(backend) as Backend, {
+      subscribe: (listener: (changes: readonly Change[]) => void, onLoss?: (after?: number) => void) => {
+        loss = onLoss;
+        return backend.subscribe(listener);
+      },
+    });
+    const feed = await InvalidationFeed.start(lossy, OPTIONS);
+    const host = {};
+    const r1 = (await put(backend, 'b/a')).revision;
+    await feed.sync(host, r1, SYNC_LIMITS);
+    loss?.();
+    const r2 = (await put(backend, 'b/b')).revision;
+    expect(await feed.sync(host, r2, SYNC_LIMITS)).toMatchObject({ reset: true });
+    loss?.(r2);
+    const r3 = (await put(backend, 'b/c')).revision;
+    expect(await feed.sync(host, r3, SYNC_LIMITS)).toMatchObject({ reset: false, changed: ['b/c'] });
+    feed.close();
+  });
+
   it('a revision it can neither be told nor read is a reset, never a partial list', async () => {
     const backend = await memory();
     const blind: Backend = Object.assign(Object.create(backend) as Backend, {
