@@ -22,7 +22,16 @@ import type { HostReadCache } from './read-cache';
 
 const SEPARATOR = '/';
 
-type Call = { op?: unknown; bucket?: unknown; key?: unknown; keys?: unknown; value?: unknown; prefix?: unknown; limit?: unknown; startAfter?: unknown };
+type Call = {
+  op?: unknown;
+  bucket?: unknown;
+  key?: unknown;
+  keys?: unknown;
+  value?: unknown;
+  prefix?: unknown;
+  limit?: unknown;
+  startAfter?: unknown;
+};
 
 export class CachedBridge implements HostBridge {
   /** Raw key -> what this run wrote (JSON text, or 'null' for a delete). */
@@ -46,7 +55,12 @@ export class CachedBridge implements HostBridge {
     } catch {
       return this.upstream.call(request);
     }
-    if (typeof call !== 'object' || call === null || typeof call.bucket !== 'string' || call.bucket.includes(SEPARATOR)) {
+    if (
+      typeof call !== 'object' ||
+      call === null ||
+      typeof call.bucket !== 'string' ||
+      call.bucket.includes(SEPARATOR)
+    ) {
       return this.upstream.call(request);
     }
     const bucket = call.bucket;
@@ -54,7 +68,12 @@ export class CachedBridge implements HostBridge {
       case 'get':
         return typeof call.key === 'string' ? this.read(bucket, [call.key], true) : this.upstream.call(request);
       case 'getMany':
-        if (!Array.isArray(call.keys) || call.keys.length > this.maxReadBatch || !call.keys.every((k) => typeof k === 'string')) return this.upstream.call(request);
+        if (
+          !Array.isArray(call.keys) ||
+          call.keys.length > this.maxReadBatch ||
+          !call.keys.every((k) => typeof k === 'string')
+        )
+          return this.upstream.call(request);
         return this.read(bucket, call.keys as string[], false);
       case 'put':
       case 'delete':
@@ -121,7 +140,12 @@ export class CachedBridge implements HostBridge {
 
   private list(request: string, bucket: string, call: Call): string {
     const { prefix, limit, startAfter } = call;
-    if (typeof prefix !== 'string' || typeof limit !== 'number' || (startAfter !== null && typeof startAfter !== 'string')) return this.upstream.call(request);
+    if (
+      typeof prefix !== 'string' ||
+      typeof limit !== 'number' ||
+      (startAfter !== null && typeof startAfter !== 'string')
+    )
+      return this.upstream.call(request);
     const rawPrefix = bucket + SEPARATOR + prefix;
     // The server merges the run's own writes into a list: not a store state the cache may hold.
     for (const raw of this.own.keys()) if (raw.startsWith(rawPrefix)) return this.upstream.call(request);

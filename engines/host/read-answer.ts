@@ -25,7 +25,13 @@ export function parseRead(reply: string, count: number): [number, string][] | un
   for (let i = 0; i < count; i++) {
     const revision = header[2 * i] as unknown;
     const length = header[2 * i + 1] as unknown;
-    if (!Number.isSafeInteger(revision) || !Number.isSafeInteger(length) || (length as number) < 0 || at + (length as number) > reply.length) return undefined;
+    if (
+      !Number.isSafeInteger(revision) ||
+      !Number.isSafeInteger(length) ||
+      (length as number) < 0 ||
+      at + (length as number) > reply.length
+    )
+      return undefined;
     const n = length as number;
     out.push([revision as number, reply.slice(at, at + n)]);
     at += n;

@@ -18,11 +18,23 @@ interface Row {
 const ROWS: readonly Row[] = [
   { label: 'Get (1 key)', lucien: ['get@1', 'get@16'], peer: { name: 'etcd', cells: ['etcd-get@1', 'etcd-get@16'] } },
   { label: 'Put', lucien: ['put@1', 'put@16'], peer: { name: 'etcd', cells: ['etcd-put@1', 'etcd-put@16'] } },
-  { label: 'List (100 keys)', lucien: ['list@1', 'list@16'], peer: { name: 'etcd', cells: ['etcd-list@1', 'etcd-list@16'] } },
+  {
+    label: 'List (100 keys)',
+    lucien: ['list@1', 'list@16'],
+    peer: { name: 'etcd', cells: ['etcd-list@1', 'etcd-list@16'] },
+  },
   { label: 'Run `result = 1` (JavaScript)', lucien: ['s1-trivial-js', ''] },
   { label: 'Run `result = 1` (Python)', lucien: ['s1-trivial-py', ''] },
-  { label: 'render_post, 21 reads (JavaScript)', lucien: ['s1-render-js', 's16-render-js'], peer: { name: 'Redis', cells: ['s1-redis', 's16-redis'] } },
-  { label: 'render_post, 21 reads (Python)', lucien: ['s1-render-py', 's16-render-py'], peer: { name: 'Redis', cells: ['s1-redis', 's16-redis'] } },
+  {
+    label: 'render_post, 21 reads (JavaScript)',
+    lucien: ['s1-render-js', 's16-render-js'],
+    peer: { name: 'Redis', cells: ['s1-redis', 's16-redis'] },
+  },
+  {
+    label: 'render_post, 21 reads (Python)',
+    lucien: ['s1-render-py', 's16-render-py'],
+    peer: { name: 'Redis', cells: ['s1-redis', 's16-redis'] },
+  },
 ];
 
 const COLORS = { Lucien: '#3b6ea5', etcd: '#6a9a3a', Redis: '#c0504d' } as const;
@@ -45,7 +57,13 @@ function median(results: ReadonlyMap<string, CellResult>, id: string, metric: 'p
 export function chartSvg(results: ReadonlyMap<string, CellResult>, title: string): string {
   type Bar = { system: keyof typeof COLORS; p50?: number; rps?: number | null };
   const rows = ROWS.map((row) => {
-    const bars: Bar[] = [{ system: 'Lucien', p50: median(results, row.lucien[0], 'p50'), rps: row.lucien[1] === '' ? null : median(results, row.lucien[1], 'rps') }];
+    const bars: Bar[] = [
+      {
+        system: 'Lucien',
+        p50: median(results, row.lucien[0], 'p50'),
+        rps: row.lucien[1] === '' ? null : median(results, row.lucien[1], 'rps'),
+      },
+    ];
     if (row.peer !== undefined) {
       const p50 = median(results, row.peer.cells[0], 'p50');
       const rps = median(results, row.peer.cells[1], 'rps');
@@ -58,7 +76,13 @@ export function chartSvg(results: ReadonlyMap<string, CellResult>, title: string
   const width = LABEL_W + 2 * PANEL_W + 60;
   let y = TOP;
   const parts: string[] = [];
-  const panel = (x0: number, value: number | undefined | null, max: number, color: string, text: (v: number) => string): string => {
+  const panel = (
+    x0: number,
+    value: number | undefined | null,
+    max: number,
+    color: string,
+    text: (v: number) => string,
+  ): string => {
     // null: no such cell in the bench (left blank); undefined: a cell this run did not measure.
     if (value === null) return '';
     if (value === undefined) return `<text x="${x0 + 4}" y="${y + BAR - 3}" class="v">not measured</text>`;
@@ -76,7 +100,10 @@ export function chartSvg(results: ReadonlyMap<string, CellResult>, title: string
     y += GAP;
   }
   const legend = (['Lucien', 'etcd', 'Redis'] as const)
-    .map((s, i) => `<rect x="${LABEL_W + i * 110}" y="${y + 6}" width="12" height="12" fill="${COLORS[s]}"/><text x="${LABEL_W + i * 110 + 18}" y="${y + 16}" class="v">${s === 'Redis' ? 'Redis (EVALSHA)' : s}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${LABEL_W + i * 110}" y="${y + 6}" width="12" height="12" fill="${COLORS[s]}"/><text x="${LABEL_W + i * 110 + 18}" y="${y + 16}" class="v">${s === 'Redis' ? 'Redis (EVALSHA)' : s}</text>`,
+    )
     .join('');
   const height = y + 34;
   return [

@@ -61,7 +61,10 @@ export class InvalidationFeed {
   }
 
   /** Follows `backend` from its current revision on. */
-  static async start(backend: Backend, options: InvalidationFeedOptions = DEFAULT_FEED_OPTIONS): Promise<InvalidationFeed> {
+  static async start(
+    backend: Backend,
+    options: InvalidationFeedOptions = DEFAULT_FEED_OPTIONS,
+  ): Promise<InvalidationFeed> {
     // Subscribed before the revision is read: a commit in between is delivered and, at or below it, ignored.
     let feed: InvalidationFeed | undefined;
     const early: (readonly Change[])[] = [];
@@ -105,7 +108,8 @@ export class InvalidationFeed {
     const base = { revision, maxReadBatch: limits.maxReadBatch, maxBytes: limits.maxBytes };
     // The same revision again: nothing can have changed in between, whatever the log holds.
     if (prev === revision) return { ...base, changed: [], reset: false };
-    if (!caughtUp || prev === undefined || prev > revision || prev < this.floor) return { ...base, changed: [], reset: true };
+    if (!caughtUp || prev === undefined || prev > revision || prev < this.floor)
+      return { ...base, changed: [], reset: true };
     const changed = this.changedBetween(prev, revision);
     return changed === undefined ? { ...base, changed: [], reset: true } : { ...base, changed, reset: false };
   }
@@ -114,7 +118,10 @@ export class InvalidationFeed {
   onChanges(changes: readonly Change[]): void {
     const revision = changes[0]?.revision;
     if (revision === undefined || revision <= this.known) return;
-    this.append(revision, changes.map((c) => c.key));
+    this.append(
+      revision,
+      changes.map((c) => c.key),
+    );
   }
 
   /**

@@ -131,7 +131,13 @@ describe('CachedBridge', () => {
     expect(second.call('{"op":"get","bucket":"b","key":"a"}')).toBe('v{"v":"a"}');
     expect(second.call('{"op":"get","bucket":"b","key":"zz"}')).toBe('vnull');
     expect(server.seen).toHaveLength(1);
-    expect(second.readSet()).toEqual({ keys: [['b/a', 3], ['b/zz', 0]], prefixes: [] });
+    expect(second.readSet()).toEqual({
+      keys: [
+        ['b/a', 3],
+        ['b/zz', 0],
+      ],
+      prefixes: [],
+    });
   });
 
   it("a run's own writes are read back as written, never cached, and reads before them stay in the read set", () => {

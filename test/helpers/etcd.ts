@@ -18,21 +18,45 @@ export interface RunningEtcd {
 }
 
 export async function startEtcd(): Promise<RunningEtcd> {
-  const binary = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd')).find(isExecutable);
+  const binary = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'etcd'))
+    .find(isExecutable);
   if (binary === undefined) {
-    throw new Error('etcd is not installed, and the etcd backend tests need a real one: apt-get install -y etcd-server');
+    throw new Error(
+      'etcd is not installed, and the etcd backend tests need a real one: apt-get install -y etcd-server',
+    );
   }
   // tmpfs when there is one: etcd fsyncs every commit, and these tests commit a lot.
   const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lucien-etcd-'));
   const client = `http://127.0.0.1:${await freePort()}`;
   const peer = `http://127.0.0.1:${await freePort()}`;
-  const child = spawn(binary, [
-    '--name', 'lucien-test', '--data-dir', dir,
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `lucien-test=${peer}`, '--initial-cluster-state', 'new',
-    '--logger', 'zap', '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    binary,
+    [
+      '--name',
+      'lucien-test',
+      '--data-dir',
+      dir,
+      '--listen-client-urls',
+      client,
+      '--advertise-client-urls',
+      client,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `lucien-test=${peer}`,
+      '--initial-cluster-state',
+      'new',
+      '--logger',
+      'zap',
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const stop = async (): Promise<void> => {
@@ -45,7 +69,10 @@ export async function startEtcd(): Promise<RunningEtcd> {
       await stop();
       throw new Error(`etcd exited with ${child.exitCode} before serving: ${stderr}`);
     }
-    const healthy = await fetch(`${client}/health`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${client}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) return { endpoint: client.replace('http://', ''), stop };
     if (Date.now() > deadline) {
       await stop();
@@ -70,7 +97,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -67,7 +67,13 @@ describe('the read set a host reports', () => {
     const snapshotRevision = await tx.open();
     expect(snapshotRevision).toBe(revision);
     await tx.handle(JSON.stringify({ op: 'put', bucket: 'posts', key: 'p1', value: '{}' }));
-    tx.recordCached({ keys: [[encodeKey('posts', 'p1'), revision], [encodeKey('users', 'u1'), 0]], prefixes: [encodeKey('posts', 'c')] });
+    tx.recordCached({
+      keys: [
+        [encodeKey('posts', 'p1'), revision],
+        [encodeKey('users', 'u1'), 0],
+      ],
+      prefixes: [encodeKey('posts', 'c')],
+    });
     expect(tx.conditions()).toEqual([
       { type: 'key', key: encodeKey('posts', 'p1'), modRevision: revision },
       { type: 'key', key: encodeKey('users', 'u1'), modRevision: 0 },

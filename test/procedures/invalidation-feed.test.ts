@@ -55,7 +55,9 @@ describe('InvalidationFeed', () => {
     await feed.sync(late, r6 - 1, SYNC_LIMITS);
     expect(await feed.sync(early, r6, SYNC_LIMITS)).toMatchObject({ reset: true, changed: [] });
     expect(await feed.sync(late, r6, SYNC_LIMITS)).toMatchObject({ reset: false, changed: ['b/k5'] });
-    const r7 = (await backend.commit(['p', 'q', 'r', 's'].map((k) => ({ type: 'put' as const, key: `b/${k}`, value: '{}' })))).revision;
+    const r7 = (
+      await backend.commit(['p', 'q', 'r', 's'].map((k) => ({ type: 'put' as const, key: `b/${k}`, value: '{}' })))
+    ).revision;
     expect(await feed.sync(late, r7, SYNC_LIMITS)).toMatchObject({ reset: true });
     feed.close();
   });
@@ -126,9 +128,23 @@ type Step =
 
 const host = fc.nat(HOSTS - 1);
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('put' as const), key: fc.constantFrom(...KEYS), del: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('read' as const), host, keys: fc.subarray(KEYS, { minLength: 1 }), many: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('write' as const), host, key: fc.constantFrom(...KEYS), del: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('put' as const), key: fc.constantFrom(...KEYS), del: fc.boolean() }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('read' as const),
+      host,
+      keys: fc.subarray(KEYS, { minLength: 1 }),
+      many: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('write' as const), host, key: fc.constantFrom(...KEYS), del: fc.boolean() }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('end' as const), host }) },
 );
 
@@ -175,7 +191,12 @@ test('property: with plain commits between any two steps of runs on several host
             return 'value' in reply ? `v${reply.value}` : `e${reply.error}`;
           },
         };
-        const run: Running = { tx, bridge: new CachedBridge(host.cache, upstream, SYNC_LIMITS.maxReadBatch), revision, saw: new Map() };
+        const run: Running = {
+          tx,
+          bridge: new CachedBridge(host.cache, upstream, SYNC_LIMITS.maxReadBatch),
+          revision,
+          saw: new Map(),
+        };
         running.set(h, run);
         return run;
       };
@@ -184,7 +205,9 @@ test('property: with plain commits between any two steps of runs on several host
       for (const s of [...steps, ...Array.from({ length: HOSTS }, (_, host) => ({ t: 'end' as const, host }))]) {
         if (s.t === 'put') {
           const value = s.del ? null : JSON.stringify({ n: ++counter });
-          const { revision } = await backend.commit([value === null ? { type: 'delete', key: `b/${s.key}` } : { type: 'put', key: `b/${s.key}`, value }]);
+          const { revision } = await backend.commit([
+            value === null ? { type: 'delete', key: `b/${s.key}` } : { type: 'put', key: `b/${s.key}`, value },
+          ]);
           if (!states.has(revision)) applied(revision, [[`b/${s.key}`, value]]);
           continue;
         }
@@ -219,12 +242,17 @@ test('property: with plain commits between any two steps of runs on several host
         own.set(s.host, writes);
         if (s.t === 'write') {
           const value = s.del ? null : JSON.stringify({ n: ++counter, by: s.host });
-          const request = value === null ? { op: 'delete', bucket: 'b', key: s.key } : { op: 'put', bucket: 'b', key: s.key, value };
+          const request =
+            value === null ? { op: 'delete', bucket: 'b', key: s.key } : { op: 'put', bucket: 'b', key: s.key, value };
           expect(run.bridge.call(JSON.stringify(request))).toBe('vnull');
           writes.set(`b/${s.key}`, value);
           continue;
         }
-        const reply = run.bridge.call(JSON.stringify(s.many ? { op: 'getMany', bucket: 'b', keys: s.keys } : { op: 'get', bucket: 'b', key: s.keys[0] }));
+        const reply = run.bridge.call(
+          JSON.stringify(
+            s.many ? { op: 'getMany', bucket: 'b', keys: s.keys } : { op: 'get', bucket: 'b', key: s.keys[0] },
+          ),
+        );
         const keys = s.many ? s.keys : [s.keys[0] as string];
         const snapshot = states.get(run.revision) as Map<string, string>;
         const expected = keys.map((key) => {

@@ -36,17 +36,37 @@ const READER = {
 
 /** Read-modify-write: a script commit that reads through the cache before it writes. */
 const BUMP = {
-  javascript: 'const b = buckets.getBucket(args[0]);\nconst v = b.get(args[1]);\nconst n = (v !== null && typeof v.n === "number" ? v.n : 0) + 1;\nb.put(args[1], { n, id: args[2] });\nresult = n;',
-  python: 'b = buckets.getBucket(args[0])\nv = b.get(args[1]) or {}\nn = v.get("n", 0) + 1\nb.put(args[1], {"n": n, "id": args[2]})\nresult = n',
+  javascript:
+    'const b = buckets.getBucket(args[0]);\nconst v = b.get(args[1]);\nconst n = (v !== null && typeof v.n === "number" ? v.n : 0) + 1;\nb.put(args[1], { n, id: args[2] });\nresult = n;',
+  python:
+    'b = buckets.getBucket(args[0])\nv = b.get(args[1]) or {}\nn = v.get("n", 0) + 1\nb.put(args[1], {"n": n, "id": args[2]})\nresult = n',
 };
 
-type Op = { t: 'put'; key: string } | { t: 'delete'; key: string } | { t: 'bump'; key: string; engine: 'javascript' | 'python' } | { t: 'read'; engine: 'javascript' | 'python'; keys: string[] };
+type Op =
+  | { t: 'put'; key: string }
+  | { t: 'delete'; key: string }
+  | { t: 'bump'; key: string; engine: 'javascript' | 'python' }
+  | { t: 'read'; engine: 'javascript' | 'python'; keys: string[] };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('put' as const), key: fc.constantFrom(...KEYS) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), key: fc.constantFrom(...KEYS) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('bump' as const), key: fc.constantFrom(...KEYS), engine: fc.constantFrom('javascript' as const, 'python' as const) }) },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('read' as const), engine: fc.constantFrom('javascript' as const, 'python' as const), keys: fc.subarray(KEYS, { minLength: 1 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('bump' as const),
+      key: fc.constantFrom(...KEYS),
+      engine: fc.constantFrom('javascript' as const, 'python' as const),
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('read' as const),
+      engine: fc.constantFrom('javascript' as const, 'python' as const),
+      keys: fc.subarray(KEYS, { minLength: 1 }),
+    }),
+  },
 );
 
 type RunRes = { result: string; revision: number; writes: { key: string; value: string; deleted: boolean }[] };
@@ -76,9 +96,19 @@ class History {
  * Runs `ops` concurrently, `lanes` at a time, writes through `writers` and
  * reads through `readers` (chosen round-robin), then checks every read.
  */
-async function raceAndCheck(ops: readonly Op[], writers: readonly TestClient[], readers: readonly TestClient[], lanes = 6): Promise<number> {
+async function raceAndCheck(
+  ops: readonly Op[],
+  writers: readonly TestClient[],
+  readers: readonly TestClient[],
+  lanes = 6,
+): Promise<number> {
   const history = new History();
-  const reads: { revision: number; ackedBefore: number; keys: string[]; result: { gets: unknown[]; many: unknown[]; list: [string, unknown][] } }[] = [];
+  const reads: {
+    revision: number;
+    ackedBefore: number;
+    keys: string[];
+    result: { gets: unknown[]; many: unknown[]; list: [string, unknown][] };
+  }[] = [];
   let next = 0;
   let ids = 0;
   const lane = async (laneNo: number): Promise<void> => {
@@ -88,17 +118,32 @@ async function raceAndCheck(ops: readonly Op[], writers: readonly TestClient[], 
       const reader = readers[(i + laneNo) % readers.length] as TestClient;
       if (o.t === 'put') {
         const value = { id: `p${++ids}` };
-        const { revision } = await writer.call<{ revision: number }>('Put', { bucket: BUCKET, key: o.key, value: JSON.stringify(value) });
+        const { revision } = await writer.call<{ revision: number }>('Put', {
+          bucket: BUCKET,
+          key: o.key,
+          value: JSON.stringify(value),
+        });
         history.record(Number(revision), o.key, value);
       } else if (o.t === 'delete') {
-        const { revision, deleted } = await writer.call<{ revision: number; deleted: boolean }>('Delete', { bucket: BUCKET, key: o.key });
+        const { revision, deleted } = await writer.call<{ revision: number; deleted: boolean }>('Delete', {
+          bucket: BUCKET,
+          key: o.key,
+        });
         if (deleted) history.record(Number(revision), o.key, null);
       } else if (o.t === 'bump') {
-        const res = await writer.call<RunRes>('Run', { name: `rc_bump_${o.engine}`, args: JSON.stringify([BUCKET, o.key, `b${++ids}`]), timeout_ms: 20000 });
+        const res = await writer.call<RunRes>('Run', {
+          name: `rc_bump_${o.engine}`,
+          args: JSON.stringify([BUCKET, o.key, `b${++ids}`]),
+          timeout_ms: 20000,
+        });
         for (const w of res.writes) history.record(Number(res.revision), w.key, w.deleted ? null : JSON.parse(w.value));
       } else {
         const ackedBefore = history.acked;
-        const res = await reader.call<RunRes>('Run', { name: `rc_read_${o.engine}`, args: JSON.stringify([BUCKET, o.keys]), timeout_ms: 20000 });
+        const res = await reader.call<RunRes>('Run', {
+          name: `rc_read_${o.engine}`,
+          args: JSON.stringify([BUCKET, o.keys]),
+          timeout_ms: 20000,
+        });
         expect(res.writes).toEqual([]);
         reads.push({ revision: Number(res.revision), ackedBefore, keys: o.keys, result: JSON.parse(res.result) });
       }
@@ -163,7 +208,9 @@ describe('LevelDB, one server, two hosts per engine', () => {
       await c.call('Put', { bucket: BUCKET, key: 'a', value: JSON.stringify({ round }) });
       // Several runs at once, so every host of each engine answers one.
       const results = await Promise.all(
-        (['javascript', 'python', 'javascript', 'python'] as const).map((engine) => c.call<RunRes>('Run', { name: `rc_read_${engine}`, args: JSON.stringify([BUCKET, ['a']]) })),
+        (['javascript', 'python', 'javascript', 'python'] as const).map((engine) =>
+          c.call<RunRes>('Run', { name: `rc_read_${engine}`, args: JSON.stringify([BUCKET, ['a']]) }),
+        ),
       );
       for (const res of results) expect(JSON.parse(res.result).gets).toEqual([{ round }]);
     }
@@ -211,7 +258,12 @@ describe('etcd, two servers sharing one etcd', () => {
     for (let round = 1; round <= 6; round++) {
       await (a[0] as TestClient).call('Put', { bucket: BUCKET, key: 'b', value: JSON.stringify({ round }) });
       const results = await Promise.all(
-        (['javascript', 'python', 'javascript', 'python'] as const).map((engine) => (b[0] as TestClient).call<RunRes>('Run', { name: `rc_read_${engine}`, args: JSON.stringify([BUCKET, ['b']]) })),
+        (['javascript', 'python', 'javascript', 'python'] as const).map((engine) =>
+          (b[0] as TestClient).call<RunRes>('Run', {
+            name: `rc_read_${engine}`,
+            args: JSON.stringify([BUCKET, ['b']]),
+          }),
+        ),
       );
       for (const res of results) expect(JSON.parse(res.result).gets).toEqual([{ round }]);
     }
