@@ -10,7 +10,17 @@
  * another bucket.
  */
 import { LucienError } from '../errors';
-import type { Backend, Capabilities, Change, CommitResult, Condition, KeyValue, LifecycleStatus, Mutation, Snapshot } from './backend';
+import type {
+  Backend,
+  Capabilities,
+  Change,
+  CommitResult,
+  Condition,
+  KeyValue,
+  LifecycleStatus,
+  Mutation,
+  Snapshot,
+} from './backend';
 import type { BucketSpace } from './buckets';
 import type { Listener } from './listeners';
 

@@ -10,7 +10,16 @@
  * does) and never returns, accepts or leaks a key outside the bucket asked for.
  */
 import { isLucienError, LucienError } from '../errors';
-import type { Backend, Capabilities, Change, CommitResult, KeyValue, LifecycleStatus, ScanOptions, Snapshot } from './backend';
+import type {
+  Backend,
+  Capabilities,
+  Change,
+  CommitResult,
+  KeyValue,
+  LifecycleStatus,
+  ScanOptions,
+  Snapshot,
+} from './backend';
 import { compareBytewise } from './bytewise';
 import type { Listener } from './listeners';
 
@@ -35,6 +44,8 @@ export interface BucketSnapshot {
   getManySync(bucket: string, keys: readonly string[]): (KeyValue | undefined)[];
   /** Keys of `bucket` starting with `prefix`, bytewise; `after` is a key of the bucket. */
   scan(bucket: string, prefix: string, options: ScanOptions): Promise<KeyValue[]>;
+  /** Every bucket that holds a key, bytewise, reserved `_` buckets included. */
+  listBuckets(): Promise<string[]>;
   release(): Promise<void>;
 }
 
@@ -97,10 +108,17 @@ export class BucketSpace {
    * Backend.commit in bucket terms. A CONDITION_FAILED names the failing key
    * by `details.bucket` and `details.key`.
    */
-  async commit(mutations: readonly BucketMutation[], conditions: readonly BucketCondition[] = []): Promise<CommitResult> {
+  async commit(
+    mutations: readonly BucketMutation[],
+    conditions: readonly BucketCondition[] = [],
+  ): Promise<CommitResult> {
     try {
       return await this.backend.commit(
-        mutations.map((m) => (m.type === 'put' ? { type: 'put', key: rawKey(m.bucket, m.key), value: m.value } : { type: 'delete', key: rawKey(m.bucket, m.key) })),
+        mutations.map((m) =>
+          m.type === 'put'
+            ? { type: 'put', key: rawKey(m.bucket, m.key), value: m.value }
+            : { type: 'delete', key: rawKey(m.bucket, m.key) },
+        ),
         conditions.map((c) =>
           c.type === 'key'
             ? { type: 'key', key: rawKey(c.bucket, c.key), modRevision: c.modRevision }
@@ -108,9 +126,15 @@ export class BucketSpace {
         ),
       );
     } catch (err) {
-      const failed = isLucienError(err) && err.code === 'CONDITION_FAILED' && err.details.key !== undefined ? decodeKey(err.details.key) : undefined;
+      const failed =
+        isLucienError(err) && err.code === 'CONDITION_FAILED' && err.details.key !== undefined
+          ? decodeKey(err.details.key)
+          : undefined;
       if (failed === undefined) throw err;
-      throw new LucienError('CONDITION_FAILED', (err as LucienError).message, { ...(err as LucienError).details, ...failed });
+      throw new LucienError('CONDITION_FAILED', (err as LucienError).message, {
+        ...(err as LucienError).details,
+        ...failed,
+      });
     }
   }
 
@@ -144,35 +168,41 @@ export class BucketSpace {
     return this.backend.subscribe(() => listener());
   }
 
-  /**
-   * Distinct bucket names, sorted bytewise, found by skip-scan: one single-key
-   * scan per bucket, never one per key. After bucket b, seek strictly past
-   * b + '0': '0' is the character right after '/', so every key of b sorts
-   * below b + '0', and b + '0' itself (no separator) is never a bucket key.
-   * Keys meet buckets in `bucket + '/'` order ('a-b/' before 'a/'), hence the
-   * final sort. Reserved `_` buckets are included; filtering is the caller's.
-   */
+  /** Every bucket that holds a key, bytewise, reserved `_` buckets included (see listBuckets below). */
   async listBuckets(): Promise<string[]> {
-    const snapshot = await this.backend.snapshot();
+    const snapshot = await this.snapshot();
     try {
-      const buckets: string[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const [first] = await snapshot.scan('', { after, limit: 1, keysOnly: true });
-        if (first === undefined) return buckets.sort(compareBytewise);
-        const bucket = decodeKey(first.key)?.bucket;
-        // A raw key outside every bucket (nothing writes these): step over it.
-        after = bucket === undefined ? first.key : bucket + String.fromCharCode(SEPARATOR.charCodeAt(0) + 1);
-        if (bucket !== undefined) buckets.push(bucket);
-      }
+      return await snapshot.listBuckets();
     } finally {
       await snapshot.release();
     }
   }
 }
 
+/**
+ * Distinct bucket names, sorted bytewise, found by skip-scan: one single-key
+ * scan per bucket, never one per key. After bucket b, seek strictly past
+ * b + '0': '0' is the character right after '/', so every key of b sorts
+ * below b + '0', and b + '0' itself (no separator) is never a bucket key.
+ * Keys meet buckets in `bucket + '/'` order ('a-b/' before 'a/'), hence the
+ * final sort. Reserved `_` buckets are included; filtering is the caller's.
+ */
+async function listBuckets(snapshot: Snapshot): Promise<string[]> {
+  const buckets: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const [first] = await snapshot.scan('', { after, limit: 1, keysOnly: true });
+    if (first === undefined) return buckets.sort(compareBytewise);
+    const bucket = decodeKey(first.key)?.bucket;
+    // A raw key outside every bucket (nothing writes these): step over it.
+    after = bucket === undefined ? first.key : bucket + String.fromCharCode(SEPARATOR.charCodeAt(0) + 1);
+    if (bucket !== undefined) buckets.push(bucket);
+  }
+}
+
 function bucketSnapshot(inner: Snapshot): BucketSnapshot {
-  const named = (keys: readonly string[], found: readonly (KeyValue | undefined)[]) => found.map((kv, i) => withKey(kv, keys[i] as string));
+  const named = (keys: readonly string[], found: readonly (KeyValue | undefined)[]) =>
+    found.map((kv, i) => withKey(kv, keys[i] as string));
   return {
     revision: inner.revision,
     getMany: async (bucket, keys) => named(keys, await inner.getMany(keys.map((key) => rawKey(bucket, key)))),
@@ -185,6 +215,7 @@ function bucketSnapshot(inner: Snapshot): BucketSnapshot {
       });
       return rows.map(stripper(bucket));
     },
+    listBuckets: () => listBuckets(inner),
     release: () => inner.release(),
   };
 }

@@ -30,7 +30,8 @@ import { type Listener, Listeners } from './listeners';
 /** The failures of a commit's conditions, with the messages every backend uses. */
 export const conditionFailed = {
   key: (key: string): LucienError => new LucienError('CONDITION_FAILED', 'condition on key failed', { key }),
-  changed: (key: string): LucienError => new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key }),
+  changed: (key: string): LucienError =>
+    new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key }),
   tooOld: (prefix: string): LucienError =>
     new LucienError('CONDITION_FAILED', 'prefix guard is older than the retained history', { key: prefix }),
 };
@@ -163,7 +164,8 @@ export abstract class BackendCore implements Backend {
       if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
     };
     const getManySync = (keys: readonly string[]): (KeyValue | undefined)[] => {
-      if (!this.supports.getManySync) throw new LucienError('INTERNAL', `the ${this.name} backend has no synchronous reads`);
+      if (!this.supports.getManySync)
+        throw new LucienError('INTERNAL', `the ${this.name} backend has no synchronous reads`);
       check();
       return reader.getMany(keys);
     };
@@ -274,7 +276,11 @@ export abstract class BackendCore implements Backend {
   }
 
   /** `current`: the latest state including earlier commits of the group; `inGroup`: their changes. */
-  private async check(condition: Condition, current: (key: string) => KeyValue | undefined, inGroup: readonly Change[]): Promise<void> {
+  private async check(
+    condition: Condition,
+    current: (key: string) => KeyValue | undefined,
+    inGroup: readonly Change[],
+  ): Promise<void> {
     if (condition.type === 'key') {
       if (!keyConditionHolds(condition.modRevision, current(condition.key))) throw conditionFailed.key(condition.key);
       return;
@@ -283,7 +289,10 @@ export abstract class BackendCore implements Backend {
     if (condition.revision < this._oldestRetained() - 1) throw conditionFailed.tooOld(condition.prefix);
     const early = inGroup.find((c) => c.revision > condition.revision && c.key.startsWith(condition.prefix));
     const hit =
-      early?.key ?? (condition.revision >= this.revision ? undefined : await this._changedUnder(condition.prefix, condition.revision));
+      early?.key ??
+      (condition.revision >= this.revision
+        ? undefined
+        : await this._changedUnder(condition.prefix, condition.revision));
     if (hit !== undefined) throw conditionFailed.changed(hit);
   }
 }

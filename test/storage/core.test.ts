@@ -89,7 +89,13 @@ const put = (key: string, value = '{}') => ({ type: 'put' as const, key, value }
 
 test('calls before open and after close are refused by the core, and no hook runs', async () => {
   const backend = new TinyBackend();
-  for (const op of [backend.get('k'), backend.snapshot(), backend.commit([put('k')]), backend.currentRevision(), backend.changesSince(0, 10)]) {
+  for (const op of [
+    backend.get('k'),
+    backend.snapshot(),
+    backend.commit([put('k')]),
+    backend.currentRevision(),
+    backend.changesSince(0, 10),
+  ]) {
     expect(await rejection(op)).toMatchObject({ code: 'UNAVAILABLE', message: 'tiny backend is closed' });
   }
   expect(backend.calls).toEqual([]);
@@ -151,13 +157,28 @@ test('getManySync is refused where supports says the backend has none', async ()
 
 test('the core numbers revisions and folds mutations; a commit that changes nothing writes nothing', async () => {
   const backend = await opened();
-  expect(await backend.commit([put('a', '{"v":1}'), put('a', '{"v":2}'), { type: 'delete', key: 'b' }])).toEqual({ revision: 1, applied: [true, true, false] });
+  expect(await backend.commit([put('a', '{"v":1}'), put('a', '{"v":2}'), { type: 'delete', key: 'b' }])).toEqual({
+    revision: 1,
+    applied: [true, true, false],
+  });
   expect(await backend.commit([{ type: 'delete', key: 'nothing' }])).toEqual({ revision: 1, applied: [false] });
-  expect(await backend.commit([{ type: 'delete', key: 'a' }, put('a', '{"v":3}')])).toEqual({ revision: 2, applied: [true, true] });
+  expect(await backend.commit([{ type: 'delete', key: 'a' }, put('a', '{"v":3}')])).toEqual({
+    revision: 2,
+    applied: [true, true],
+  });
   expect(backend.batches.map((b) => b.revision)).toEqual([1, 2]);
-  expect(backend.batches[1]?.writes.get('a')).toEqual({ revision: 2, kv: { key: 'a', value: '{"v":3}', createRevision: 2, modRevision: 2 } });
+  expect(backend.batches[1]?.writes.get('a')).toEqual({
+    revision: 2,
+    kv: { key: 'a', value: '{"v":3}', createRevision: 2, modRevision: 2 },
+  });
   expect(backend.batches[0]?.commits).toEqual([
-    { revision: 1, changes: [{ type: 'put', key: 'a', value: '{"v":1}', revision: 1 }, { type: 'put', key: 'a', value: '{"v":2}', revision: 1 }] },
+    {
+      revision: 1,
+      changes: [
+        { type: 'put', key: 'a', value: '{"v":1}', revision: 1 },
+        { type: 'put', key: 'a', value: '{"v":2}', revision: 1 },
+      ],
+    },
   ]);
   expect(await backend.currentRevision()).toBe(2);
 });
@@ -165,7 +186,11 @@ test('the core numbers revisions and folds mutations; a commit that changes noth
 test('conditions are the core’s: key guards, prefix guards from the hook, in-group changes, and the history window', async () => {
   const backend = await opened();
   await backend.commit([put('k')]);
-  expect(await rejection(backend.commit([put('x')], [{ type: 'key', key: 'k', modRevision: 0 }]))).toMatchObject({ code: 'CONDITION_FAILED', message: 'condition on key failed', details: { key: 'k' } });
+  expect(await rejection(backend.commit([put('x')], [{ type: 'key', key: 'k', modRevision: 0 }]))).toMatchObject({
+    code: 'CONDITION_FAILED',
+    message: 'condition on key failed',
+    details: { key: 'k' },
+  });
   backend.changedUnder = 'p/1';
   expect(await rejection(backend.commit([put('x')], [{ type: 'prefix', prefix: 'p/', revision: 0 }]))).toMatchObject({
     message: 'a key under the guarded prefix changed',
@@ -217,7 +242,10 @@ test('changesSince outside the window is COMPACTED, and nothing new asks no hook
   await backend.commit([put('a')]);
   await backend.commit([put('b')]);
   backend.oldest = 2;
-  expect(await rejection(backend.changesSince(0, 10))).toMatchObject({ code: 'COMPACTED', message: 'revision 1 is older than the retained history' });
+  expect(await rejection(backend.changesSince(0, 10))).toMatchObject({
+    code: 'COMPACTED',
+    message: 'revision 1 is older than the retained history',
+  });
   backend.calls.length = 0;
   expect(await backend.changesSince(2, 10)).toEqual([]);
   expect(await backend.changesSince(1, 0)).toEqual([]);
