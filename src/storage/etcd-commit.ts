@@ -16,7 +16,7 @@
 import type { ICompare, IRequestOp, IResponseOp } from 'etcd3';
 import type { LucienError } from '../errors';
 import type { Condition, Mutation } from './backend';
-import { conditionFailed } from './core';
+import { conditionFailed } from './rules';
 import { type EtcdLayout, modBelow, modEquals } from './etcd-layout';
 
 /** What a commit read of a key it deletes: its mod_revision (0 = absent), and whether it has a rebirth mark. */

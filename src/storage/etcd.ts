@@ -35,7 +35,7 @@ import { Etcd3 } from 'etcd3';
 import { LucienError } from '../errors';
 import type { Backend, Capabilities, Change, CommitResult, Condition, KeyValue, LifecycleStatus, Mutation, Snapshot } from './backend';
 import { compareBytewise } from './bytewise';
-import { compacted } from './core';
+import { compacted } from './rules';
 import { type Trim, diagnose, keysToRead, planTxn } from './etcd-commit';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';

@@ -9,7 +9,8 @@
 import { ClassicLevel, type BatchOperation } from 'classic-level';
 import type { Capabilities, Change, KeyValue, ScanOptions } from './backend';
 import { compareBytewise } from './bytewise';
-import { BackendCore, compacted, type SnapshotReader, type WriteBatch } from './core';
+import { BackendCore, type SnapshotReader, type WriteBatch } from './core';
+import { compacted } from './rules';
 import { DATA, decodeChanges, decodeRecord, encodeChanges, historyKey, META_REVISION, prefixEnd, validFrom } from './leveldb-layout';
 import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
