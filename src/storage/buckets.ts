@@ -66,14 +66,30 @@ function decodeKey(raw: string): { bucket: string; key: string } | undefined {
   return at <= 0 ? undefined : { bucket: raw.slice(0, at), key: raw.slice(at + 1) };
 }
 
-/** Takes a bucket's prefix off raw keys (which all carry it). */
-function stripper(bucket: string): <T extends { readonly key: string }>(raw: T) => T {
-  const length = prefixOf(bucket).length;
-  return (raw) => ({ ...raw, key: raw.key.slice(length) });
+/** A version under another name. Written out rather than spread: it is on every read's path. */
+function renamed(kv: KeyValue, key: string): KeyValue {
+  return { key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision };
 }
 
-function withKey(kv: KeyValue | undefined, key: string): KeyValue | undefined {
-  return kv === undefined ? undefined : { ...kv, key };
+/** Versions read by raw key, under the keys they were asked for. */
+function named(keys: readonly string[], found: (KeyValue | undefined)[]): (KeyValue | undefined)[] {
+  for (let i = 0; i < found.length; i++) {
+    const kv = found[i];
+    if (kv !== undefined) found[i] = renamed(kv, keys[i] as string);
+  }
+  return found;
+}
+
+/** Takes a bucket's prefix off the raw keys of versions (which all carry it). */
+function stripVersions(bucket: string, rows: readonly KeyValue[]): KeyValue[] {
+  const length = prefixOf(bucket).length;
+  return rows.map((kv) => renamed(kv, kv.key.slice(length)));
+}
+
+/** Takes a bucket's prefix off the raw keys of changes (which all carry it). */
+function stripChanges(bucket: string, changes: readonly Change[]): Change[] {
+  const length = prefixOf(bucket).length;
+  return changes.map((c) => ({ type: c.type, key: c.key.slice(length), value: c.value, revision: c.revision }));
 }
 
 export class BucketSpace {
@@ -97,7 +113,8 @@ export class BucketSpace {
 
   /** The latest committed version of one key (linearizable, as Backend.get). */
   async get(bucket: string, key: string): Promise<KeyValue | undefined> {
-    return withKey(await this.backend.get(rawKey(bucket, key)), key);
+    const kv = await this.backend.get(rawKey(bucket, key));
+    return kv === undefined ? undefined : renamed(kv, key);
   }
 
   async snapshot(): Promise<BucketSnapshot> {
@@ -146,9 +163,11 @@ export class BucketSpace {
   async changesSince(bucket: string, prefix: string, after: number, limit: number): Promise<ChangePage> {
     const changes = await this.backend.changesSince(after, limit);
     const under = prefixOf(bucket) + prefix;
-    const strip = stripper(bucket);
     return {
-      changes: changes.filter((c) => c.key.startsWith(under)).map(strip),
+      changes: stripChanges(
+        bucket,
+        changes.filter((c) => c.key.startsWith(under)),
+      ),
       through: changes[changes.length - 1]?.revision ?? after,
     };
   }
@@ -156,10 +175,9 @@ export class BucketSpace {
   /** Calls `listener` after each commit that changed `bucket`, with that bucket's changes. */
   subscribe(bucket: string, listener: Listener): () => void {
     const prefix = prefixOf(bucket);
-    const strip = stripper(bucket);
     return this.backend.subscribe((changes) => {
       const mine = changes.filter((c) => c.key.startsWith(prefix));
-      if (mine.length > 0) listener(mine.map(strip));
+      if (mine.length > 0) listener(stripChanges(bucket, mine));
     });
   }
 
@@ -201,19 +219,18 @@ async function listBuckets(snapshot: Snapshot): Promise<string[]> {
 }
 
 function bucketSnapshot(inner: Snapshot): BucketSnapshot {
-  const named = (keys: readonly string[], found: readonly (KeyValue | undefined)[]) =>
-    found.map((kv, i) => withKey(kv, keys[i] as string));
+  const raw = (bucket: string, keys: readonly string[]): string[] => keys.map((key) => rawKey(bucket, key));
   return {
     revision: inner.revision,
-    getMany: async (bucket, keys) => named(keys, await inner.getMany(keys.map((key) => rawKey(bucket, key)))),
-    getManySync: (bucket, keys) => named(keys, inner.getManySync(keys.map((key) => rawKey(bucket, key)))),
+    getMany: async (bucket, keys) => named(keys, await inner.getMany(raw(bucket, keys))),
+    getManySync: (bucket, keys) => named(keys, inner.getManySync(raw(bucket, keys))),
     scan: async (bucket, prefix, options) => {
       const rows = await inner.scan(rawKey(bucket, prefix), {
         ...options,
         // An `after` that sorts before the prefix is harmless: the scan is bounded by the prefix.
         after: options.after === undefined ? undefined : rawKey(bucket, options.after),
       });
-      return rows.map(stripper(bucket));
+      return stripVersions(bucket, rows);
     },
     listBuckets: () => listBuckets(inner),
     release: () => inner.release(),

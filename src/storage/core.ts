@@ -145,8 +145,9 @@ export abstract class BackendCore implements Backend {
       this.assertOpen();
       if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
     };
+    const sync = this.supports.getManySync;
     const getManySync = (keys: readonly string[]): (KeyValue | undefined)[] => {
-      if (!this.supports.getManySync)
+      if (!sync)
         throw new LucienError('INTERNAL', `the ${this.name} backend has no synchronous reads`);
       check();
       return reader.getMany(keys);

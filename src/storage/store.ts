@@ -126,11 +126,11 @@ export class Store {
     for (const ref of refs) this.checkRead(ref.bucket, [ref.key]);
     /** Positions in `refs` per bucket, so each bucket is one getMany. */
     const positions = new Map<string, number[]>();
-    for (const [i, { bucket }] of refs.entries()) {
+    refs.forEach(({ bucket }, i) => {
       const at = positions.get(bucket);
       if (at === undefined) positions.set(bucket, [i]);
       else at.push(i);
-    }
+    });
     const snapshot = await this.space.snapshot();
     try {
       const entries: (Item | undefined)[] = new Array(refs.length).fill(undefined);
