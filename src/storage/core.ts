@@ -147,8 +147,7 @@ export abstract class BackendCore implements Backend {
     };
     const sync = this.supports.getManySync;
     const getManySync = (keys: readonly string[]): (KeyValue | undefined)[] => {
-      if (!sync)
-        throw new LucienError('INTERNAL', `the ${this.name} backend has no synchronous reads`);
+      if (!sync) throw new LucienError('INTERNAL', `the ${this.name} backend has no synchronous reads`);
       check();
       return reader.getMany(keys);
     };
@@ -240,7 +239,8 @@ export abstract class BackendCore implements Backend {
         commits.push({ revision: next, changes });
         last = next;
       }
-      accepted.push({ queued, result: { revision: changes.length > 0 ? next : last, applied } });
+      // A commit that changed nothing reports the revision it saw, as if applied alone.
+      accepted.push({ queued, result: { revision: last, applied } });
     }
 
     if (commits.length > 0) {
