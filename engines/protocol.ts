@@ -61,14 +61,20 @@ export interface RunMessage {
 }
 
 /**
+ * How the read cache names a key: bucket + '/' + key (bucket names never
+ * contain '/'). Invalidations, read sets and the host's cache all use it.
+ */
+export const cacheName = (bucket: string, key: string): string => `${bucket}/${key}`;
+
+/**
  * Brings the host's read cache to the run's snapshot revision, on the run
- * message itself (no extra frame, no extra wake-up). Keys are raw keys:
- * bucket + '/' + key.
+ * message itself (no extra frame, no extra wake-up). Keys are cache names
+ * (cacheName above).
  */
 export interface CacheSync {
   /** The run's snapshot revision: from now on the cache answers as of it. */
   readonly revision: number;
-  /** Raw keys changed since the revision of the host's previous synced run. */
+  /** Cache names of the keys changed since the revision of the host's previous synced run. */
   readonly changed: readonly string[];
   /** Drop everything first: the server cannot name what changed (too far behind, or lost track). */
   readonly reset: boolean;
@@ -80,9 +86,9 @@ export interface CacheSync {
 
 /** The reads a host answered from its cache during a run: what the commit must be guarded by. */
 export interface CachedReadSet {
-  /** [raw key, mod revision seen (0 = absent)], the first read of each key. */
+  /** [cache name, mod revision seen (0 = absent)], the first read of each key. */
   readonly keys: readonly (readonly [string, number])[];
-  /** Raw prefixes of lists answered from the cache. */
+  /** cacheName(bucket, prefix) of each list answered from the cache. */
   readonly prefixes: readonly string[];
 }
 

@@ -15,7 +15,7 @@
  * so failures stay the server's, with its messages. Must never import from
  * src/, and must never hand the cache to an engine.
  */
-import { FRAME_VALUE, type CachedReadSet } from '../protocol';
+import { FRAME_VALUE, type CachedReadSet, cacheName } from '../protocol';
 import { parseRead } from './read-answer';
 import type { HostBridge } from './host-engine';
 import type { HostReadCache } from './read-cache';
@@ -95,7 +95,7 @@ export class CachedBridge implements HostBridge {
     const texts: (string | undefined)[] = new Array(keys.length);
     let missing: string[] | undefined;
     for (let i = 0; i < keys.length; i++) {
-      const raw = bucket + SEPARATOR + (keys[i] as string);
+      const raw = cacheName(bucket, keys[i] as string);
       const own = this.own.get(raw);
       if (own !== undefined) {
         texts[i] = own;
@@ -118,7 +118,7 @@ export class CachedBridge implements HostBridge {
       const byKey = new Map<string, string>();
       unique.forEach((key, i) => {
         const [modRevision, value] = found[i] as [number, string];
-        const raw = bucket + SEPARATOR + key;
+        const raw = cacheName(bucket, key);
         byKey.set(key, value);
         this.fetched.add(raw);
         // -1: the server answered the run's own write (this bridge should have): not store state.
@@ -133,7 +133,7 @@ export class CachedBridge implements HostBridge {
     const reply = this.upstream.call(request);
     if (reply[0] === FRAME_VALUE && typeof call.key === 'string') {
       const value = call.op === 'put' && typeof call.value === 'string' ? call.value : 'null';
-      this.own.set(bucket + SEPARATOR + call.key, value);
+      this.own.set(cacheName(bucket, call.key), value);
     }
     return reply;
   }
@@ -146,7 +146,7 @@ export class CachedBridge implements HostBridge {
       (startAfter !== null && typeof startAfter !== 'string')
     )
       return this.upstream.call(request);
-    const rawPrefix = bucket + SEPARATOR + prefix;
+    const rawPrefix = cacheName(bucket, prefix);
     // The server merges the run's own writes into a list: not a store state the cache may hold.
     for (const raw of this.own.keys()) if (raw.startsWith(rawPrefix)) return this.upstream.call(request);
     const listKey = JSON.stringify([bucket, prefix, limit, startAfter]);

@@ -1,6 +1,6 @@
 /**
  * InvalidationFeed: what each engine host's read cache must forget before a
- * run. It follows the backend's commit stream (Backend.subscribe: this
+ * run. It follows the store's commit stream (BucketSpace.subscribeKeys: this
  * server's commits and, on etcd, every other server's), keeps the raw keys
  * each recent revision changed, and remembers per host the revision its cache
  * was last brought to. Before a run at snapshot revision R goes to a host,
@@ -16,9 +16,16 @@
  * Must never write to the backend, and must never answer a host a partial
  * list of changes: partial is stale.
  */
-import type { CacheSync } from '../../engines/protocol';
+import { type CacheSync, cacheName } from '../../engines/protocol';
 import { isLucienError } from '../errors';
-import type { Backend, Change } from '../storage/backend';
+import type { KeyRef } from '../storage/buckets';
+
+/** Where the feed learns of commits: the store's bucket space (storage/buckets.ts) fits it. */
+export interface KeyChangeSource {
+  currentRevision(): Promise<number>;
+  subscribeKeys(listener: (revision: number, keys: readonly KeyRef[]) => void, onLoss?: (resumesAfter?: number) => void): () => void;
+  keysChangedSince(after: number, limit: number): Promise<{ revision: number; keys: readonly KeyRef[] }[]>;
+}
 
 export interface InvalidationFeedOptions {
   /** Changed keys the log keeps (older revisions go first). */
@@ -51,7 +58,7 @@ export class InvalidationFeed {
   private readonly hosts = new WeakMap<object, number>();
   private waiters: Waiter[] = [];
   private constructor(
-    private readonly backend: Backend,
+    private readonly source: KeyChangeSource,
     private readonly options: InvalidationFeedOptions,
     revision: number,
     private readonly unsubscribe: () => void,
@@ -60,31 +67,28 @@ export class InvalidationFeed {
     this.known = revision;
   }
 
-  /** Follows `backend` from its current revision on. */
-  static async start(
-    backend: Backend,
-    options: InvalidationFeedOptions = DEFAULT_FEED_OPTIONS,
-  ): Promise<InvalidationFeed> {
+  /** Follows `source` from its current revision on. */
+  static async start(source: KeyChangeSource, options: InvalidationFeedOptions = DEFAULT_FEED_OPTIONS): Promise<InvalidationFeed> {
     // Subscribed before the revision is read: a commit in between is delivered and, at or below it, ignored.
     let feed: InvalidationFeed | undefined;
-    const early: (readonly Change[])[] = [];
+    const early: [number, readonly KeyRef[]][] = [];
     let lostEarly = false;
-    const unsubscribe = backend.subscribe(
-      (changes) => (feed === undefined ? early.push(changes) : feed.onChanges(changes)),
+    const unsubscribe = source.subscribeKeys(
+      (revision, keys) => (feed === undefined ? early.push([revision, keys]) : feed.onCommit(revision, keys)),
       (after) => (feed === undefined ? (lostEarly = true) : feed.onLoss(after)),
     );
     try {
-      feed = new InvalidationFeed(backend, options, await backend.currentRevision(), unsubscribe);
+      feed = new InvalidationFeed(source, options, await source.currentRevision(), unsubscribe);
     } catch (err) {
       unsubscribe();
       throw err;
     }
-    for (const changes of early) feed.onChanges(changes);
+    for (const [revision, keys] of early) feed.onCommit(revision, keys);
     if (lostEarly) feed.onLoss();
     return feed;
   }
 
-  /** Stops following the backend; later syncs reset every host. */
+  /** Stops following the commit stream; later syncs reset every host. */
   close(): void {
     this.unsubscribe();
     this.known = this.floor = Number.POSITIVE_INFINITY;
@@ -114,13 +118,12 @@ export class InvalidationFeed {
     return changed === undefined ? { ...base, changed: [], reset: true } : { ...base, changed, reset: false };
   }
 
-  /** Called by the backend's commit stream: one commit's changes, in revision order. */
-  onChanges(changes: readonly Change[]): void {
-    const revision = changes[0]?.revision;
-    if (revision === undefined || revision <= this.known) return;
+  /** Called by the commit stream: one commit's revision and the keys it changed, in revision order. */
+  onCommit(revision: number, keys: readonly KeyRef[]): void {
+    if (revision <= this.known) return;
     this.append(
       revision,
-      changes.map((c) => c.key),
+      keys.map((k) => cacheName(k.bucket, k.key)),
     );
   }
 
@@ -183,16 +186,7 @@ export class InvalidationFeed {
     });
     if (this.known >= revision) return true;
     try {
-      const changes = await this.backend.changesSince(this.known, CATCH_UP_CHANGES);
-      let group: Change[] = [];
-      for (const change of changes) {
-        if (group.length > 0 && (group[0] as Change).revision !== change.revision) {
-          this.onChanges(group);
-          group = [];
-        }
-        group.push(change);
-      }
-      this.onChanges(group);
+      for (const commit of await this.source.keysChangedSince(this.known, CATCH_UP_CHANGES)) this.onCommit(commit.revision, commit.keys);
     } catch (err) {
       if (!isLucienError(err)) throw err;
       // COMPACTED or unavailable: the caller resets the host instead.

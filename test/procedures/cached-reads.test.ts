@@ -7,17 +7,18 @@
 import { parseRead } from '../../engines/host/read-answer';
 import { RunTransaction } from '../../src/procedures/run-transaction';
 import { MemoryBackend } from '../../src/storage/memory';
-import { encodeKey } from '../../src/storage/prefixed';
+import { Store } from '../../src/storage/store';
 
-const LIMITS = { maxKeyBytes: 64, maxValueBytes: 1024, maxWrites: 10, maxReadBatch: 3 };
+const LIMITS = { maxWrites: 10, maxReadBatch: 3 };
 
 async function setup() {
   const backend = new MemoryBackend();
   await backend.open();
+  const store = new Store(backend, { maxKeyBytes: 64, maxValueBytes: 1024 });
   const big = '{"n":123456789012345678901234567890,"s":"é"}';
-  const { revision } = await backend.commit([{ type: 'put', key: encodeKey('posts', 'p1'), value: big }]);
-  const tx = new RunTransaction(() => backend.snapshot(), LIMITS);
-  return { backend, tx, big, revision };
+  const revision = await store.put('posts', 'p1', big);
+  const tx = new RunTransaction(store, () => store.space.snapshot(), LIMITS);
+  return { store, tx, big, revision };
 }
 
 const value = async (reply: ReturnType<RunTransaction['handle']>) => {
@@ -36,8 +37,8 @@ describe("the 'read' bridge call", () => {
     ]);
     // Recorded like any read: both keys guard the commit.
     expect(tx.conditions()).toEqual([
-      { type: 'key', key: encodeKey('posts', 'p1'), modRevision: revision },
-      { type: 'key', key: encodeKey('posts', 'nope'), modRevision: 0 },
+      { type: 'key', bucket: 'posts', key: 'p1', modRevision: revision },
+      { type: 'key', bucket: 'posts', key: 'nope', modRevision: 0 },
     ]);
   });
 
@@ -69,25 +70,25 @@ describe('the read set a host reports', () => {
     await tx.handle(JSON.stringify({ op: 'put', bucket: 'posts', key: 'p1', value: '{}' }));
     tx.recordCached({
       keys: [
-        [encodeKey('posts', 'p1'), revision],
-        [encodeKey('users', 'u1'), 0],
+        ['posts/p1', revision],
+        ['users/u1', 0],
       ],
-      prefixes: [encodeKey('posts', 'c')],
+      prefixes: ['posts/c'],
     });
     expect(tx.conditions()).toEqual([
-      { type: 'key', key: encodeKey('posts', 'p1'), modRevision: revision },
-      { type: 'key', key: encodeKey('users', 'u1'), modRevision: 0 },
-      { type: 'prefix', prefix: encodeKey('posts', 'c'), revision },
+      { type: 'key', bucket: 'posts', key: 'p1', modRevision: revision },
+      { type: 'key', bucket: 'users', key: 'u1', modRevision: 0 },
+      { type: 'prefix', bucket: 'posts', prefix: 'c', revision },
     ]);
   });
 
   it('a commit guarded by a cached read fails once that key changed', async () => {
-    const { backend, tx, revision } = await setup();
+    const { store, tx, revision } = await setup();
     await tx.open();
-    tx.recordCached({ keys: [[encodeKey('posts', 'p1'), revision]], prefixes: [] });
+    tx.recordCached({ keys: [['posts/p1', revision]], prefixes: [] });
     await tx.handle(JSON.stringify({ op: 'put', bucket: 'posts', key: 'p9', value: '{}' }));
-    await backend.commit([{ type: 'put', key: encodeKey('posts', 'p1'), value: '{"changed":true}' }]);
-    await expect(backend.commit(tx.mutations(), tx.conditions())).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
+    await store.put('posts', 'p1', '{"changed":true}');
+    await expect(store.space.commit(tx.mutations(), tx.conditions())).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
   });
 
   it.each([

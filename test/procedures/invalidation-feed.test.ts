@@ -12,9 +12,11 @@ import { HostReadCache } from '../../engines/host/read-cache';
 import { InvalidationFeed } from '../../src/procedures/invalidation-feed';
 import { RunTransaction } from '../../src/procedures/run-transaction';
 import type { Backend, Change } from '../../src/storage/backend';
+import { BucketSpace } from '../../src/storage/buckets';
 import { MemoryBackend } from '../../src/storage/memory';
+import { Store } from '../../src/storage/store';
 
-const LIMITS = { maxKeyBytes: 1024, maxValueBytes: 1 << 20, maxWrites: 100, maxReadBatch: 100 };
+const LIMITS = { maxWrites: 100, maxReadBatch: 100 };
 const SYNC_LIMITS = { maxReadBatch: 100, maxBytes: 1 << 20 };
 const OPTIONS = { logKeys: 1000, maxChangedPerSync: 100, waitMs: 20 };
 
@@ -29,7 +31,7 @@ const put = (backend: Backend, key: string, value = '{}') => backend.commit([{ t
 describe('InvalidationFeed', () => {
   it('a new host is reset; later it hears exactly the keys changed since its last run', async () => {
     const backend = await memory();
-    const feed = await InvalidationFeed.start(backend, OPTIONS);
+    const feed = await InvalidationFeed.start(new BucketSpace(backend), OPTIONS);
     const host = {};
     const r1 = (await put(backend, 'b/a')).revision;
     expect(await feed.sync(host, r1, SYNC_LIMITS)).toMatchObject({ revision: r1, reset: true });
@@ -45,7 +47,7 @@ describe('InvalidationFeed', () => {
 
   it('a host whose revision fell out of the log, or with too many changes to name, is reset', async () => {
     const backend = await memory();
-    const feed = await InvalidationFeed.start(backend, { logKeys: 4, maxChangedPerSync: 3, waitMs: 20 });
+    const feed = await InvalidationFeed.start(new BucketSpace(backend), { logKeys: 4, maxChangedPerSync: 3, waitMs: 20 });
     const early = {};
     const late = {};
     const r0 = (await put(backend, 'b/x')).revision;
@@ -66,7 +68,7 @@ describe('InvalidationFeed', () => {
     const backend = await memory();
     // A stream that delivers nothing: the feed must catch up from changesSince.
     const silent: Backend = Object.assign(Object.create(backend) as Backend, { subscribe: () => () => undefined });
-    const feed = await InvalidationFeed.start(silent, OPTIONS);
+    const feed = await InvalidationFeed.start(new BucketSpace(silent), OPTIONS);
     const host = {};
     await feed.sync(host, await backend.currentRevision(), SYNC_LIMITS);
     await put(backend, 'b/a');
@@ -87,7 +89,7 @@ describe('InvalidationFeed', () => {
         return backend.subscribe(listener);
       },
     });
-    const feed = await InvalidationFeed.start(lossy, OPTIONS);
+    const feed = await InvalidationFeed.start(new BucketSpace(lossy), OPTIONS);
     const host = {};
     const r1 = (await put(backend, 'b/a')).revision;
     await feed.sync(host, r1, SYNC_LIMITS);
@@ -106,7 +108,7 @@ describe('InvalidationFeed', () => {
       subscribe: () => () => undefined,
       changesSince: async (): Promise<Change[]> => [],
     });
-    const feed = await InvalidationFeed.start(blind, OPTIONS);
+    const feed = await InvalidationFeed.start(new BucketSpace(blind), OPTIONS);
     const host = {};
     await feed.sync(host, await backend.currentRevision(), SYNC_LIMITS);
     const r = (await put(backend, 'b/a')).revision;
@@ -160,7 +162,8 @@ test('property: with plain commits between any two steps of runs on several host
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), async (steps) => {
       const backend = await memory();
-      const feed = await InvalidationFeed.start(backend, { logKeys: 6, maxChangedPerSync: 3, waitMs: 5 });
+      const store = new Store(backend, { maxKeyBytes: 1024, maxValueBytes: 1 << 20 });
+      const feed = await InvalidationFeed.start(store.space, { logKeys: 6, maxChangedPerSync: 3, waitMs: 5 });
       /** The store's state after each revision, for the expected answers. */
       const states = new Map<number, Map<string, string>>([[0, new Map()]]);
       let current = new Map<string, string>();
@@ -180,7 +183,7 @@ test('property: with plain commits between any two steps of runs on several host
         const existing = running.get(h);
         if (existing !== undefined) return existing;
         const host = hosts[h] as (typeof hosts)[number];
-        const tx = new RunTransaction(() => backend.snapshot(), LIMITS);
+        const tx = new RunTransaction(store, () => store.space.snapshot(), LIMITS);
         const revision = await tx.open();
         const sync = await feed.sync(host.id, revision, SYNC_LIMITS);
         host.cache.advance(sync.revision, sync.reset ? 'all' : sync.changed);
@@ -219,7 +222,7 @@ test('property: with plain commits between any two steps of runs on several host
           own.delete(s.host);
           run.tx.recordCached(run.bridge.readSet());
           // The commit is guarded by every key the run read, wherever the read was answered.
-          const guarded = new Set(run.tx.conditions().map((c) => (c.type === 'key' ? c.key : '')));
+          const guarded = new Set(run.tx.conditions().map((c) => (c.type === 'key' ? `${c.bucket}/${c.key}` : '')));
           for (const key of run.saw.keys()) expect(guarded).toContain(`b/${key}`);
           if (run.tx.readOnly) {
             await run.tx.release();
@@ -227,7 +230,7 @@ test('property: with plain commits between any two steps of runs on several host
           }
           const before = current;
           try {
-            const { revision } = await backend.commit(run.tx.mutations(), run.tx.conditions());
+            const { revision } = await store.space.commit(run.tx.mutations(), run.tx.conditions());
             // Serializable: nothing the run read changed between its snapshot and its commit.
             for (const [key, seen] of run.saw) expect(before.get(`b/${key}`) ?? 'null').toBe(seen);
             applied(revision, writes);
