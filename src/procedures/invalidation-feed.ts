@@ -1,8 +1,8 @@
 /**
  * InvalidationFeed: what each engine host's read cache must forget before a
  * run. It follows the store's commit stream (BucketSpace.subscribeKeys: this
- * server's commits and, on etcd, every other server's), keeps the raw keys
- * each recent revision changed, and remembers per host the revision its cache
+ * server's commits and, on etcd, every other server's), keeps the keys
+ * each recent revision changed (as cache names), and remembers per host the revision its cache
  * was last brought to. Before a run at snapshot revision R goes to a host,
  * sync() answers the keys changed in (that revision, R], carried on the run
  * message itself, or "reset" (drop everything) when it cannot name them:
