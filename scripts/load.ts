@@ -21,7 +21,7 @@ function arg(name: string, fallback: string): string {
 
 async function startServer(): Promise<{ address: string; stop(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'lucien-load-'));
-  const child = spawn(process.execPath, [join(__dirname, '../src/main.js'), '--port', '0', '--data-dir', dir, '--log-format', 'json', '--engine-pool', '1'], {
+  const child = spawn(process.execPath, [join(__dirname, '../src/main.js'), '--port', '0', '--http-port', '0', '--data-dir', dir, '--log-format', 'json', '--engine-pool', '1'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

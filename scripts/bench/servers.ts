@@ -109,7 +109,7 @@ export interface LucienOptions {
 
 export async function startLucien(options: LucienOptions = {}): Promise<RunningLucien> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lucien-bench-'));
-  const args = [...(options.nodeFlags ?? []), MAIN, '--port', '0', '--data-dir', dataDir, '--log-format', 'json', '--log-level', 'info', ...(options.args ?? [])];
+  const args = [...(options.nodeFlags ?? []), MAIN, '--port', '0', '--http-port', '0', '--data-dir', dataDir, '--log-format', 'json', '--log-level', 'info', ...(options.args ?? [])];
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   child.stderr?.resume();

@@ -45,7 +45,7 @@ export interface RunningServer {
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lucien-test-'));
-  const args = [MAIN, '--port', '0', '--data-dir', dataDir, '--log-format', 'json', '--engine-pool', '1', ...(options.args ?? [])];
+  const args = [MAIN, '--port', '0', '--http-port', '0', '--data-dir', dataDir, '--log-format', 'json', '--engine-pool', '1', ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(options.env ?? {}) },

@@ -1,0 +1,71 @@
+/**
+ * Keys per bucket, for lucien_store_keys and the admin page's first view.
+ * No backend keeps a count, so this is the documented cheaper equivalent of
+ * an exact gauge: a keys-only scan, cached for CACHE_MS, that stops counting
+ * a bucket at MAX_COUNT keys (the figure is then a lower bound, flagged
+ * `capped`). Reads only; never holds a snapshot longer than one scan page.
+ */
+import { listBuckets } from '../storage/prefixed';
+import { bucketPrefix } from '../storage/prefixed';
+import type { Backend } from '../storage/backend';
+
+export const MAX_COUNT = 100_000;
+export const CACHE_MS = 30_000;
+const PAGE = 1000;
+
+export interface BucketCount {
+  readonly bucket: string;
+  readonly keys: number;
+  /** True when the bucket holds at least MAX_COUNT keys and counting stopped there. */
+  readonly capped: boolean;
+}
+
+export class KeyCounter {
+  private cached: { at: number; counts: Promise<BucketCount[]> } | undefined;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly cacheMs = CACHE_MS,
+  ) {}
+
+  /** Every bucket (system ones included) with its count; at most one scan per cacheMs. */
+  all(): Promise<BucketCount[]> {
+    const now = Date.now();
+    if (this.cached === undefined || now - this.cached.at >= this.cacheMs) {
+      const counts = this.count();
+      this.cached = { at: now, counts };
+      counts.catch(() => {
+        if (this.cached?.counts === counts) this.cached = undefined;
+      });
+    }
+    return this.cached.counts;
+  }
+
+  /** Drops the cache (after a write from the admin page, so it shows at once). */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async count(): Promise<BucketCount[]> {
+    const snapshot = await this.backend.snapshot();
+    try {
+      const out: BucketCount[] = [];
+      for (const bucket of await listBuckets(snapshot)) {
+        const prefix = bucketPrefix(bucket);
+        let keys = 0;
+        let after: string | undefined;
+        while (keys < MAX_COUNT) {
+          const rows = await snapshot.scan(prefix, { after, limit: Math.min(PAGE, MAX_COUNT - keys), keysOnly: true });
+          keys += rows.length;
+          const last = rows[rows.length - 1];
+          if (last === undefined || rows.length < PAGE) break;
+          after = last.key;
+        }
+        out.push({ bucket, keys, capped: keys >= MAX_COUNT });
+      }
+      return out;
+    } finally {
+      await snapshot.release();
+    }
+  }
+}
