@@ -26,6 +26,7 @@ export class KeyCounter {
   constructor(
     private readonly backend: Backend,
     private readonly cacheMs = CACHE_MS,
+    private readonly maxCount = MAX_COUNT,
   ) {}
 
   /** Every bucket (system ones included) with its count; at most one scan per cacheMs. */
@@ -54,14 +55,15 @@ export class KeyCounter {
         const prefix = bucketPrefix(bucket);
         let keys = 0;
         let after: string | undefined;
-        while (keys < MAX_COUNT) {
-          const rows = await snapshot.scan(prefix, { after, limit: Math.min(PAGE, MAX_COUNT - keys), keysOnly: true });
+        for (;;) {
+          const want = Math.min(PAGE, this.maxCount - keys);
+          const rows = await snapshot.scan(prefix, { after, limit: want, keysOnly: true });
           keys += rows.length;
           const last = rows[rows.length - 1];
-          if (last === undefined || rows.length < PAGE) break;
+          if (last === undefined || rows.length < want || keys >= this.maxCount) break;
           after = last.key;
         }
-        out.push({ bucket, keys, capped: keys >= MAX_COUNT });
+        out.push({ bucket, keys, capped: keys >= this.maxCount });
       }
       return out;
     } finally {
