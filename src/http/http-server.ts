@@ -36,6 +36,21 @@ export interface HttpSideParts {
   readonly maxBodyBytes: number;
 }
 
+/**
+ * A refused request's unread body: read and dropped (for up to a second) so
+ * the client sees the answer rather than a broken pipe, then the connection
+ * is closed instead of reused.
+ */
+async function discardBody(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.setHeader('connection', 'close');
+  req.resume();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    req.once('end', () => (clearTimeout(timer), resolve()));
+    req.once('error', () => (clearTimeout(timer), resolve()));
+  });
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export class HttpSide {
@@ -49,10 +64,11 @@ export class HttpSide {
   constructor(private readonly parts: HttpSideParts) {
     this.invoker = new Invoker(parts.handlers);
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
+      this.handle(req, res).catch(async (err: unknown) => {
         if (!(err instanceof ApiError)) parts.log.error('http side: unexpected failure', { url: req.url, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-        if (res.headersSent) res.destroy();
-        else sendError(res, err instanceof ApiError ? err : new ApiError(500, 'INTERNAL', 'internal error'));
+        if (res.headersSent) return res.destroy();
+        if (!req.complete) await discardBody(req, res);
+        sendError(res, err instanceof ApiError ? err : new ApiError(500, 'INTERNAL', 'internal error'));
       });
     });
     this.server.on('connection', (socket: Socket) => {

@@ -46,6 +46,7 @@ export function sendError(res: ServerResponse, err: ApiError): void {
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) throw new ApiError(415, 'INVALID_ARGUMENT', 'send the body as content-type: application/json');
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new ApiError(413, 'INVALID_ARGUMENT', `request body exceeds ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -6,6 +6,7 @@
  * The same runs feed GetScriptStats and the slow-run log over gRPC. With
  * metrics off, /metrics is gone and the statistics remain.
  */
+import { request as httpRequest } from 'node:http';
 import { connect, failure, type TestClient } from '../helpers/client';
 import { freePort, request } from '../helpers/http';
 import { type RunningServer, startServer } from '../helpers/server';
@@ -199,6 +200,20 @@ describe('with metrics off', () => {
     await client.call('Run', { name: 'one', args: '[]' });
     const stats = await request(`${base}/api/stats?name=one`);
     expect(stats.json<{ scripts: { calls: number }[] }>().scripts[0]?.calls).toBe(1);
+  });
+
+  test('without auth, the API answers only a loopback Host (no DNS rebinding)', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${base}/api/overview`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status('attacker.example:80')).toBe(403);
+    expect(await status(`localhost:${new URL(base).port}`)).toBe(200);
   });
 });
 
