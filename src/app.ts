@@ -66,6 +66,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   try {
     port = await server.listen();
     httpPort = await http?.listen();
+    log.info('listening', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}` });
     const scripts = await catalog.list();
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {

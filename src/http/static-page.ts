@@ -3,9 +3,10 @@
  * served from memory: a fixed list, so no request path ever reaches the
  * file system. The page loads only from this origin (Content-Security-Policy).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../paths';
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -20,16 +21,13 @@ const FILES: Record<string, { file: string; type: string }> = {
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/** src/http/page, whether running from src/ (ts-jest) or dist/src/http (tsc does not copy it). */
-export function pageDir(): string {
-  const beside = join(__dirname, 'page');
-  return existsSync(join(beside, 'index.html')) ? beside : join(__dirname, '../../../src/http/page');
-}
+/** The page's files stay in src/http/page (tsc does not copy them to dist/). */
+export const PAGE_DIR = join(PACKAGE_ROOT, 'src/http/page');
 
 export class StaticPage {
   private readonly contents = new Map<string, { body: Buffer; type: string }>();
 
-  constructor(dir = pageDir()) {
+  constructor(dir = PAGE_DIR) {
     for (const [path, { file, type }] of Object.entries(FILES)) this.contents.set(path, { body: readFileSync(join(dir, file)), type });
   }
 

@@ -6,13 +6,14 @@
  * that raises, times out or dies writes nothing: writes exist only in the
  * transaction until the single commit at the end.
  */
+import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
 import { bridgeOp, type BridgeCounts, emptyBridgeCounts, NO_OBSERVER, type Observer, outcomeOf, type RunOutcome, type RunReport } from '../observe/observer';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
-import { type ScriptCatalog, scriptKey } from './catalog';
+import { MAX_SCRIPT_BYTES, type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry } from './script-engine';
 
 export interface RunnerLimits extends BridgeLimits {
@@ -38,6 +39,26 @@ export interface RunInput {
   readonly cancelled?: () => boolean;
 }
 
+/** Eval: source run without registering it (a dry run unless `commit`). */
+export interface EvalInput {
+  readonly engine: string;
+  readonly source: string;
+  /** JSON array text; '' means []. */
+  readonly args: string;
+  readonly commit: boolean;
+  /** 0 means the server default. */
+  readonly timeoutMs: number;
+}
+
+/** What a run executes: a registered script, or Eval's source. */
+interface Runnable {
+  readonly name: string;
+  /** Compiled-script cache key: changes whenever the source does. */
+  readonly key: string;
+  readonly engine: string;
+  readonly source: string;
+}
+
 export interface RunOutput {
   readonly result: string;
   readonly logs: readonly string[];
@@ -54,6 +75,8 @@ interface RunTrace {
   readonly started: number;
 }
 
+const newTrace = (): RunTrace => ({ engine: undefined, attempts: 0, calls: emptyBridgeCounts(), started: performance.now() });
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ScriptRunner {
@@ -68,10 +91,10 @@ export class ScriptRunner {
 
   /** Runs, then reports the run (once its script is known) to the observer. */
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
-    const trace: RunTrace = { engine: undefined, attempts: 0, calls: emptyBridgeCounts(), started: performance.now() };
+    const trace = newTrace();
     let out: RunOutput;
     try {
-      out = await this.attempt(input, log, trace);
+      out = await this.runRegistered(input, log, trace);
     } catch (err) {
       if (trace.engine !== undefined) {
         const e = isLucienError(err) ? err : undefined;
@@ -99,11 +122,34 @@ export class ScriptRunner {
     });
   }
 
-  private async attempt(input: RunInput, log: Logger, trace: RunTrace): Promise<RunOutput> {
+  private async runRegistered(input: RunInput, log: Logger, trace: RunTrace): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
+    const script = await this.catalog.get(input.name);
+    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log, trace);
+  }
+
+  /**
+   * Runs `source` as a script that is not registered: the same engines,
+   * limits, transaction and errors as run(). Compiled once per distinct
+   * source (the cache key is its hash).
+   */
+  async eval(input: EvalInput, log: Logger): Promise<RunOutput> {
+    const args = this.checkArgs(input.args);
+    if (this.engines.get(input.engine) === undefined) {
+      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`);
+    }
+    if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
+    const bytes = Buffer.byteLength(input.source, 'utf8');
+    if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+    const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
+    const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
+    return this.execute(runnable, args, { dryRun: !input.commit, timeoutMs: input.timeoutMs }, log);
+  }
+
+  /** `trace` collects what run() reports; eval's runs are not reported (they have no script name). */
+  private async execute(script: Runnable, args: string, input: Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger, trace: RunTrace = newTrace()): Promise<RunOutput> {
     const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
     const deadline = Date.now() + timeoutMs;
-    const script = await this.catalog.get(input.name);
     const engine = this.engines.get(script.engine);
     if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
     trace.engine = script.engine;
@@ -123,7 +169,7 @@ export class ScriptRunner {
         const { result, logs } = await engine.run(
           {
             name: script.name,
-            key: scriptKey(script),
+            key: script.key,
             source: script.source,
             args,
             timeoutMs: remaining,

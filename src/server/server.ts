@@ -18,6 +18,7 @@ import type { ScriptRunner } from '../procedures/runner';
 import type { Store } from '../storage/store';
 import type { EdgeContext } from './adapt';
 import type { Authenticator } from './auth';
+import { exportHandler } from './export-service';
 import { kvHandlers } from './kv-service';
 import { type ObservedState, observeHandlers } from './observe-service';
 import { lucienService, packageDefinition } from './proto';
@@ -60,6 +61,7 @@ export class LucienServer {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),
       Watch: watchHandler(edge, parts.store),
+      Export: exportHandler(edge, parts.store),
       ...observeHandlers(edge, parts.observer),
     });
     this.grpc.addService(lucienService, handlers);
