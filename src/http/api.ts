@@ -10,7 +10,7 @@ import type { ListBucketsResponse } from '../generated/lucien/v1/ListBucketsResp
 import type { ListScriptsResponse } from '../generated/lucien/v1/ListScriptsResponse';
 import type { KeyCounter } from '../observe/key-counts';
 import type { Invoker, UnaryMethod } from './invoke';
-import { ApiError, readJson, sendJson } from './respond';
+import { ApiError, sendJson } from './respond';
 import { serveWatch } from './sse-watch';
 
 export interface ApiParts {
@@ -41,7 +41,8 @@ const str = (v: unknown, name: string): string => {
 const num = (v: unknown, name: string): number | undefined => {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new ApiError(400, 'INVALID_ARGUMENT', `${name} must be a whole number`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw new ApiError(400, 'INVALID_ARGUMENT', `${name} must be a whole number`);
   return n;
 };
 const optionalRevision = (v: unknown): { if_revision?: number } => {
@@ -59,8 +60,18 @@ async function overview(r: Request, parts: ApiParts): Promise<unknown> {
   const byName = new Map((stats ?? []).map((s) => [s.name, s]));
   return {
     auth: parts.authEnabled,
-    buckets: (buckets ?? []).map((name) => ({ name, keys: counts.get(name)?.keys ?? 0, capped: counts.get(name)?.capped ?? false })),
-    scripts: (scripts ?? []).map((s) => ({ name: s.name, engine: s.engine, description: s.description, revision: s.revision, stats: byName.get(s.name ?? '') ?? null })),
+    buckets: (buckets ?? []).map((name) => ({
+      name,
+      keys: counts.get(name)?.keys ?? 0,
+      capped: counts.get(name)?.capped ?? false,
+    })),
+    scripts: (scripts ?? []).map((s) => ({
+      name: s.name,
+      engine: s.engine,
+      description: s.description,
+      revision: s.revision,
+      stats: byName.get(s.name ?? '') ?? null,
+    })),
   };
 }
 
@@ -72,8 +83,10 @@ export async function routeApi(r: Request, parts: ApiParts): Promise<void> {
   const invalidate = <T>(p: Promise<T>) => p.finally(() => parts.keys.invalidate());
 
   if (head === 'overview' && name === undefined && method === 'GET') return send(await overview(r, parts));
-  if (head === 'stats' && name === undefined && method === 'GET') return send(await r.call('GetScriptStats', { name: r.url.searchParams.get('name') ?? '' }));
-  if (head === 'slow-runs' && name === undefined && method === 'GET') return send(await r.call('GetSlowRuns', { limit: num(r.url.searchParams.get('limit'), 'limit') ?? 0 }));
+  if (head === 'stats' && name === undefined && method === 'GET')
+    return send(await r.call('GetScriptStats', { name: r.url.searchParams.get('name') ?? '' }));
+  if (head === 'slow-runs' && name === undefined && method === 'GET')
+    return send(await r.call('GetSlowRuns', { limit: num(r.url.searchParams.get('limit'), 'limit') ?? 0 }));
 
   if (head === 'buckets') {
     if (name === undefined && method === 'GET') return send(await r.call('ListBuckets', {}));
@@ -95,13 +108,41 @@ export async function routeApi(r: Request, parts: ApiParts): Promise<void> {
       if (method === 'GET') return send(await r.call('Get', { bucket: name, key }));
       if (method === 'PUT') {
         const body = await r.body();
-        return send(await invalidate(r.call('Put', { bucket: name, key, value: str(body.value, 'value'), ...optionalRevision(body.if_revision) })));
+        return send(
+          await invalidate(
+            r.call('Put', {
+              bucket: name,
+              key,
+              value: str(body.value, 'value'),
+              ...optionalRevision(body.if_revision),
+            }),
+          ),
+        );
       }
-      if (method === 'DELETE') return send(await invalidate(r.call('Delete', { bucket: name, key, ...optionalRevision(r.url.searchParams.get('if_revision') ?? undefined) })));
+      if (method === 'DELETE')
+        return send(
+          await invalidate(
+            r.call('Delete', {
+              bucket: name,
+              key,
+              ...optionalRevision(r.url.searchParams.get('if_revision') ?? undefined),
+            }),
+          ),
+        );
     }
     if (name !== undefined && sub === 'watch' && rest.length === 0 && method === 'GET') {
       const q = r.url.searchParams;
-      serveWatch(parts.invoker, r.req, r.res, { bucket: name, prefix: q.get('prefix') ?? '', start_revision: num(q.get('start_revision'), 'start_revision') ?? 0 }, parts.streams);
+      serveWatch(
+        parts.invoker,
+        r.req,
+        r.res,
+        {
+          bucket: name,
+          prefix: q.get('prefix') ?? '',
+          start_revision: num(q.get('start_revision'), 'start_revision') ?? 0,
+        },
+        parts.streams,
+      );
       return;
     }
   }
@@ -110,12 +151,21 @@ export async function routeApi(r: Request, parts: ApiParts): Promise<void> {
     if (name === undefined && method === 'GET') return send(await r.call('ListScripts', {}));
     if (name !== undefined && sub === undefined) {
       if (method === 'GET') {
-        const [script, stats] = await Promise.all([r.call('GetScript', { name }), r.call<GetScriptStatsResponse>('GetScriptStats', { name })]);
+        const [script, stats] = await Promise.all([
+          r.call('GetScript', { name }),
+          r.call<GetScriptStatsResponse>('GetScriptStats', { name }),
+        ]);
         return send({ script, stats: stats.scripts?.[0] ?? null });
       }
       if (method === 'PUT') {
         const body = await r.body();
-        const draft = { name, engine: str(body.engine, 'engine'), source: str(body.source, 'source'), description: str(body.description, 'description'), ...optionalRevision(body.if_revision) };
+        const draft = {
+          name,
+          engine: str(body.engine, 'engine'),
+          source: str(body.source, 'source'),
+          description: str(body.description, 'description'),
+          ...optionalRevision(body.if_revision),
+        };
         return send(await invalidate(r.call('PutScript', draft)));
       }
       if (method === 'DELETE') return send(await invalidate(r.call('DeleteScript', { name })));
@@ -123,7 +173,12 @@ export async function routeApi(r: Request, parts: ApiParts): Promise<void> {
     if (name !== undefined && sub === 'run' && rest.length === 0 && method === 'POST') {
       const body = await r.body();
       const args = body.args === undefined ? '' : typeof body.args === 'string' ? body.args : JSON.stringify(body.args);
-      const request = { name, args, dry_run: body.dry_run === true, timeout_ms: num(body.timeout_ms, 'timeout_ms') ?? 0 };
+      const request = {
+        name,
+        args,
+        dry_run: body.dry_run === true,
+        timeout_ms: num(body.timeout_ms, 'timeout_ms') ?? 0,
+      };
       return send(await invalidate(r.call('Run', request)));
     }
   }

@@ -65,7 +65,11 @@ export class HttpSide {
     this.invoker = new Invoker(parts.handlers);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(async (err: unknown) => {
-        if (!(err instanceof ApiError)) parts.log.error('http side: unexpected failure', { url: req.url, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        if (!(err instanceof ApiError))
+          parts.log.error('http side: unexpected failure', {
+            url: req.url,
+            error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+          });
         if (res.headersSent) return res.destroy();
         if (!req.complete) await discardBody(req, res);
         sendError(res, err instanceof ApiError ? err : new ApiError(500, 'INTERNAL', 'internal error'));
@@ -82,7 +86,8 @@ export class HttpSide {
   /** Binds; resolves with the port bound. Rejects (e.g. port in use) so the server does not start half-observable. */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on http://${this.parts.host}:${this.parts.port}: ${err.message}`));
+      const onError = (err: Error) =>
+        reject(new Error(`cannot listen on http://${this.parts.host}:${this.parts.port}: ${err.message}`));
       this.server.once('error', onError);
       this.server.listen(this.parts.port, this.parts.host, () => {
         this.server.off('error', onError);
@@ -136,14 +141,26 @@ export class HttpSide {
       res,
       url,
       parts: apiSegments(url.pathname),
-      call: (method, message) => this.invoker.call(method, message, authorization, () => res.destroyed && !res.writableFinished),
+      call: (method, message) =>
+        this.invoker.call(method, message, authorization, () => res.destroyed && !res.writableFinished),
       body: () => readJson(req, this.parts.maxBodyBytes),
     };
     if (request.parts[0] === 'whoami' && request.parts.length === 1) {
       const principal = this.authorize(req, 'read');
-      return sendText(res, 200, JSON.stringify({ auth: this.parts.auth.enabled, name: principal.name, role: principal.role }), 'application/json; charset=utf-8');
+      return sendText(
+        res,
+        200,
+        JSON.stringify({ auth: this.parts.auth.enabled, name: principal.name, role: principal.role }),
+        'application/json; charset=utf-8',
+      );
     }
-    await routeApi(request, { invoker: this.invoker, keys: this.parts.keys, authEnabled: this.parts.auth.enabled, maxBodyBytes: this.parts.maxBodyBytes, streams: this.streams });
+    await routeApi(request, {
+      invoker: this.invoker,
+      keys: this.parts.keys,
+      authEnabled: this.parts.auth.enabled,
+      maxBodyBytes: this.parts.maxBodyBytes,
+      streams: this.streams,
+    });
   }
 
   /** Checks the bearer token like the gRPC edge does; 401 / 403 as ApiError. */
@@ -166,12 +183,17 @@ export class HttpSide {
   private guard(req: IncomingMessage): void {
     const host = req.headers.host ?? '';
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${host}`) throw new ApiError(403, 'PERMISSION_DENIED', 'cross-origin requests to the admin API are refused');
+    if (origin !== undefined && origin !== `http://${host}`)
+      throw new ApiError(403, 'PERMISSION_DENIED', 'cross-origin requests to the admin API are refused');
     if (this.parts.auth.enabled) return;
     const hostname = host.replace(/:\d+$/, '');
     const bound = this.parts.host.includes(':') ? `[${this.parts.host}]` : this.parts.host;
     if (!LOOPBACK_HOSTS.has(hostname) && hostname !== bound && bound !== '0.0.0.0' && bound !== '[::]') {
-      throw new ApiError(403, 'PERMISSION_DENIED', `unexpected Host "${host}": without an auth file the admin API answers only loopback or ${bound}`);
+      throw new ApiError(
+        403,
+        'PERMISSION_DENIED',
+        `unexpected Host "${host}": without an auth file the admin API answers only loopback or ${bound}`,
+      );
     }
   }
 }

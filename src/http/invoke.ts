@@ -6,7 +6,14 @@
  * deserializer, as grpc-js would, so handlers see the messages they expect.
  * Errors come back as ApiError with the Lucien error code, the script line and logs.
  */
-import { Metadata, type ServiceError, status as Status, type handleServerStreamingCall, type handleUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  Metadata,
+  type ServiceError,
+  status as Status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import { packageDefinition } from '../server/proto';
 import { ERROR_CODE_TRAILER, REQUEST_ID_TRAILER, SCRIPT_LINE_TRAILER, SCRIPT_LOGS_TRAILER } from '../server/status';
@@ -67,7 +74,9 @@ export function toApiError(err: Partial<ServiceError>): ApiError {
   return new ApiError(HTTP_STATUS[code] ?? 500, trailer(ERROR_CODE_TRAILER) ?? Status[code], err.details ?? 'failed', {
     ...(line === undefined ? {} : { line: Number(line) }),
     ...(logs === undefined ? {} : { logs }),
-    ...(trailer(REQUEST_ID_TRAILER) === undefined || code !== Status.INTERNAL ? {} : { requestId: trailer(REQUEST_ID_TRAILER) }),
+    ...(trailer(REQUEST_ID_TRAILER) === undefined || code !== Status.INTERNAL
+      ? {}
+      : { requestId: trailer(REQUEST_ID_TRAILER) }),
   });
 }
 
@@ -75,7 +84,12 @@ export class Invoker {
   constructor(private readonly handlers: LucienHandlers) {}
 
   /** Calls a unary rpc as `authorization` (the HTTP header, passed through); rejects with ApiError. */
-  call<Res>(method: UnaryMethod, request: object, authorization: string | undefined, cancelled: () => boolean = () => false): Promise<Res> {
+  call<Res>(
+    method: UnaryMethod,
+    request: object,
+    authorization: string | undefined,
+    cancelled: () => boolean = () => false,
+  ): Promise<Res> {
     const message = normalize(method, request);
     const handler = this.handlers[method] as unknown as handleUnaryCall<unknown, Res>;
     return new Promise((resolve, reject) => {

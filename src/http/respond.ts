@@ -26,12 +26,25 @@ const SECURITY_HEADERS = {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -45,8 +58,10 @@ export function sendError(res: ServerResponse, err: ApiError): void {
 /** The request body parsed as a JSON object; 413 past maxBytes, 415 unless sent as application/json, 400 if not an object. */
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new ApiError(415, 'INVALID_ARGUMENT', 'send the body as content-type: application/json');
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new ApiError(413, 'INVALID_ARGUMENT', `request body exceeds ${maxBytes} bytes`);
+  if (!/^application\/json\b/i.test(type))
+    throw new ApiError(415, 'INVALID_ARGUMENT', 'send the body as content-type: application/json');
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes)
+    throw new ApiError(413, 'INVALID_ARGUMENT', `request body exceeds ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -60,6 +75,7 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   } catch (err) {
     throw new ApiError(400, 'INVALID_ARGUMENT', `request body is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ApiError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }

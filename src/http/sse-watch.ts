@@ -30,7 +30,12 @@ class SseStream extends EventEmitter {
   open(): void {
     if (this.opened || this.res.writableEnded) return;
     this.opened = true;
-    this.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
+    this.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
     this.res.write(': watching\n\n');
   }
 
@@ -55,7 +60,13 @@ class SseStream extends EventEmitter {
 }
 
 /** Streams Watch(bucket, prefix, start_revision) to `res` until the client goes away or the watch ends. */
-export function serveWatch(invoker: Invoker, req: IncomingMessage, res: ServerResponse, request: { bucket: string; prefix: string; start_revision: number }, open: Set<ServerResponse>): void {
+export function serveWatch(
+  invoker: Invoker,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: { bucket: string; prefix: string; start_revision: number },
+  open: Set<ServerResponse>,
+): void {
   const message = normalize('Watch', request);
   open.add(res);
   const stream = new SseStream(message, metadataFor(req.headers.authorization), res);

@@ -19,7 +19,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** The page's files stay in src/http/page (tsc does not copy them to dist/). */
 export const PAGE_DIR = join(PACKAGE_ROOT, 'src/http/page');
@@ -28,7 +29,8 @@ export class StaticPage {
   private readonly contents = new Map<string, { body: Buffer; type: string }>();
 
   constructor(dir = PAGE_DIR) {
-    for (const [path, { file, type }] of Object.entries(FILES)) this.contents.set(path, { body: readFileSync(join(dir, file)), type });
+    for (const [path, { file, type }] of Object.entries(FILES))
+      this.contents.set(path, { body: readFileSync(join(dir, file)), type });
   }
 
   /** Serves `path` if it is one of the page's files; false otherwise. */

@@ -37,13 +37,50 @@ export class Metrics {
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.rpcTotal = new Counter({ name: 'lucien_rpc_requests_total', help: 'Finished gRPC calls by method and status code.', labelNames: ['method', 'code'], registers });
-    this.rpcSeconds = new Histogram({ name: 'lucien_rpc_duration_seconds', help: 'gRPC call latency in the server, from receipt to answer.', labelNames: ['method'], buckets: BUCKETS, registers });
-    this.runs = new Counter({ name: 'lucien_script_runs_total', help: 'Finished script runs by outcome.', labelNames: ['script', 'engine', 'outcome'], registers });
-    this.runSeconds = new Histogram({ name: 'lucien_script_run_duration_seconds', help: 'Script run latency, every attempt included.', labelNames: ['script', 'engine'], buckets: BUCKETS, registers });
-    this.attempts = new Counter({ name: 'lucien_script_attempts_total', help: 'Script attempts (more than runs when conflicts made runs retry).', labelNames: ['script'], registers });
-    this.bridge = new Counter({ name: 'lucien_script_bridge_calls_total', help: 'Bucket calls made by scripts, by operation.', labelNames: ['script', 'op'], registers });
-    this.restarts = new Counter({ name: 'lucien_engine_host_restarts_total', help: 'Engine hosts lost and replaced, by reason.', labelNames: ['engine', 'reason'], registers });
+    this.rpcTotal = new Counter({
+      name: 'lucien_rpc_requests_total',
+      help: 'Finished gRPC calls by method and status code.',
+      labelNames: ['method', 'code'],
+      registers,
+    });
+    this.rpcSeconds = new Histogram({
+      name: 'lucien_rpc_duration_seconds',
+      help: 'gRPC call latency in the server, from receipt to answer.',
+      labelNames: ['method'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.runs = new Counter({
+      name: 'lucien_script_runs_total',
+      help: 'Finished script runs by outcome.',
+      labelNames: ['script', 'engine', 'outcome'],
+      registers,
+    });
+    this.runSeconds = new Histogram({
+      name: 'lucien_script_run_duration_seconds',
+      help: 'Script run latency, every attempt included.',
+      labelNames: ['script', 'engine'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'lucien_script_attempts_total',
+      help: 'Script attempts (more than runs when conflicts made runs retry).',
+      labelNames: ['script'],
+      registers,
+    });
+    this.bridge = new Counter({
+      name: 'lucien_script_bridge_calls_total',
+      help: 'Bucket calls made by scripts, by operation.',
+      labelNames: ['script', 'op'],
+      registers,
+    });
+    this.restarts = new Counter({
+      name: 'lucien_engine_host_restarts_total',
+      help: 'Engine hosts lost and replaced, by reason.',
+      labelNames: ['engine', 'reason'],
+      registers,
+    });
     this.watchStreams = new Gauge({ name: 'lucien_watch_streams', help: 'Open Watch streams.', registers });
 
     const { engines, backend, keys } = sources;
@@ -71,7 +108,10 @@ export class Metrics {
         for (const name of engines.names) {
           const pids = engines.get(name)?.hostStates?.().pids ?? [];
           const sizes = await Promise.all(pids.map((pid) => treeResidentBytes(pid).catch(() => 0)));
-          this.set({ engine: name }, sizes.reduce((a, b) => a + b, 0));
+          this.set(
+            { engine: name },
+            sizes.reduce((a, b) => a + b, 0),
+          );
         }
       },
     });

@@ -8,7 +8,15 @@
 
 /** How a script run ended (the `outcome` label of lucien_script_runs_total). */
 export type RunOutcome = 'ok' | 'error' | 'timeout' | 'memory' | 'limit' | 'conflict' | 'cancelled';
-export const RUN_OUTCOMES: readonly RunOutcome[] = ['ok', 'error', 'timeout', 'memory', 'limit', 'conflict', 'cancelled'];
+export const RUN_OUTCOMES: readonly RunOutcome[] = [
+  'ok',
+  'error',
+  'timeout',
+  'memory',
+  'limit',
+  'conflict',
+  'cancelled',
+];
 
 /** Bucket calls a script can make; anything else a host sends counts as `other`. */
 export type BridgeOp = 'get' | 'getMany' | 'put' | 'delete' | 'list' | 'other';

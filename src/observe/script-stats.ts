@@ -26,12 +26,21 @@ export interface ScriptStatsView {
   readonly attempts: number;
   readonly bridgeCalls: number;
   readonly lastRunUnixMs: number;
-  readonly lastError: { readonly code: string; readonly message: string; readonly line: number; readonly unixMs: number } | undefined;
+  readonly lastError:
+    { readonly code: string; readonly message: string; readonly line: number; readonly unixMs: number } | undefined;
 }
 
 class Entry {
   calls = 0;
-  readonly outcomes: Record<RunOutcome, number> = { ok: 0, error: 0, timeout: 0, memory: 0, limit: 0, conflict: 0, cancelled: 0 };
+  readonly outcomes: Record<RunOutcome, number> = {
+    ok: 0,
+    error: 0,
+    timeout: 0,
+    memory: 0,
+    limit: 0,
+    conflict: 0,
+    cancelled: 0,
+  };
   totalMs = 0;
   maxMs = 0;
   attempts = 0;
@@ -54,7 +63,13 @@ class Entry {
     for (const op of BRIDGE_OPS) this.bridgeCalls += report.bridgeCalls[op];
     this.lastRunUnixMs = now;
     this.engine = report.engine;
-    if (report.error !== undefined) this.lastError = { code: report.error.code, message: report.error.message, line: report.error.line ?? 0, unixMs: now };
+    if (report.error !== undefined)
+      this.lastError = {
+        code: report.error.code,
+        message: report.error.message,
+        line: report.error.line ?? 0,
+        unixMs: now,
+      };
   }
 
   view(): ScriptStatsView {

@@ -48,28 +48,38 @@ export function toStatsMessage(s: ScriptStatsView): ScriptStats {
 
 export function observeHandlers(edge: EdgeContext, observed: ObservedState): ObserveHandlers {
   return {
-    GetScriptStats: unary<GetScriptStatsRequest__Output, GetScriptStatsResponse>(edge, 'GetScriptStats', 'read', async (request) => {
-      if (request.name === '') return { scripts: observed.stats.all().map(toStatsMessage) };
-      const one = observed.stats.get(request.name);
-      return { scripts: one === undefined ? [] : [toStatsMessage(one)] };
-    }),
+    GetScriptStats: unary<GetScriptStatsRequest__Output, GetScriptStatsResponse>(
+      edge,
+      'GetScriptStats',
+      'read',
+      async (request) => {
+        if (request.name === '') return { scripts: observed.stats.all().map(toStatsMessage) };
+        const one = observed.stats.get(request.name);
+        return { scripts: one === undefined ? [] : [toStatsMessage(one)] };
+      },
+    ),
 
-    GetSlowRuns: unary<GetSlowRunsRequest__Output, GetSlowRunsResponse>(edge, 'GetSlowRuns', 'admin', async (request) => ({
-      runs: observed.slowRuns.list(request.limit).map((r) => ({
-        id: r.id,
-        unix_ms: r.unixMs,
-        script: r.script,
-        engine: r.engine,
-        duration_ms: r.durationMs,
-        attempts: r.attempts,
-        bridge_calls: r.bridgeCalls,
-        outcome: r.outcome,
-        args: r.args,
-        logs: [...r.logs],
-        dry_run: r.dryRun,
-      })),
-      threshold_ms: observed.slowRuns.thresholdMs,
-      capacity: observed.slowRuns.capacity,
-    })),
+    GetSlowRuns: unary<GetSlowRunsRequest__Output, GetSlowRunsResponse>(
+      edge,
+      'GetSlowRuns',
+      'admin',
+      async (request) => ({
+        runs: observed.slowRuns.list(request.limit).map((r) => ({
+          id: r.id,
+          unix_ms: r.unixMs,
+          script: r.script,
+          engine: r.engine,
+          duration_ms: r.durationMs,
+          attempts: r.attempts,
+          bridge_calls: r.bridgeCalls,
+          outcome: r.outcome,
+          args: r.args,
+          logs: [...r.logs],
+          dry_run: r.dryRun,
+        })),
+        threshold_ms: observed.slowRuns.thresholdMs,
+        capacity: observed.slowRuns.capacity,
+      }),
+    ),
   };
 }

@@ -22,7 +22,16 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'lucien-chromium-'));
   browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+    ],
   });
 });
 
@@ -40,10 +49,14 @@ async function visit(page: Page, base: string, hash: string): Promise<void> {
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
 
 async function setField(page: Page, selector: string, value: string): Promise<void> {
-  await page.$eval(selector, (el, v) => {
-    (el as HTMLTextAreaElement).value = v as string;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, value);
+  await page.$eval(
+    selector,
+    (el, v) => {
+      (el as HTMLTextAreaElement).value = v as string;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    value,
+  );
 }
 
 describe('without auth', () => {
@@ -57,7 +70,8 @@ describe('without auth', () => {
     server = await startServer({ args: ['--http-port', String(httpPort)] });
     base = `http://127.0.0.1:${httpPort}`;
     client = connect(server.address);
-    for (let i = 1; i <= 3; i++) await client.call('Put', { bucket: 'posts', key: `post_${i}`, value: JSON.stringify({ title: `Post ${i}` }) });
+    for (let i = 1; i <= 3; i++)
+      await client.call('Put', { bucket: 'posts', key: `post_${i}`, value: JSON.stringify({ title: `Post ${i}` }) });
     await client.call('Put', { bucket: 'users', key: 'ada', value: '{"name":"Ada"}' });
     page = await browser.newPage();
     await page.setViewport({ width: 1200, height: 800 });
@@ -72,7 +86,9 @@ describe('without auth', () => {
 
   test('the first view lists buckets with key counts', async () => {
     await visit(page, base, '');
-    const rows = await page.$$eval('#buckets tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.$$eval('#buckets tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
     expect(rows).toEqual([
       ['posts', '3'],
       ['users', '1'],
@@ -87,7 +103,9 @@ describe('without auth', () => {
     expect(await page.$$eval('#keys a[data-key]', (as) => as.map((a) => a.textContent))).toEqual(['post_2']);
     await page.click('#keys a[data-key="post_2"]');
     await page.waitForFunction(() => document.getElementById('view')?.dataset.ready === '#/key/posts/post_2');
-    expect(JSON.parse(await page.$eval('#value', (el) => (el as HTMLTextAreaElement).value))).toEqual({ title: 'Post 2' });
+    expect(JSON.parse(await page.$eval('#value', (el) => (el as HTMLTextAreaElement).value))).toEqual({
+      title: 'Post 2',
+    });
 
     await setField(page, '#value', '{"title": "Edited",}');
     await page.click('#save-value');
@@ -95,13 +113,19 @@ describe('without auth', () => {
     expect(await text(page, '#value-status')).toMatch(/Not valid JSON/);
     await setField(page, '#value', '["not", "an", "object"]');
     await page.click('#save-value');
-    await page.waitForFunction(() => /must be a JSON object/.test(document.getElementById('value-status')?.textContent ?? ''));
-    expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'posts', key: 'post_2' })).value)).toEqual({ title: 'Post 2' });
+    await page.waitForFunction(() =>
+      /must be a JSON object/.test(document.getElementById('value-status')?.textContent ?? ''),
+    );
+    expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'posts', key: 'post_2' })).value)).toEqual(
+      { title: 'Post 2' },
+    );
 
     await setField(page, '#value', '{"title": "Edited in the browser"}');
     await page.click('#save-value');
     await page.waitForSelector('#value-status .ok');
-    expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'posts', key: 'post_2' })).value)).toEqual({ title: 'Edited in the browser' });
+    expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'posts', key: 'post_2' })).value)).toEqual(
+      { title: 'Edited in the browser' },
+    );
   });
 
   test('a script with a syntax error shows its line; fixed, it runs and its statistics move', async () => {
@@ -114,7 +138,11 @@ describe('without auth', () => {
     expect(await page.$$eval('#gutter .error-line', (els) => els.map((e) => e.textContent))).toEqual(['3']);
     expect(await text(page, '#script-error')).toMatch(/^Line 3: /);
 
-    await setField(page, '#source', 'name = args[0]\nprint("hello", name)\nbuckets.getBucket("greetings").put(name, {"n": 1})\nresult = {"greeting": "hello " + name}\n');
+    await setField(
+      page,
+      '#source',
+      'name = args[0]\nprint("hello", name)\nbuckets.getBucket("greetings").put(name, {"n": 1})\nresult = {"greeting": "hello " + name}\n',
+    );
     expect(await page.$$('#gutter .error-line')).toHaveLength(0);
     await page.click('#save-script');
     await page.waitForSelector('#script-saved');
@@ -132,7 +160,9 @@ describe('without auth', () => {
     await page.click('#dry-run');
     await page.click('#run');
     await page.waitForFunction(() => document.getElementById('stat-calls')?.textContent === '2');
-    expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'greetings', key: 'ada' })).value)).toEqual({ n: 1 });
+    expect(
+      JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'greetings', key: 'ada' })).value),
+    ).toEqual({ n: 1 });
 
     await setField(page, '#args', '[]');
     await page.click('#run');
@@ -146,7 +176,9 @@ describe('without auth', () => {
 
   test('the overview shows scripts with their statistics (screenshot for the README)', async () => {
     await visit(page, base, '');
-    const row = await page.$$eval('#scripts tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const row = await page.$$eval('#scripts tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
     expect(row[0]?.slice(0, 4)).toEqual(['greet', 'python', '3', '1']);
     await page.screenshot({ path: join(ROOT, 'docs/admin-page.png') });
   });
@@ -162,9 +194,13 @@ describe('without auth', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await client.call('Put', { bucket: 'users', key: 'grace', value: '{"name":"Grace"}' });
-    await page.waitForFunction(() => /PUT grace/.test(document.getElementById('events')?.textContent ?? ''), { timeout: 20_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}; events: ${await text(page, '#events')}`);
-    });
+    await page
+      .waitForFunction(() => /PUT grace/.test(document.getElementById('events')?.textContent ?? ''), {
+        timeout: 20_000,
+      })
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}; events: ${await text(page, '#events')}`);
+      });
     await page.click('#watch');
   });
 });
@@ -198,7 +234,9 @@ describe('with auth on', () => {
       await page.click('#token-save');
       await page.waitForFunction(() => document.getElementById('view')?.dataset.ready === '');
       expect(await page.$('#view-error')).toBeNull();
-      await page.waitForFunction(() => /signed in as viewer \(read\)/.test(document.getElementById('who')?.textContent ?? ''));
+      await page.waitForFunction(() =>
+        /signed in as viewer \(read\)/.test(document.getElementById('who')?.textContent ?? ''),
+      );
     } finally {
       await page.close();
     }

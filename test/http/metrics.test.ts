@@ -14,8 +14,18 @@ import { type RunningServer, startServer } from '../helpers/server';
 jest.setTimeout(120_000);
 
 const SCRIPTS = [
-  { name: 'incr', engine: 'javascript', source: 'const b = buckets.getBucket("counters");\nconst cur = b.get(args[0]) || { n: 0 };\nb.put(args[0], { n: cur.n + 1 });\nresult = cur.n + 1;\n' },
-  { name: 'pair', engine: 'python', source: 'b = buckets.getBucket("counters")\nvals = b.getMany(["a", "b"])\nprint("pair", len(vals))\nresult = len(vals)\n' },
+  {
+    name: 'incr',
+    engine: 'javascript',
+    source:
+      'const b = buckets.getBucket("counters");\nconst cur = b.get(args[0]) || { n: 0 };\nb.put(args[0], { n: cur.n + 1 });\nresult = cur.n + 1;\n',
+  },
+  {
+    name: 'pair',
+    engine: 'python',
+    source:
+      'b = buckets.getBucket("counters")\nvals = b.getMany(["a", "b"])\nprint("pair", len(vals))\nresult = len(vals)\n',
+  },
   { name: 'boom', engine: 'python', source: 'x = 1\nraise ValueError("boom")\n' },
   { name: 'big', engine: 'javascript', source: 'result = "x".repeat(5000);\n' },
   { name: 'spin', engine: 'javascript', source: 'while (true) {}\n' },
@@ -42,7 +52,18 @@ describe('with metrics on', () => {
 
   beforeAll(async () => {
     const httpPort = await freePort();
-    server = await startServer({ args: ['--http-port', String(httpPort), '--max-result-bytes', '1000', '--slow-run-ms', '0', '--slow-run-log-size', '4'] });
+    server = await startServer({
+      args: [
+        '--http-port',
+        String(httpPort),
+        '--max-result-bytes',
+        '1000',
+        '--slow-run-ms',
+        '0',
+        '--slow-run-log-size',
+        '4',
+      ],
+    });
     base = `http://127.0.0.1:${httpPort}`;
     client = connect(server.address);
 
@@ -56,7 +77,8 @@ describe('with metrics on', () => {
     await failure(client.call('Run', { name: 'nosuch', args: '[]' }));
     for (let i = 0; i < 2; i++) await client.call('Get', { bucket: 'counters', key: 'a' });
     await failure(client.call('Get', { bucket: 'counters', key: 'zzz' }));
-    lastRevision = (await client.call<{ revision: number }>('Put', { bucket: 'counters', key: 'b', value: '{"n":0}' })).revision;
+    lastRevision = (await client.call<{ revision: number }>('Put', { bucket: 'counters', key: 'b', value: '{"n":0}' }))
+      .revision;
     const res = await request(`${base}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -87,7 +109,8 @@ describe('with metrics on', () => {
   });
 
   test('script runs are counted by script, engine and outcome, with attempts and bucket calls', () => {
-    const runs = (script: string, engine: string, outcome: string) => sample(text, 'lucien_script_runs_total', { script, engine, outcome });
+    const runs = (script: string, engine: string, outcome: string) =>
+      sample(text, 'lucien_script_runs_total', { script, engine, outcome });
     expect(runs('incr', 'javascript', 'ok')).toBe(4);
     expect(runs('pair', 'python', 'ok')).toBe(2);
     expect(runs('boom', 'python', 'error')).toBe(1);
@@ -108,7 +131,9 @@ describe('with metrics on', () => {
     expect(sample(text, 'lucien_engine_host_restarts_total', { engine: 'javascript', reason: 'timeout' })).toBe(1);
     expect(sample(text, 'lucien_engine_host_restarts_total', { engine: 'python', reason: 'timeout' })).toBeUndefined();
     for (const engine of ['javascript', 'python']) {
-      const hosts = ['starting', 'idle', 'busy'].map((state) => sample(text, 'lucien_engine_hosts', { engine, state }) ?? NaN);
+      const hosts = ['starting', 'idle', 'busy'].map(
+        (state) => sample(text, 'lucien_engine_hosts', { engine, state }) ?? NaN,
+      );
       expect(hosts.reduce((a, b) => a + b, 0)).toBe(1);
     }
     expect(sample(text, 'lucien_engine_resident_bytes', { engine: 'python' })).toBeGreaterThan(10 * 2 ** 20);
@@ -123,22 +148,39 @@ describe('with metrics on', () => {
   test('GetScriptStats: calls, errors by kind, percentiles and the last error with its line', async () => {
     const all = await client.call<{ scripts: Record<string, unknown>[] }>('GetScriptStats', {});
     expect(all.scripts.map((s) => s.name)).toEqual(['big', 'boom', 'incr', 'pair', 'spin']);
-    const { scripts: [boom] } = await client.call<{ scripts: Record<string, unknown>[] }>('GetScriptStats', { name: 'boom' });
-    expect(boom).toMatchObject({ name: 'boom', engine: 'python', calls: 1, ok: 0, errors: 1, last_error_line: 2, last_error_code: 'SCRIPT_ERROR' });
+    const {
+      scripts: [boom],
+    } = await client.call<{ scripts: Record<string, unknown>[] }>('GetScriptStats', { name: 'boom' });
+    expect(boom).toMatchObject({
+      name: 'boom',
+      engine: 'python',
+      calls: 1,
+      ok: 0,
+      errors: 1,
+      last_error_line: 2,
+      last_error_code: 'SCRIPT_ERROR',
+    });
     expect(boom?.last_error).toMatch(/ValueError: boom/);
     expect(boom?.last_error_unix_ms).toBeGreaterThan(Date.now() - 120_000);
-    const { scripts: [incr] } = await client.call<{ scripts: Record<string, number>[] }>('GetScriptStats', { name: 'incr' });
+    const {
+      scripts: [incr],
+    } = await client.call<{ scripts: Record<string, number>[] }>('GetScriptStats', { name: 'incr' });
     expect(incr).toMatchObject({ calls: 4, ok: 4, errors: 0, attempts: 4, bridge_calls: 8, last_error: '' });
     expect(incr?.p50_ms).toBeGreaterThan(0);
     expect(incr?.p99_ms).toBeGreaterThanOrEqual(incr?.p50_ms as number);
     expect(incr?.max_ms).toBeGreaterThanOrEqual(incr?.p99_ms as number);
-    const { scripts: [spin] } = await client.call<{ scripts: Record<string, number>[] }>('GetScriptStats', { name: 'spin' });
+    const {
+      scripts: [spin],
+    } = await client.call<{ scripts: Record<string, number>[] }>('GetScriptStats', { name: 'spin' });
     expect(spin).toMatchObject({ calls: 1, timeouts: 1 });
     expect((await client.call<{ scripts: unknown[] }>('GetScriptStats', { name: 'nosuch' })).scripts).toEqual([]);
   });
 
   test('GetSlowRuns keeps the newest runs over the threshold in a bounded ring', async () => {
-    const log = await client.call<{ runs: Record<string, unknown>[]; threshold_ms: number; capacity: number }>('GetSlowRuns', {});
+    const log = await client.call<{ runs: Record<string, unknown>[]; threshold_ms: number; capacity: number }>(
+      'GetSlowRuns',
+      {},
+    );
     expect(log.threshold_ms).toBe(0);
     expect(log.capacity).toBe(4);
     expect(log.runs.map((r) => [r.id, r.script, r.outcome])).toEqual([
@@ -147,7 +189,14 @@ describe('with metrics on', () => {
       [7, 'boom', 'error'],
       [6, 'pair', 'ok'],
     ]);
-    expect(log.runs[3]).toMatchObject({ engine: 'python', attempts: 1, bridge_calls: 1, args: '[]', logs: ['pair 2'], dry_run: false });
+    expect(log.runs[3]).toMatchObject({
+      engine: 'python',
+      attempts: 1,
+      bridge_calls: 1,
+      args: '[]',
+      logs: ['pair 2'],
+      dry_run: false,
+    });
     expect((await client.call<{ runs: unknown[] }>('GetSlowRuns', { limit: 2 })).runs).toHaveLength(2);
   });
 
@@ -165,7 +214,12 @@ describe('with metrics on', () => {
     await until(1);
     stream.cancel();
     await until(0);
-    expect(sample((await request(`${base}/metrics`)).text, 'lucien_rpc_requests_total', { method: 'Watch', code: 'CANCELLED' })).toBe(1);
+    expect(
+      sample((await request(`${base}/metrics`)).text, 'lucien_rpc_requests_total', {
+        method: 'Watch',
+        code: 'CANCELLED',
+      }),
+    ).toBe(1);
   });
 
   test('/healthz answers ok while serving', async () => {

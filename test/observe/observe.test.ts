@@ -51,9 +51,25 @@ test('percentile is nearest-rank', () => {
 test('ScriptStatsBook counts outcomes, attempts, bucket calls and keeps the last error', () => {
   const book = new ScriptStatsBook();
   for (let i = 1; i <= 10; i++) book.record(report({ durationMs: i }), 1000 + i);
-  book.record(report({ outcome: 'error', durationMs: 50, attempts: 3, error: { code: 'SCRIPT_ERROR', message: 'ValueError: x', line: 4 } }), 2000);
+  book.record(
+    report({
+      outcome: 'error',
+      durationMs: 50,
+      attempts: 3,
+      error: { code: 'SCRIPT_ERROR', message: 'ValueError: x', line: 4 },
+    }),
+    2000,
+  );
   const s = book.get('s');
-  expect(s).toMatchObject({ calls: 11, attempts: 13, bridgeCalls: 22, p50Ms: 6, p99Ms: 50, maxMs: 50, lastRunUnixMs: 2000 });
+  expect(s).toMatchObject({
+    calls: 11,
+    attempts: 13,
+    bridgeCalls: 22,
+    p50Ms: 6,
+    p99Ms: 50,
+    maxMs: 50,
+    lastRunUnixMs: 2000,
+  });
   expect(s?.outcomes).toMatchObject({ ok: 10, error: 1 });
   expect(s?.lastError).toEqual({ code: 'SCRIPT_ERROR', message: 'ValueError: x', line: 4, unixMs: 2000 });
   expect(s?.meanMs).toBeCloseTo(105 / 11);
@@ -73,7 +89,10 @@ test('past the tracking limit, new scripts are counted under _other', () => {
 
 test('SlowRunLog keeps runs at or over the threshold, newest first, in a ring of fixed size', () => {
   const log = new SlowRunLog(10, 3);
-  for (let i = 1; i <= 6; i++) log.record(report({ script: `s${i}`, durationMs: i % 2 === 0 ? 10 : 9, logs: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }));
+  for (let i = 1; i <= 6; i++)
+    log.record(
+      report({ script: `s${i}`, durationMs: i % 2 === 0 ? 10 : 9, logs: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }),
+    );
   expect(log.list().map((r) => r.script)).toEqual(['s6', 's4', 's2']);
   expect(log.list(1).map((r) => r.id)).toEqual([3]);
   expect(log.list()[0]).toMatchObject({ bridgeCalls: 2, logs: ['a', 'b', 'c', 'd', 'e'] });

@@ -62,7 +62,11 @@ export async function api(method, path, body) {
       parsed = { error: { message: text } };
     }
     if (res.status === 401) {
-      await askToken(token() ? 'That token was refused. Paste another token from the auth file.' : 'This server has authentication on. Paste a token from its auth file.');
+      await askToken(
+        token()
+          ? 'That token was refused. Paste another token from the auth file.'
+          : 'This server has authentication on. Paste a token from its auth file.',
+      );
       continue;
     }
     if (!res.ok) throw new ApiError(res.status, parsed);
@@ -78,7 +82,10 @@ export function stream(path, onEvent, onEnd) {
   const controller = new AbortController();
   (async () => {
     try {
-      const res = await fetch(`/api/${path}`, { headers: headers({ accept: 'text/event-stream' }), signal: controller.signal });
+      const res = await fetch(`/api/${path}`, {
+        headers: headers({ accept: 'text/event-stream' }),
+        signal: controller.signal,
+      });
       if (!res.ok) {
         const body = await res.json().catch(() => ({}));
         throw new ApiError(res.status, body);

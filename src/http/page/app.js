@@ -21,7 +21,10 @@ async function who() {
   const el = document.getElementById('who');
   try {
     const me = await api('GET', 'whoami');
-    el.replaceChildren(me.auth ? `signed in as ${me.name} (${me.role})` : 'no auth (loopback)', me.auth ? h('button', { id: 'sign-out', onclick: () => (setToken(''), location.reload()) }, 'Sign out') : '');
+    el.replaceChildren(
+      me.auth ? `signed in as ${me.name} (${me.role})` : 'no auth (loopback)',
+      me.auth ? h('button', { id: 'sign-out', onclick: () => (setToken(''), location.reload()) }, 'Sign out') : '',
+    );
   } catch {
     el.textContent = token() ? 'token refused' : '';
   }
@@ -33,7 +36,8 @@ async function render() {
   const [path, search] = location.hash.split('?');
   const query = new URLSearchParams(search || '');
   const route = ROUTES.find(([re]) => re.test(path || ''));
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', route !== undefined && a.dataset.nav === route[1]);
+  for (const a of document.querySelectorAll('[data-nav]'))
+    a.classList.toggle('active', route !== undefined && a.dataset.nav === route[1]);
   if (route === undefined) {
     view.replaceChildren(message('error', `No page at ${location.hash}`));
     return;

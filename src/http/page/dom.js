@@ -45,8 +45,26 @@ export function table(columns, rows, attrs = {}) {
   return h(
     'table',
     attrs,
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : undefined }, c.title)))),
-    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map((c) => h('td', { class: c.num ? 'num' : undefined }, c.cell(row)))))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        columns.map((c) => h('th', { class: c.num ? 'num' : undefined }, c.title)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((row) =>
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('td', { class: c.num ? 'num' : undefined }, c.cell(row))),
+        ),
+      ),
+    ),
   );
 }
 

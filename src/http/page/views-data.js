@@ -31,8 +31,18 @@ export async function overview() {
     h(
       'div',
       { class: 'cards' },
-      h('section', { class: 'card' }, h('h2', {}, `Buckets (${o.buckets.length})`), o.buckets.length ? buckets : h('p', { class: 'muted' }, 'No buckets yet.')),
-      h('section', { class: 'card' }, h('h2', {}, `Scripts (${o.scripts.length})`), o.scripts.length ? scripts : h('p', { class: 'muted' }, 'No scripts yet.')),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', {}, `Buckets (${o.buckets.length})`),
+        o.buckets.length ? buckets : h('p', { class: 'muted' }, 'No buckets yet.'),
+      ),
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', {}, `Scripts (${o.scripts.length})`),
+        o.scripts.length ? scripts : h('p', { class: 'muted' }, 'No scripts yet.'),
+      ),
     ),
     h('p', { class: 'muted' }, 'Key counts are refreshed at most every 30 seconds and stop at 100000 per bucket.'),
   ];
@@ -42,40 +52,65 @@ export async function overview() {
 export async function bucket(name, query, cleanup) {
   const prefix = query.get('prefix') || '';
   const after = query.get('after') || '';
-  const page = await api('GET', `buckets/${enc(name)}/keys?keys_only=true&limit=50&prefix=${enc(prefix)}&start_after=${enc(after)}`);
+  const page = await api(
+    'GET',
+    `buckets/${enc(name)}/keys?keys_only=true&limit=50&prefix=${enc(prefix)}&start_after=${enc(after)}`,
+  );
   const search = h('input', { type: 'search', id: 'prefix', placeholder: 'key prefix', value: prefix });
   const go = (p, a) => (location.hash = `#/bucket/${enc(name)}?prefix=${enc(p)}${a ? `&after=${enc(a)}` : ''}`);
   const items = page.items || [];
   const last = items[items.length - 1];
   const events = h('div', { class: 'events', id: 'events', hidden: true });
   let stop;
-  const watchButton = h('button', {
-    id: 'watch',
-    type: 'button',
-    onclick: () => {
-      if (stop) {
-        stop();
-        stop = undefined;
-        watchButton.textContent = 'Watch changes live';
-        return;
-      }
-      events.hidden = false;
-      events.prepend(h('div', { class: 'muted' }, `watching ${name}${prefix ? ` (prefix ${prefix})` : ''}…`));
-      stop = stream(
-        `buckets/${enc(name)}/watch?prefix=${enc(prefix)}`,
-        (type, data) => {
-          if (type === 'change') events.prepend(h('div', {}, `r${data.revision} ${data.type} `, link(`#/key/${enc(name)}/${enc(data.key)}`, data.key), data.type === 'PUT' ? ` ${data.value.slice(0, 120)}` : ''));
-          else if (type === 'error') events.prepend(h('div', { class: 'bad' }, `${data.code}: ${data.message}`));
-        },
-        (err) => events.prepend(h('div', { class: err ? 'bad' : 'muted' }, err ? `watch ended: ${err.message}` : 'watch ended')),
-      );
-      watchButton.textContent = 'Stop watching';
+  const watchButton = h(
+    'button',
+    {
+      id: 'watch',
+      type: 'button',
+      onclick: () => {
+        if (stop) {
+          stop();
+          stop = undefined;
+          watchButton.textContent = 'Watch changes live';
+          return;
+        }
+        events.hidden = false;
+        events.prepend(h('div', { class: 'muted' }, `watching ${name}${prefix ? ` (prefix ${prefix})` : ''}…`));
+        stop = stream(
+          `buckets/${enc(name)}/watch?prefix=${enc(prefix)}`,
+          (type, data) => {
+            if (type === 'change')
+              events.prepend(
+                h(
+                  'div',
+                  {},
+                  `r${data.revision} ${data.type} `,
+                  link(`#/key/${enc(name)}/${enc(data.key)}`, data.key),
+                  data.type === 'PUT' ? ` ${data.value.slice(0, 120)}` : '',
+                ),
+              );
+            else if (type === 'error') events.prepend(h('div', { class: 'bad' }, `${data.code}: ${data.message}`));
+          },
+          (err) =>
+            events.prepend(
+              h('div', { class: err ? 'bad' : 'muted' }, err ? `watch ended: ${err.message}` : 'watch ended'),
+            ),
+        );
+        watchButton.textContent = 'Stop watching';
+      },
     },
-  }, 'Watch changes live');
+    'Watch changes live',
+  );
   cleanup(() => stop && stop());
   return [
     h('h1', {}, link('#/', 'Buckets'), ' / ', name),
-    h('form', { class: 'row', onsubmit: (e) => (e.preventDefault(), go(search.value, '')) }, search, h('button', { type: 'submit', id: 'search' }, 'Search'), watchButton),
+    h(
+      'form',
+      { class: 'row', onsubmit: (e) => (e.preventDefault(), go(search.value, '')) },
+      search,
+      h('button', { type: 'submit', id: 'search' }, 'Search'),
+      watchButton,
+    ),
     items.length === 0
       ? h('p', { class: 'muted' }, 'No keys here.')
       : table(
@@ -91,7 +126,9 @@ export async function bucket(name, query, cleanup) {
       'div',
       { class: 'row' },
       after ? h('button', { onclick: () => history.back() }, '← Previous') : null,
-      page.next_page_token && last ? h('button', { id: 'next-page', onclick: () => go(prefix, last.key) }, 'Next →') : null,
+      page.next_page_token && last
+        ? h('button', { id: 'next-page', onclick: () => go(prefix, last.key) }, 'Next →')
+        : null,
     ),
     events,
   ];
@@ -103,7 +140,11 @@ export async function key(bucketName, keyName) {
   let revision = got.mod_revision;
   const editor = h('textarea', { id: 'value', rows: 16, spellcheck: 'false', value: pretty(got.value) });
   const status = h('div', { id: 'value-status' });
-  const meta = h('p', { class: 'muted', id: 'key-meta' }, `created at revision ${got.create_revision}, last changed at revision ${revision}`);
+  const meta = h(
+    'p',
+    { class: 'muted', id: 'key-meta' },
+    `created at revision ${got.create_revision}, last changed at revision ${revision}`,
+  );
   const show = (kind, text) => status.replaceChildren(message(kind, text));
   const save = async () => {
     let parsed;
@@ -112,14 +153,23 @@ export async function key(bucketName, keyName) {
     } catch (err) {
       return show('error', `Not valid JSON: ${err.message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return show('error', 'A value must be a JSON object ({…}).');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      return show('error', 'A value must be a JSON object ({…}).');
     try {
-      const put = await api('PUT', `buckets/${enc(bucketName)}/keys/${enc(keyName)}`, { value: JSON.stringify(parsed), if_revision: revision });
+      const put = await api('PUT', `buckets/${enc(bucketName)}/keys/${enc(keyName)}`, {
+        value: JSON.stringify(parsed),
+        if_revision: revision,
+      });
       revision = put.revision;
       meta.textContent = `created at revision ${got.create_revision}, last changed at revision ${revision}`;
       show('ok', `Saved at revision ${put.revision}.`);
     } catch (err) {
-      show('error', err.code === 'CONDITION_FAILED' ? 'Someone changed this key since you loaded it; reload to see their version.' : `${err.code}: ${err.message}`);
+      show(
+        'error',
+        err.code === 'CONDITION_FAILED'
+          ? 'Someone changed this key since you loaded it; reload to see their version.'
+          : `${err.code}: ${err.message}`,
+      );
     }
   };
   const remove = async () => {
@@ -135,7 +185,12 @@ export async function key(bucketName, keyName) {
     h('h1', {}, link('#/', 'Buckets'), ' / ', link(`#/bucket/${enc(bucketName)}`, bucketName), ' / ', keyName),
     meta,
     h('div', { class: 'editor' }, editor),
-    h('div', { class: 'row' }, h('button', { class: 'primary', id: 'save-value', onclick: save }, 'Save'), h('button', { id: 'delete-value', onclick: remove }, 'Delete')),
+    h(
+      'div',
+      { class: 'row' },
+      h('button', { class: 'primary', id: 'save-value', onclick: save }, 'Save'),
+      h('button', { id: 'delete-value', onclick: remove }, 'Delete'),
+    ),
     status,
   ];
 }

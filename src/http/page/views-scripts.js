@@ -5,12 +5,26 @@ import { api } from './api.js';
 import { enc, h, link, message, ms, pretty, table, when } from './dom.js';
 
 export async function scripts() {
-  const [{ scripts: list = [] }, { scripts: stats = [] }] = await Promise.all([api('GET', 'scripts'), api('GET', 'stats')]);
+  const [{ scripts: list = [] }, { scripts: stats = [] }] = await Promise.all([
+    api('GET', 'scripts'),
+    api('GET', 'stats'),
+  ]);
   const byName = new Map(stats.map((s) => [s.name, s]));
-  const name = h('input', { type: 'text', id: 'new-script-name', placeholder: 'new script name', pattern: '[A-Za-z0-9_.:-]{1,128}', required: true });
+  const name = h('input', {
+    type: 'text',
+    id: 'new-script-name',
+    placeholder: 'new script name',
+    pattern: '[A-Za-z0-9_.:-]{1,128}',
+    required: true,
+  });
   return [
     h('h1', {}, 'Scripts'),
-    h('form', { class: 'row', onsubmit: (e) => (e.preventDefault(), (location.hash = `#/script/${enc(name.value)}`)) }, name, h('button', { type: 'submit', id: 'new-script' }, 'New script')),
+    h(
+      'form',
+      { class: 'row', onsubmit: (e) => (e.preventDefault(), (location.hash = `#/script/${enc(name.value)}`)) },
+      name,
+      h('button', { type: 'submit', id: 'new-script' }, 'New script'),
+    ),
     list.length === 0
       ? h('p', { class: 'muted' }, 'No scripts yet.')
       : table(
@@ -45,8 +59,18 @@ function statsPanel(s) {
       stat('p99', ms(s.p99_ms)),
       stat('max', ms(s.max_ms)),
     ),
-    h('p', { class: 'muted' }, `errors ${s.errors} · timeouts ${s.timeouts} · memory ${s.memory} · limits ${s.limits} · conflicts ${s.conflicts} · cancelled ${s.cancelled} · attempts ${s.attempts} · bucket calls ${s.bridge_calls} · mean ${ms(s.mean_ms)} · last run ${when(s.last_run_unix_ms)}`),
-    s.last_error ? h('p', { class: 'bad', id: 'last-error' }, `Last error (${when(s.last_error_unix_ms)}${s.last_error_line ? `, line ${s.last_error_line}` : ''}): ${s.last_error}`) : null,
+    h(
+      'p',
+      { class: 'muted' },
+      `errors ${s.errors} · timeouts ${s.timeouts} · memory ${s.memory} · limits ${s.limits} · conflicts ${s.conflicts} · cancelled ${s.cancelled} · attempts ${s.attempts} · bucket calls ${s.bridge_calls} · mean ${ms(s.mean_ms)} · last run ${when(s.last_run_unix_ms)}`,
+    ),
+    s.last_error
+      ? h(
+          'p',
+          { class: 'bad', id: 'last-error' },
+          `Last error (${when(s.last_error_unix_ms)}${s.last_error_line ? `, line ${s.last_error_line}` : ''}): ${s.last_error}`,
+        )
+      : null,
   );
 }
 
@@ -58,7 +82,11 @@ function codeEditor(source) {
   const draw = () => {
     const lines = area.value.split('\n').length;
     area.rows = Math.max(12, lines + 1);
-    gutter.replaceChildren(...Array.from({ length: lines }, (_, i) => h('span', { class: i + 1 === marked ? 'error-line' : undefined, 'data-line': i + 1 }, i + 1)));
+    gutter.replaceChildren(
+      ...Array.from({ length: lines }, (_, i) =>
+        h('span', { class: i + 1 === marked ? 'error-line' : undefined, 'data-line': i + 1 }, i + 1),
+      ),
+    );
   };
   area.addEventListener('input', () => {
     marked = 0;
@@ -72,7 +100,10 @@ function codeEditor(source) {
       marked = line || 0;
       draw();
       if (line) {
-        const starts = area.value.split('\n').slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+        const starts = area.value
+          .split('\n')
+          .slice(0, line - 1)
+          .reduce((n, l) => n + l.length + 1, 0);
         area.focus();
         area.setSelectionRange(starts, starts + (area.value.split('\n')[line - 1] || '').length);
       }
@@ -88,22 +119,47 @@ export async function script(name) {
     if (err.code !== 'NOT_FOUND') throw err;
   }
   const isNew = found === undefined;
-  const s = found?.script ?? { name, engine: 'python', source: '# args: the list of arguments\nresult = {"hello": args}\n', description: '', revision: 0 };
+  const s = found?.script ?? {
+    name,
+    engine: 'python',
+    source: '# args: the list of arguments\nresult = {"hello": args}\n',
+    description: '',
+    revision: 0,
+  };
   const editor = codeEditor(s.source);
-  const engine = h('select', { id: 'engine' }, ['python', 'javascript'].map((e) => h('option', { value: e, selected: e === s.engine }, e)));
+  const engine = h(
+    'select',
+    { id: 'engine' },
+    ['python', 'javascript'].map((e) => h('option', { value: e, selected: e === s.engine }, e)),
+  );
   engine.value = s.engine;
-  const description = h('input', { type: 'text', id: 'description', placeholder: 'description', value: s.description, size: 50 });
+  const description = h('input', {
+    type: 'text',
+    id: 'description',
+    placeholder: 'description',
+    value: s.description,
+    size: 50,
+  });
   const saveStatus = h('div', { id: 'save-status' });
   const stats = h('div', {}, statsPanel(found?.stats));
   const save = async () => {
     try {
-      const put = await api('PUT', `scripts/${enc(name)}`, { engine: engine.value, source: editor.area.value, description: description.value });
+      const put = await api('PUT', `scripts/${enc(name)}`, {
+        engine: engine.value,
+        source: editor.area.value,
+        description: description.value,
+      });
       editor.mark(0);
       saveStatus.replaceChildren(message('ok', `Saved at revision ${put.revision}.`, { id: 'script-saved' }));
       runButton.disabled = false;
     } catch (err) {
       if (err.line) editor.mark(err.line);
-      saveStatus.replaceChildren(message('error', `${err.line ? `Line ${err.line}: ` : ''}${err.message}`, { id: 'script-error', 'data-line': err.line || '' }));
+      saveStatus.replaceChildren(
+        message('error', `${err.line ? `Line ${err.line}: ` : ''}${err.message}`, {
+          id: 'script-error',
+          'data-line': err.line || '',
+        }),
+      );
     }
   };
 
@@ -121,12 +177,17 @@ export async function script(name) {
     } catch (err) {
       return output.replaceChildren(message('error', `Arguments are not valid JSON: ${err.message}`));
     }
-    if (!Array.isArray(parsed)) return output.replaceChildren(message('error', 'Arguments must be a JSON array, e.g. ["post_1"].'));
+    if (!Array.isArray(parsed))
+      return output.replaceChildren(message('error', 'Arguments must be a JSON array, e.g. ["post_1"].'));
     output.replaceChildren(h('p', { class: 'muted' }, 'Running…'));
     try {
       const out = await api('POST', `scripts/${enc(name)}/run`, { args: JSON.stringify(parsed), dry_run: dry.checked });
       output.replaceChildren(
-        message('ok', `${dry.checked ? 'Dry run' : 'Run'} finished: revision ${out.revision}, ${out.attempts} attempt(s).`, { id: 'run-ok' }),
+        message(
+          'ok',
+          `${dry.checked ? 'Dry run' : 'Run'} finished: revision ${out.revision}, ${out.attempts} attempt(s).`,
+          { id: 'run-ok' },
+        ),
         h('h2', {}, 'Result'),
         h('pre', { id: 'run-result' }, pretty(out.result)),
         h('h2', {}, 'Logs'),
@@ -145,20 +206,52 @@ export async function script(name) {
             ),
       );
     } catch (err) {
-      output.replaceChildren(message('error', `${err.code}: ${err.message}`, { id: 'run-error' }), err.logs && err.logs.length ? h('pre', { id: 'run-logs' }, err.logs.join('\n')) : null);
+      output.replaceChildren(
+        message('error', `${err.code}: ${err.message}`, { id: 'run-error' }),
+        err.logs && err.logs.length ? h('pre', { id: 'run-logs' }, err.logs.join('\n')) : null,
+      );
     }
     await refreshStats();
   };
   const runButton = h('button', { class: 'primary', id: 'run', onclick: run, disabled: isNew }, 'Run');
 
   return [
-    h('h1', {}, link('#/scripts', 'Scripts'), ' / ', name, isNew ? h('span', { class: 'muted' }, ' (new)') : h('span', { class: 'muted' }, ` (revision ${s.revision})`)),
+    h(
+      'h1',
+      {},
+      link('#/scripts', 'Scripts'),
+      ' / ',
+      name,
+      isNew ? h('span', { class: 'muted' }, ' (new)') : h('span', { class: 'muted' }, ` (revision ${s.revision})`),
+    ),
     h('div', { class: 'row' }, engine, description),
     editor.element,
-    h('div', { class: 'row' }, h('button', { class: 'primary', id: 'save-script', onclick: save }, 'Save'), isNew ? null : h('button', { id: 'delete-script', onclick: async () => confirm(`Delete script ${name}?`) && (await api('DELETE', `scripts/${enc(name)}`), (location.hash = '#/scripts')) }, 'Delete')),
+    h(
+      'div',
+      { class: 'row' },
+      h('button', { class: 'primary', id: 'save-script', onclick: save }, 'Save'),
+      isNew
+        ? null
+        : h(
+            'button',
+            {
+              id: 'delete-script',
+              onclick: async () =>
+                confirm(`Delete script ${name}?`) &&
+                (await api('DELETE', `scripts/${enc(name)}`), (location.hash = '#/scripts')),
+            },
+            'Delete',
+          ),
+    ),
     saveStatus,
     h('h2', {}, 'Run'),
-    h('div', { class: 'row' }, h('label', {}, 'args ', args), h('label', {}, dry, ' dry run (commit nothing)'), runButton),
+    h(
+      'div',
+      { class: 'row' },
+      h('label', {}, 'args ', args),
+      h('label', {}, dry, ' dry run (commit nothing)'),
+      runButton,
+    ),
     output,
     h('h2', {}, 'Statistics'),
     stats,
@@ -169,7 +262,11 @@ export async function slowRuns() {
   const log = await api('GET', 'slow-runs');
   return [
     h('h1', {}, 'Slow runs'),
-    h('p', { class: 'muted' }, `Runs of at least ${log.threshold_ms} ms (LUCIEN_SLOW_RUN_MS), newest first; the last ${log.capacity} are kept.`),
+    h(
+      'p',
+      { class: 'muted' },
+      `Runs of at least ${log.threshold_ms} ms (LUCIEN_SLOW_RUN_MS), newest first; the last ${log.capacity} are kept.`,
+    ),
     (log.runs || []).length === 0
       ? h('p', { class: 'muted', id: 'slow-runs' }, 'No slow runs.')
       : table(
@@ -177,7 +274,11 @@ export async function slowRuns() {
             { title: 'When', cell: (r) => when(r.unix_ms) },
             { title: 'Script', cell: (r) => link(`#/script/${enc(r.script)}`, r.script) },
             { title: 'Duration', num: true, cell: (r) => ms(r.duration_ms) },
-            { title: 'Outcome', cell: (r) => h('span', { class: r.outcome === 'ok' ? 'good' : 'bad' }, r.outcome + (r.dry_run ? ' (dry)' : '')) },
+            {
+              title: 'Outcome',
+              cell: (r) =>
+                h('span', { class: r.outcome === 'ok' ? 'good' : 'bad' }, r.outcome + (r.dry_run ? ' (dry)' : '')),
+            },
             { title: 'Attempts', num: true, cell: (r) => r.attempts },
             { title: 'Bucket calls', num: true, cell: (r) => r.bridge_calls },
             { title: 'Args', cell: (r) => h('code', {}, r.args) },
