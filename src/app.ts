@@ -38,63 +38,35 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes });
   const wrapper = await networkWrapper(log);
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
-  const engines = createEngines(
-    {
-      poolSize: config.enginePool,
-      memoryLimitMb: config.engineMemoryMb,
-      wrapper,
-      onHostLost: (e, reason) => observatory.hostLost(e, reason),
-    },
-    log,
-  );
+  const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper, onHostLost: (e, reason) => observatory.hostLost(e, reason) }, log);
   const keys = new KeyCounter(backend);
   const metrics = config.metrics ? new Metrics({ engines, backend, keys }) : undefined;
   if (metrics !== undefined) observatory.attach(metrics);
   const catalog = new ScriptCatalog(store, engines);
-  const runner = new ScriptRunner(
-    backend,
-    catalog,
-    engines,
-    {
-      maxKeyBytes: config.maxKeyBytes,
-      maxValueBytes: config.maxValueBytes,
-      maxWrites: 10_000,
-      maxReadBatch: 1000,
-      defaultTimeoutMs: config.scriptTimeoutMs,
-      maxTimeoutMs: config.scriptMaxTimeoutMs,
-      maxResultBytes: config.maxResultBytes,
-      maxLogBytes: config.maxLogBytes,
-      maxArgsBytes: config.maxValueBytes,
-      maxAttempts: 10,
-      optimisticAttempts: 3,
-    },
-    undefined,
-    observatory,
-  );
+  const runner = new ScriptRunner(backend, catalog, engines, {
+    maxKeyBytes: config.maxKeyBytes,
+    maxValueBytes: config.maxValueBytes,
+    maxWrites: 10_000,
+    maxReadBatch: 1000,
+    defaultTimeoutMs: config.scriptTimeoutMs,
+    maxTimeoutMs: config.scriptMaxTimeoutMs,
+    maxResultBytes: config.maxResultBytes,
+    maxLogBytes: config.maxLogBytes,
+    maxArgsBytes: config.maxValueBytes,
+    maxAttempts: 10,
+    optimisticAttempts: 3,
+  }, undefined, observatory);
   const server = new LucienServer({ config, log, auth, store, catalog, runner, observer: observatory });
   const http =
     config.httpPort === 0
       ? undefined
-      : new HttpSide({
-          host: config.host,
-          port: config.httpPort,
-          log,
-          auth,
-          handlers: server.handlers,
-          keys,
-          metrics,
-          serving: () => server.serving,
-          maxBodyBytes: config.maxValueBytes * 2 + 1024 * 1024,
-        });
+      : new HttpSide({ host: config.host, port: config.httpPort, log, auth, handlers: server.handlers, keys, metrics, serving: () => server.serving, maxBodyBytes: config.maxValueBytes * 2 + 1024 * 1024 });
   let port: number;
   let httpPort: number | undefined;
   try {
     port = await server.listen();
     httpPort = await http?.listen();
-    log.info('listening', {
-      address: `${config.host}:${port}`,
-      http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`,
-    });
+    log.info('listening', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}` });
     const scripts = await catalog.list();
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {
@@ -106,14 +78,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     throw err;
   }
   server.setServing();
-  log.info('serving', {
-    address: `${config.host}:${port}`,
-    http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`,
-    backend: config.backend,
-    auth: auth.enabled,
-    tls: config.tls !== undefined,
-    startupMs: Date.now() - started,
-  });
+  log.info('serving', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`, backend: config.backend, auth: auth.enabled, tls: config.tls !== undefined, startupMs: Date.now() - started });
 
   let closing: Promise<void> | undefined;
   return {

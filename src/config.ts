@@ -135,8 +135,7 @@ function boolean(name: string, text: string): boolean {
 }
 
 function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text))
-    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  if (!(allowed as readonly string[]).includes(text)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
   return text as T;
 }
 
@@ -162,8 +161,7 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
   const tlsCert = raw('tlsCert');
   const tlsKey = raw('tlsKey');
   const tlsCa = raw('tlsCa');
-  if ((tlsCert === '') !== (tlsKey === ''))
-    throw new ConfigError('LUCIEN_TLS_CERT and LUCIEN_TLS_KEY must be given together');
+  if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('LUCIEN_TLS_CERT and LUCIEN_TLS_KEY must be given together');
   if (tlsCa !== '' && tlsCert === '') throw new ConfigError('LUCIEN_TLS_CA needs LUCIEN_TLS_CERT and LUCIEN_TLS_KEY');
 
   const config: Config = {
@@ -171,10 +169,7 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     port: int('port', 0, 65535),
     backend: oneOf(label('backend'), raw('backend'), ['leveldb', 'etcd', 'memory'] as const),
     dataDir: raw('dataDir'),
-    etcdEndpoints: raw('etcdEndpoints')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
+    etcdEndpoints: raw('etcdEndpoints').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     logLevel: oneOf(label('logLevel'), raw('logLevel'), ['error', 'warn', 'info', 'debug'] as const),
     logFormat: oneOf(label('logFormat'), raw('logFormat'), ['json', 'pretty', 'auto'] as const),
     scriptTimeoutMs: int('scriptTimeoutMs', 1, 3_600_000),
@@ -196,15 +191,11 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     slowRunMs: int('slowRunMs', 0, 3_600_000),
     slowRunLogSize: int('slowRunLogSize', 0, 100_000),
   };
-  if (config.httpPort !== 0 && config.httpPort === config.port)
-    throw new ConfigError(`${label('httpPort')} must differ from ${label('port')}`);
+  if (config.httpPort !== 0 && config.httpPort === config.port) throw new ConfigError(`${label('httpPort')} must differ from ${label('port')}`);
   if (config.scriptTimeoutMs > config.scriptMaxTimeoutMs) {
-    throw new ConfigError(
-      `LUCIEN_SCRIPT_TIMEOUT_MS (${config.scriptTimeoutMs}) exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS (${config.scriptMaxTimeoutMs})`,
-    );
+    throw new ConfigError(`LUCIEN_SCRIPT_TIMEOUT_MS (${config.scriptTimeoutMs}) exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS (${config.scriptMaxTimeoutMs})`);
   }
-  if (config.backend === 'etcd' && config.etcdEndpoints.length === 0)
-    throw new ConfigError('LUCIEN_ETCD_ENDPOINTS is empty');
+  if (config.backend === 'etcd' && config.etcdEndpoints.length === 0) throw new ConfigError('LUCIEN_ETCD_ENDPOINTS is empty');
   if (config.protectedMode && !isLoopback(config.host) && config.authFile === undefined) {
     throw new ConfigError(
       `refusing to listen on ${config.host} without authentication: set LUCIEN_AUTH_FILE, ` +

@@ -33,23 +33,11 @@ const DIST_ROOT = join(__dirname, '../..');
 const NODE_MODULES = join(DIST_ROOT, '../node_modules');
 
 export function createEngines(options: EngineOptions, log: Logger): EngineRegistry {
-  const specs: HostSpec[] = [
-    javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: options.memoryLimitMb + V8_HEAP_HEADROOM_MB }),
-    pythonHostSpec(DIST_ROOT, NODE_MODULES),
-  ];
+  const specs: HostSpec[] = [javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: options.memoryLimitMb + V8_HEAP_HEADROOM_MB }), pythonHostSpec(DIST_ROOT, NODE_MODULES)];
   return new EngineRegistry(
     specs.map(
       (spec) =>
-        new EnginePool(
-          { ...spec, wrapper: options.wrapper },
-          {
-            size: options.poolSize,
-            memoryLimitBytes: options.memoryLimitMb * 2 ** 20,
-            compileTimeoutMs: 10_000,
-            onHostLost: options.onHostLost,
-          },
-          log.child({ engine: spec.engine }),
-        ),
+        new EnginePool({ ...spec, wrapper: options.wrapper }, { size: options.poolSize, memoryLimitBytes: options.memoryLimitMb * 2 ** 20, compileTimeoutMs: 10_000, onHostLost: options.onHostLost }, log.child({ engine: spec.engine })),
     ),
   );
 }

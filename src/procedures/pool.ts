@@ -9,14 +9,7 @@ import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { HostLoss } from '../observe/observer';
-import type {
-  BridgeHandler,
-  EngineRunRequest,
-  EngineRunResult,
-  HostStates,
-  PreloadScript,
-  ScriptEngine,
-} from './script-engine';
+import type { BridgeHandler, EngineRunRequest, EngineRunResult, HostStates, PreloadScript, ScriptEngine } from './script-engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './confinement';
 
@@ -117,12 +110,7 @@ export class EnginePool implements ScriptEngine {
           timer = setTimeout(() => {
             this.options.onHostLost?.(this.name, 'compile_timeout');
             host.kill();
-            reject(
-              new LucienError(
-                'SCRIPT_TIMEOUT',
-                `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`,
-              ),
-            );
+            reject(new LucienError('SCRIPT_TIMEOUT', `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`));
           }, this.options.compileTimeoutMs);
         }),
       ]);
@@ -148,41 +136,19 @@ export class EnginePool implements ScriptEngine {
     let done: DoneMessage;
     try {
       done = await host.run(
-        {
-          key: request.key,
-          name: request.name,
-          source: host.compiledKeys.has(request.key) ? undefined : request.source,
-          args: request.args,
-          limits: request.limits,
-        },
+        { key: request.key, name: request.name, source: host.compiledKeys.has(request.key) ? undefined : request.source, args: request.args, limits: request.limits },
         bridge,
       );
     } catch (err) {
       host.kill();
-      this.options.onHostLost?.(this.name, killedFor === 'time' ? 'timeout' : (killedFor ?? 'crash'));
-      if (killedFor === 'time')
-        throw new LucienError(
-          'SCRIPT_TIMEOUT',
-          `script "${request.name}" exceeded its time limit; nothing was written`,
-        );
+      this.options.onHostLost?.(this.name, killedFor === 'time' ? 'timeout' : killedFor ?? 'crash');
+      if (killedFor === 'time') throw new LucienError('SCRIPT_TIMEOUT', `script "${request.name}" exceeded its time limit; nothing was written`);
       if (killedFor === 'memory') {
-        throw new LucienError(
-          'SCRIPT_MEMORY',
-          `script "${request.name}" exceeded the memory limit of ${Math.round(this.options.memoryLimitBytes / 2 ** 20)} MiB; nothing was written`,
-        );
+        throw new LucienError('SCRIPT_MEMORY', `script "${request.name}" exceeded the memory limit of ${Math.round(this.options.memoryLimitBytes / 2 ** 20)} MiB; nothing was written`);
       }
       if (err instanceof HostExitedError) {
-        this.log.warn('engine host died during a run', {
-          engine: this.name,
-          script: request.name,
-          exit: err.exit.code,
-          signal: err.exit.signal,
-          stderr: err.exit.stderr.slice(-500),
-        });
-        throw new LucienError(
-          'SCRIPT_MEMORY',
-          `script "${request.name}" ended its engine host (out of memory or a fatal engine error); nothing was written`,
-        );
+        this.log.warn('engine host died during a run', { engine: this.name, script: request.name, exit: err.exit.code, signal: err.exit.signal, stderr: err.exit.stderr.slice(-500) });
+        throw new LucienError('SCRIPT_MEMORY', `script "${request.name}" ended its engine host (out of memory or a fatal engine error); nothing was written`);
       }
       throw err;
     } finally {
@@ -222,19 +188,11 @@ export class EnginePool implements ScriptEngine {
         clearTimeout(timer);
         resolve(host);
       };
-      const timer = setTimeout(
-        () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(
-            new LucienError(
-              'SCRIPT_TIMEOUT',
-              `no ${this.name} engine became free before the time limit; nothing was written`,
-            ),
-          );
-        },
-        Math.max(0, deadline - Date.now()),
-      );
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new LucienError('SCRIPT_TIMEOUT', `no ${this.name} engine became free before the time limit; nothing was written`));
+      }, Math.max(0, deadline - Date.now()));
       if (first) this.waiters.unshift(waiter);
       else this.waiters.push(waiter);
     });
@@ -309,24 +267,12 @@ function failureError(name: string, failure: ScriptFailure, logs: readonly strin
   const text = `${failure.type}: ${failure.message}${where}`;
   switch (failure.kind) {
     case 'syntax':
-      return new LucienError('SCRIPT_SYNTAX', `script "${name}" does not compile: ${text}`, {
-        line: failure.line,
-        logs,
-      });
+      return new LucienError('SCRIPT_SYNTAX', `script "${name}" does not compile: ${text}`, { line: failure.line, logs });
     case 'memory':
-      return new LucienError('SCRIPT_MEMORY', `script "${name}" ran out of memory: ${text}; nothing was written`, {
-        line: failure.line,
-        logs,
-      });
+      return new LucienError('SCRIPT_MEMORY', `script "${name}" ran out of memory: ${text}; nothing was written`, { line: failure.line, logs });
     case 'limit':
-      return new LucienError('SCRIPT_LIMIT', `script "${name}" hit a limit: ${text}; nothing was written`, {
-        line: failure.line,
-        logs,
-      });
+      return new LucienError('SCRIPT_LIMIT', `script "${name}" hit a limit: ${text}; nothing was written`, { line: failure.line, logs });
     default:
-      return new LucienError('SCRIPT_ERROR', `script "${name}" raised ${text}; nothing was written`, {
-        line: failure.line,
-        logs,
-      });
+      return new LucienError('SCRIPT_ERROR', `script "${name}" raised ${text}; nothing was written`, { line: failure.line, logs });
   }
 }

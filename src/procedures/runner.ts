@@ -10,16 +10,7 @@ import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
-import {
-  bridgeOp,
-  type BridgeCounts,
-  emptyBridgeCounts,
-  NO_OBSERVER,
-  type Observer,
-  outcomeOf,
-  type RunOutcome,
-  type RunReport,
-} from '../observe/observer';
+import { bridgeOp, type BridgeCounts, emptyBridgeCounts, NO_OBSERVER, type Observer, outcomeOf, type RunOutcome, type RunReport } from '../observe/observer';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { MAX_SCRIPT_BYTES, type ScriptCatalog, scriptKey } from './catalog';
@@ -84,12 +75,7 @@ interface RunTrace {
   readonly started: number;
 }
 
-const newTrace = (): RunTrace => ({
-  engine: undefined,
-  attempts: 0,
-  calls: emptyBridgeCounts(),
-  started: performance.now(),
-});
+const newTrace = (): RunTrace => ({ engine: undefined, attempts: 0, calls: emptyBridgeCounts(), started: performance.now() });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,14 +99,7 @@ export class ScriptRunner {
       if (trace.engine !== undefined) {
         const e = isLucienError(err) ? err : undefined;
         const report = { code: e?.code ?? 'INTERNAL', message: e?.message ?? 'internal error', line: e?.details.line };
-        this.report(
-          input,
-          trace,
-          outcomeOf(e?.code, input.cancelled?.() === true),
-          e?.details.logs ?? [],
-          e?.details.attempts,
-          report,
-        );
+        this.report(input, trace, outcomeOf(e?.code, input.cancelled?.() === true), e?.details.logs ?? [], e?.details.attempts, report);
       }
       throw err;
     }
@@ -128,14 +107,7 @@ export class ScriptRunner {
     return out;
   }
 
-  private report(
-    input: RunInput,
-    trace: RunTrace,
-    outcome: RunOutcome,
-    logs: readonly string[],
-    attempts: number | undefined,
-    error: RunReport['error'],
-  ): void {
+  private report(input: RunInput, trace: RunTrace, outcome: RunOutcome, logs: readonly string[], attempts: number | undefined, error: RunReport['error']): void {
     this.observer.run({
       script: input.name,
       engine: trace.engine as string,
@@ -153,13 +125,7 @@ export class ScriptRunner {
   private async runRegistered(input: RunInput, log: Logger, trace: RunTrace): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
     const script = await this.catalog.get(input.name);
-    return this.execute(
-      { name: script.name, key: scriptKey(script), engine: script.engine, source: script.source },
-      args,
-      input,
-      log,
-      trace,
-    );
+    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log, trace);
   }
 
   /**
@@ -170,50 +136,28 @@ export class ScriptRunner {
   async eval(input: EvalInput, log: Logger): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
     if (this.engines.get(input.engine) === undefined) {
-      throw new LucienError(
-        'INVALID_ARGUMENT',
-        `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`,
-      );
+      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`);
     }
     if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
     const bytes = Buffer.byteLength(input.source, 'utf8');
-    if (bytes > MAX_SCRIPT_BYTES)
-      throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+    if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
     const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
     const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
     return this.execute(runnable, args, { dryRun: !input.commit, timeoutMs: input.timeoutMs }, log);
   }
 
   /** `trace` collects what run() reports; eval's runs are not reported (they have no script name). */
-  private async execute(
-    script: Runnable,
-    args: string,
-    input: Pick<RunInput, 'dryRun' | 'timeoutMs'>,
-    log: Logger,
-    trace: RunTrace = newTrace(),
-  ): Promise<RunOutput> {
-    const timeoutMs = Math.min(
-      input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs,
-      this.limits.maxTimeoutMs,
-    );
+  private async execute(script: Runnable, args: string, input: Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger, trace: RunTrace = newTrace()): Promise<RunOutput> {
+    const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
     const deadline = Date.now() + timeoutMs;
     const engine = this.engines.get(script.engine);
-    if (engine === undefined)
-      throw new LucienError(
-        'INVALID_ARGUMENT',
-        `script "${script.name}" uses engine "${script.engine}", which this server does not run`,
-      );
+    if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
     trace.engine = script.engine;
 
     for (let attempt = 1; ; attempt++) {
       trace.attempts = attempt;
       const remaining = deadline - Date.now();
-      if (remaining <= 0)
-        throw new LucienError(
-          'SCRIPT_TIMEOUT',
-          `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`,
-          { attempts: attempt - 1 },
-        );
+      if (remaining <= 0) throw new LucienError('SCRIPT_TIMEOUT', `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`, { attempts: attempt - 1 });
       // After a few lost races the run goes exclusive: no other script commits between its first read and its commit.
       const exclusive = attempt > this.limits.optimisticAttempts && !input.dryRun;
       let release: (() => void) | undefined;
@@ -238,11 +182,7 @@ export class ScriptRunner {
           },
         );
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
-          throw new LucienError(
-            'SCRIPT_LIMIT',
-            `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`,
-            { logs },
-          );
+          throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }
         if (input.dryRun || tx.readOnly) {
           const revision = tx.revision ?? (await this.backend.currentRevision());
@@ -251,17 +191,12 @@ export class ScriptRunner {
         try {
           const commit = () => this.backend.commit(tx.mutations(), tx.conditions());
           const { revision } = release !== undefined ? await commit() : await this.gate.withShared(commit);
-          if (attempt > 1)
-            log.debug('run committed after retries', { script: script.name, attempts: attempt, exclusive });
+          if (attempt > 1) log.debug('run committed after retries', { script: script.name, attempts: attempt, exclusive });
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };
         } catch (err) {
           if (!isLucienError(err) || err.code !== 'CONDITION_FAILED') throw err;
           if (attempt >= this.limits.maxAttempts) {
-            throw new LucienError(
-              'CONFLICT',
-              `script "${script.name}" kept conflicting with concurrent writes after ${attempt} attempts; nothing was written`,
-              { attempts: attempt, logs },
-            );
+            throw new LucienError('CONFLICT', `script "${script.name}" kept conflicting with concurrent writes after ${attempt} attempts; nothing was written`, { attempts: attempt, logs });
           }
           // Backoff with full jitter, so colliding runs spread out.
           await sleep(Math.random() * Math.min(20, 2 ** attempt));
@@ -275,8 +210,7 @@ export class ScriptRunner {
 
   private checkArgs(text: string): string {
     if (text === '') return '[]';
-    if (Buffer.byteLength(text) > this.limits.maxArgsBytes)
-      throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
+    if (Buffer.byteLength(text) > this.limits.maxArgsBytes) throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -34,11 +34,7 @@ export interface CallContext {
  * The request id and child logger, made on first use: most calls never log,
  * and a UUID plus a winston child per call is measurable on the hot path.
  */
-function lazyContext(
-  edge: EdgeContext,
-  method: string,
-  cancelled: () => boolean,
-): CallContext & { principal: Principal } {
+function lazyContext(edge: EdgeContext, method: string, cancelled: () => boolean): CallContext & { principal: Principal } {
   let requestId: string | undefined;
   const context: CallContext & { principal: Principal } = {
     principal: { name: 'anonymous', role: 'read' } as Principal,
@@ -82,19 +78,10 @@ export function unary<Req, Res>(
   };
 }
 
-export type StreamHandler<Req, Res> = (
-  request: Req,
-  stream: grpc.ServerWritableStream<Req, Res>,
-  call: CallContext,
-) => Promise<void>;
+export type StreamHandler<Req, Res> = (request: Req, stream: grpc.ServerWritableStream<Req, Res>, call: CallContext) => Promise<void>;
 
 /** Server-streaming calls: same authorization and error mapping; the handler owns the stream until it resolves. */
-export function serverStream<Req, Res>(
-  edge: EdgeContext,
-  method: string,
-  role: Role,
-  handler: StreamHandler<Req, Res>,
-): grpc.handleServerStreamingCall<Req, Res> {
+export function serverStream<Req, Res>(edge: EdgeContext, method: string, role: Role, handler: StreamHandler<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
   const observer = edge.observer ?? NO_OBSERVER;
   const record = observer.rpc(method);
   return (stream) => {

@@ -28,82 +28,39 @@ const toResponse = (out: RunOutput): RunResponse => ({
   writes: out.writes.map((w) => ({ bucket: w.bucket, key: w.key, value: w.value ?? '', deleted: w.value === null })),
 });
 
-const toMessage = (s: Script): ScriptMessage => ({
-  name: s.name,
-  engine: s.engine,
-  source: s.source,
-  description: s.description,
-  revision: s.revision,
-});
+const toMessage = (s: Script): ScriptMessage => ({ name: s.name, engine: s.engine, source: s.source, description: s.description, revision: s.revision });
 
 export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner: ScriptRunner): ScriptHandlers {
   return {
     PutScript: unary<PutScriptRequest__Output, PutScriptResponse>(edge, 'PutScript', 'admin', async (request) => {
       const ifRevision = request._if_revision === 'if_revision' ? (request.if_revision ?? 0) : undefined;
-      const revision = await catalog.put({
-        name: request.name,
-        engine: request.engine,
-        source: request.source,
-        description: request.description,
-        ifRevision,
-      });
+      const revision = await catalog.put({ name: request.name, engine: request.engine, source: request.source, description: request.description, ifRevision });
       return { revision };
     }),
 
-    GetScript: unary<GetScriptRequest__Output, ScriptMessage>(edge, 'GetScript', 'read', async (request) =>
-      toMessage(await catalog.get(request.name)),
-    ),
+    GetScript: unary<GetScriptRequest__Output, ScriptMessage>(edge, 'GetScript', 'read', async (request) => toMessage(await catalog.get(request.name))),
 
     ListScripts: unary<ListScriptsRequest__Output, ListScriptsResponse>(edge, 'ListScripts', 'read', async () => ({
       scripts: (await catalog.list()).map(toMessage),
     })),
 
-    DeleteScript: unary<DeleteScriptRequest__Output, DeleteScriptResponse>(
-      edge,
-      'DeleteScript',
-      'admin',
-      async (request) => ({
-        deleted: await catalog.delete(request.name),
-      }),
-    ),
+    DeleteScript: unary<DeleteScriptRequest__Output, DeleteScriptResponse>(edge, 'DeleteScript', 'admin', async (request) => ({
+      deleted: await catalog.delete(request.name),
+    })),
 
     Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'write', async (request, call) => {
       const log = call.log.child({ script: request.name });
       const started = process.hrtime.bigint();
-      const out = await runner.run(
-        {
-          name: request.name,
-          args: request.args,
-          dryRun: request.dry_run,
-          timeoutMs: request.timeout_ms,
-          cancelled: call.cancelled,
-        },
-        log,
-      );
-      if (log.debugEnabled)
-        log.debug('run', {
-          attempts: out.attempts,
-          writes: out.writes.length,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        });
+      const out = await runner.run({ name: request.name, args: request.args, dryRun: request.dry_run, timeoutMs: request.timeout_ms, cancelled: call.cancelled }, log);
+      if (log.debugEnabled) log.debug('run', { attempts: out.attempts, writes: out.writes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       return toResponse(out);
     }),
 
     // Eval runs arbitrary source, so it needs what registering a script needs: admin.
     Eval: unary<EvalRequest__Output, RunResponse>(edge, 'Eval', 'admin', async (request, call) => {
       const log = call.log.child({ script: 'eval', engine: request.engine });
-      const out = await runner.eval(
-        {
-          engine: request.engine,
-          source: request.source,
-          args: request.args,
-          commit: request.commit,
-          timeoutMs: request.timeout_ms,
-        },
-        log,
-      );
-      if (log.debugEnabled)
-        log.debug('eval', { attempts: out.attempts, writes: out.writes.length, committed: request.commit });
+      const out = await runner.eval({ engine: request.engine, source: request.source, args: request.args, commit: request.commit, timeoutMs: request.timeout_ms }, log);
+      if (log.debugEnabled) log.debug('eval', { attempts: out.attempts, writes: out.writes.length, committed: request.commit });
       return toResponse(out);
     }),
   };
