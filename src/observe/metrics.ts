@@ -1,16 +1,18 @@
 /**
  * The Prometheus metrics (prom-client): every lucien_* family, plus
  * prom-client's default process metrics, in one registry of our own. Event
- * metrics are updated through the Observer (observatory.ts); gauges that
+ * metrics are updated through the Observer (observatory.ts) as plain numbers
+ * (plain-metrics.ts) that the registry reads when scraped; gauges that
  * describe state (engine hosts, resident memory, revision, keys) are read
- * when scraped. The only file that imports prom-client.
+ * when scraped too. Only this file and plain-metrics.ts import prom-client.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineRegistry } from '../procedures/script-engine';
 import { treeResidentBytes } from '../procedures/confinement';
 import type { Backend } from '../storage/backend';
 import type { KeyCounter } from './key-counts';
 import { BRIDGE_OPS, type HostLoss, type RpcRecorder, type RunReport } from './observer';
+import { type CounterCell, PlainCounter, PlainHistogram } from './plain-metrics';
 
 /** Seconds; from 100 µs (a Get) to 10 s (a script near its time limit). */
 const BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -25,62 +27,63 @@ export interface MetricSources {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly rpcTotal: Counter<'method' | 'code'>;
-  private readonly rpcSeconds: Histogram<'method'>;
-  private readonly runs: Counter<'script' | 'engine' | 'outcome'>;
-  private readonly runSeconds: Histogram<'script' | 'engine'>;
-  private readonly attempts: Counter<'script'>;
-  private readonly bridge: Counter<'script' | 'op'>;
-  private readonly restarts: Counter<'engine' | 'reason'>;
+  private readonly rpcTotal: PlainCounter;
+  private readonly rpcSeconds: PlainHistogram;
+  private readonly runs: PlainCounter;
+  private readonly runSeconds: PlainHistogram;
+  private readonly attempts: PlainCounter;
+  private readonly bridge: PlainCounter;
+  private readonly restarts: PlainCounter;
   private readonly watchStreams: Gauge;
 
   constructor(sources: MetricSources) {
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    this.rpcTotal = new Counter({
-      name: 'lucien_rpc_requests_total',
-      help: 'Finished gRPC calls by method and status code.',
-      labelNames: ['method', 'code'],
-      registers,
-    });
-    this.rpcSeconds = new Histogram({
-      name: 'lucien_rpc_duration_seconds',
-      help: 'gRPC call latency in the server, from receipt to answer.',
-      labelNames: ['method'],
-      buckets: BUCKETS,
-      registers,
-    });
-    this.runs = new Counter({
-      name: 'lucien_script_runs_total',
-      help: 'Finished script runs by outcome.',
-      labelNames: ['script', 'engine', 'outcome'],
-      registers,
-    });
-    this.runSeconds = new Histogram({
-      name: 'lucien_script_run_duration_seconds',
-      help: 'Script run latency, every attempt included.',
-      labelNames: ['script', 'engine'],
-      buckets: BUCKETS,
-      registers,
-    });
-    this.attempts = new Counter({
-      name: 'lucien_script_attempts_total',
-      help: 'Script attempts (more than runs when conflicts made runs retry).',
-      labelNames: ['script'],
-      registers,
-    });
-    this.bridge = new Counter({
-      name: 'lucien_script_bridge_calls_total',
-      help: 'Bucket calls made by scripts, by operation.',
-      labelNames: ['script', 'op'],
-      registers,
-    });
-    this.restarts = new Counter({
-      name: 'lucien_engine_host_restarts_total',
-      help: 'Engine hosts lost and replaced, by reason.',
-      labelNames: ['engine', 'reason'],
-      registers,
-    });
+    const registry = this.registry;
+    const registers = [registry];
+    collectDefaultMetrics({ register: registry });
+    this.rpcTotal = new PlainCounter(
+      'lucien_rpc_requests_total',
+      'Finished gRPC calls by method and status code.',
+      ['method', 'code'],
+      registry,
+    );
+    this.rpcSeconds = new PlainHistogram(
+      'lucien_rpc_duration_seconds',
+      'gRPC call latency in the server, from receipt to answer.',
+      ['method'],
+      BUCKETS,
+      registry,
+    );
+    this.runs = new PlainCounter(
+      'lucien_script_runs_total',
+      'Finished script runs by outcome.',
+      ['script', 'engine', 'outcome'],
+      registry,
+    );
+    this.runSeconds = new PlainHistogram(
+      'lucien_script_run_duration_seconds',
+      'Script run latency, every attempt included.',
+      ['script', 'engine'],
+      BUCKETS,
+      registry,
+    );
+    this.attempts = new PlainCounter(
+      'lucien_script_attempts_total',
+      'Script attempts (more than runs when conflicts made runs retry).',
+      ['script'],
+      registry,
+    );
+    this.bridge = new PlainCounter(
+      'lucien_script_bridge_calls_total',
+      'Bucket calls made by scripts, by operation.',
+      ['script', 'op'],
+      registry,
+    );
+    this.restarts = new PlainCounter(
+      'lucien_engine_host_restarts_total',
+      'Engine hosts lost and replaced, by reason.',
+      ['engine', 'reason'],
+      registry,
+    );
     this.watchStreams = new Gauge({ name: 'lucien_watch_streams', help: 'Open Watch streams.', registers });
 
     const { engines, backend, keys } = sources;
@@ -142,32 +145,32 @@ export class Metrics {
   }
 
   rpc(method: string): RpcRecorder {
-    const seconds = this.rpcSeconds.labels(method);
-    const byCode = new Map<string, Counter.Internal>();
+    const seconds = this.rpcSeconds.cell(method);
+    const byCode = new Map<string, CounterCell>();
     return (code, s) => {
       let counter = byCode.get(code);
       if (counter === undefined) {
-        counter = this.rpcTotal.labels(method, code);
+        counter = this.rpcTotal.cell(method, code);
         byCode.set(code, counter);
       }
-      counter.inc();
-      seconds.observe(s);
+      counter.value++;
+      this.rpcSeconds.observe(seconds, s);
     };
   }
 
   /** `script` is already bounded (ScriptStatsBook.label). */
   run(script: string, report: RunReport): void {
-    this.runs.labels(script, report.engine, report.outcome).inc();
-    this.runSeconds.labels(script, report.engine).observe(report.durationMs / 1000);
-    this.attempts.labels(script).inc(report.attempts);
+    this.runs.cell(script, report.engine, report.outcome).value++;
+    this.runSeconds.observe(this.runSeconds.cell(script, report.engine), report.durationMs / 1000);
+    this.attempts.cell(script).value += report.attempts;
     for (const op of BRIDGE_OPS) {
       const n = report.bridgeCalls[op];
-      if (n > 0) this.bridge.labels(script, op).inc(n);
+      if (n > 0) this.bridge.cell(script, op).value += n;
     }
   }
 
   hostLost(engine: string, reason: HostLoss): void {
-    this.restarts.labels(engine, reason).inc();
+    this.restarts.cell(engine, reason).value++;
   }
 
   streams(delta: number): void {

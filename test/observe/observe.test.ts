@@ -3,7 +3,9 @@
  * outcomes from error codes, per-script statistics (percentiles, the
  * tracking limit), the slow-run ring, and key counts on the memory backend.
  */
+import { Registry } from 'prom-client';
 import { MemoryBackend } from '../../src/storage/memory';
+import { PlainCounter, PlainHistogram } from '../../src/observe/plain-metrics';
 import { KeyCounter } from '../../src/observe/key-counts';
 import { bridgeOp, emptyBridgeCounts, outcomeOf, type RunReport } from '../../src/observe/observer';
 import { OTHER_SCRIPTS, percentile, ScriptStatsBook } from '../../src/observe/script-stats';
@@ -135,5 +137,26 @@ describe('KeyCounter', () => {
       { bucket: 'big', keys: 25, capped: false },
       { bucket: 'small', keys: 2, capped: false },
     ]);
+  });
+});
+
+describe('plain metrics', () => {
+  test('a histogram exposes cumulative buckets, +Inf, sum and count in the Prometheus format', async () => {
+    const registry = new Registry();
+    const h = new PlainHistogram('t_seconds', 'test', ['method'], [0.1, 1], registry);
+    const cell = h.cell('Get');
+    for (const v of [0.05, 0.1, 0.5, 3]) h.observe(cell, v);
+    const c = new PlainCounter('t_total', 'test', ['method', 'code'], registry);
+    c.cell('Get', 'OK').value += 2;
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE t_seconds histogram');
+    expect(text).toContain('t_seconds_bucket{method="Get",le="0.1"} 2');
+    expect(text).toContain('t_seconds_bucket{method="Get",le="1"} 3');
+    expect(text).toContain('t_seconds_bucket{method="Get",le="+Inf"} 4');
+    expect(text).toContain('t_seconds_sum{method="Get"} 3.65');
+    expect(text).toContain('t_seconds_count{method="Get"} 4');
+    expect(text).toContain('# TYPE t_total counter');
+    expect(text).toContain('t_total{method="Get",code="OK"} 2');
+    expect(h.cell('Get')).toBe(cell);
   });
 });
