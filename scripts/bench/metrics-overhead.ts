@@ -6,6 +6,12 @@
  * a trivial Run (`result = 1`, both engines), at c=1 and c=16. Reports
  * medians over repetitions and the median of the per-repetition on/off ratios.
  */
+import { Metrics } from '../../src/observe/metrics';
+import { Observatory } from '../../src/observe/observatory';
+import { emptyBridgeCounts, type RunReport } from '../../src/observe/observer';
+import type { EngineRegistry } from '../../src/procedures/script-engine';
+import type { Backend } from '../../src/storage/backend';
+import type { KeyCounter } from '../../src/observe/key-counts';
 import { drive, type Sample } from './drive';
 import { encodeGet, encodeRun, LucienLean } from './lucien-client';
 import { freePort, type RunningLucien, startLucien } from './servers';
@@ -82,6 +88,52 @@ async function prepare(c: LucienLean): Promise<void> {
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
+/** Nanoseconds per call of `f`, after a warm-up, best of three rounds. */
+function nsPerCall(f: (i: number) => void, n = 1_000_000): number {
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < n / 10; i++) f(i);
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f(i);
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / n);
+  }
+  return best;
+}
+
+/** The observer's own cost per event, in this process (no server, no network). */
+function inProcess(): string[] {
+  const metrics = new Metrics({
+    engines: { names: [] } as unknown as EngineRegistry,
+    backend: {} as Backend,
+    keys: {} as KeyCounter,
+  });
+  const on = new Observatory({ slowRunMs: 100, slowRunLogSize: 128 });
+  on.attach(metrics);
+  const off = new Observatory({ slowRunMs: 100, slowRunLogSize: 128 });
+  const [recordOn, recordOff] = [on.rpc('Get'), off.rpc('Get')];
+  const report: RunReport = {
+    script: 'bench_trivial_js',
+    engine: 'javascript',
+    outcome: 'ok',
+    durationMs: 0.4,
+    attempts: 1,
+    bridgeCalls: { ...emptyBridgeCounts(), get: 2 },
+    dryRun: false,
+    args: '[]',
+    logs: [],
+  };
+  return [
+    `| one rpc recorded (count + histogram) | ${fmt(
+      nsPerCall((i) => recordOn('OK', 0.0002 + (i % 7) * 1e-5)),
+      1,
+    )} ns | ${fmt(
+      nsPerCall(() => recordOff('OK', 0.0002)),
+      1,
+    )} ns |`,
+    `| one script run reported (stats, slow-run log, metrics) | ${fmt(nsPerCall(() => on.run(report), 200_000))} ns | ${fmt(nsPerCall(() => off.run(report), 200_000))} ns |`,
+  ];
+}
+
 export async function metricsOverhead(settings: OverheadSettings, log: (text: string) => void): Promise<string> {
   const httpPort = await freePort();
   const servers: RunningLucien[] = [];
@@ -149,6 +201,12 @@ export async function metricsOverhead(settings: OverheadSettings, log: (text: st
       '| workload | p50, metrics on | p50, metrics off | p50 change (median of per-rep ratios) | req/s on | req/s off |',
       '|---|---|---|---|---|---|',
       ...rows,
+      '',
+      'In-process cost of the observer per event:',
+      '',
+      '| event | metrics on | metrics off |',
+      '|---|---|---|',
+      ...inProcess(),
     ].join('\n');
   } finally {
     if (scraper !== undefined) clearInterval(scraper);
