@@ -40,7 +40,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
   const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper, onHostLost: (e, reason) => observatory.hostLost(e, reason) }, log);
   const keys = new KeyCounter(backend);
-  const metrics = config.metrics ? new Metrics({ engines, backend, keys }) : undefined;
+  // Metrics are read only through the HTTP side port: with it off, none are kept.
+  const metrics = config.metrics && config.httpPort !== 0 ? new Metrics({ engines, backend, keys }) : undefined;
   if (metrics !== undefined) observatory.attach(metrics);
   const catalog = new ScriptCatalog(store, engines);
   const runner = new ScriptRunner(backend, catalog, engines, {
