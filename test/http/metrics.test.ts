@@ -222,6 +222,32 @@ describe('with metrics on', () => {
     ).toBe(1);
   });
 
+  test('a run whose caller gave up before it failed counts as cancelled', async () => {
+    const err = await new Promise<{ code: number }>((resolve) => {
+      client.raw.Run({ name: 'spin', args: '[]', timeout_ms: 1500 }, { deadline: Date.now() + 300 }, (e) =>
+        resolve(e as unknown as { code: number }),
+      );
+    });
+    expect(err.code).toBe(4); // DEADLINE_EXCEEDED, from the client's own deadline
+    const deadline = Date.now() + 20_000;
+    let text = '';
+    while (
+      sample(text, 'lucien_script_runs_total', { script: 'spin', engine: 'javascript', outcome: 'cancelled' }) !== 1
+    ) {
+      if (Date.now() > deadline) throw new Error(`no cancelled run:\n${text}`);
+      await new Promise((r) => setTimeout(r, 100));
+      text = (await request(`${base}/metrics`)).text;
+    }
+    expect(sample(text, 'lucien_script_runs_total', { script: 'spin', engine: 'javascript', outcome: 'timeout' })).toBe(
+      1,
+    );
+    expect(sample(text, 'lucien_engine_host_restarts_total', { engine: 'javascript', reason: 'timeout' })).toBe(2);
+    const {
+      scripts: [spin],
+    } = await client.call<{ scripts: Record<string, number>[] }>('GetScriptStats', { name: 'spin' });
+    expect(spin).toMatchObject({ calls: 2, timeouts: 1, cancelled: 1 });
+  });
+
   test('/healthz answers ok while serving', async () => {
     const res = await request(`${base}/healthz`);
     expect([res.status, res.text]).toEqual([200, 'ok\n']);
