@@ -67,12 +67,16 @@ describe('without auth', () => {
 
   beforeAll(async () => {
     const httpPort = await freePort();
-    server = await startServer({ args: ['--http-port', String(httpPort)] });
+    server = await startServer({ args: ['--http-port', String(httpPort), '--slow-run-ms', '0'] });
     base = `http://127.0.0.1:${httpPort}`;
     client = connect(server.address);
     for (let i = 1; i <= 3; i++)
       await client.call('Put', { bucket: 'posts', key: `post_${i}`, value: JSON.stringify({ title: `Post ${i}` }) });
     await client.call('Put', { bucket: 'users', key: 'ada', value: '{"name":"Ada"}' });
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      put: { bucket: 'many', key: `k${String(i).padStart(2, '0')}`, value: '{}' },
+    }));
+    await client.call('Batch', { ops: many });
     page = await browser.newPage();
     await page.setViewport({ width: 1200, height: 800 });
   });
@@ -90,9 +94,21 @@ describe('without auth', () => {
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
     );
     expect(rows).toEqual([
+      ['many', '60'],
       ['posts', '3'],
       ['users', '1'],
     ]);
+  });
+
+  test('a bucket is shown in pages of 50', async () => {
+    await visit(page, base, '#/bucket/many');
+    const keys = () => page.$$eval('#keys a[data-key]', (as) => as.map((a) => a.textContent));
+    const first = await keys();
+    expect([first.length, first[0], first[49]]).toEqual([50, 'k00', 'k49']);
+    await page.click('#next-page');
+    await page.waitForFunction(() => document.getElementById('view')?.dataset.ready?.includes('after=k49'));
+    expect(await keys()).toEqual(['k50', 'k51', 'k52', 'k53', 'k54', 'k55', 'k56', 'k57', 'k58', 'k59']);
+    expect(await page.$('#next-page')).toBeNull();
   });
 
   test('browse to a key by prefix, refuse invalid JSON, save an edit', async () => {
@@ -181,6 +197,20 @@ describe('without auth', () => {
     );
     expect(row[0]?.slice(0, 4)).toEqual(['greet', 'python', '3', '1']);
     await page.screenshot({ path: join(ROOT, 'docs/admin-page.png') });
+  });
+
+  test('the slow-run log lists the runs, newest first', async () => {
+    await visit(page, base, '#/slow');
+    const rows = await page.$$eval('#slow-runs tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    expect(rows.map((r) => [r[1], r[3]])).toEqual([
+      ['greet', 'error'],
+      ['greet', 'ok'],
+      ['greet', 'ok (dry)'],
+    ]);
+    expect(rows[1]?.[6]).toBe('["ada"]');
+    expect(rows[1]?.[7]).toBe('hello ada');
   });
 
   test('watching a bucket shows changes live', async () => {

@@ -141,6 +141,7 @@ export async function script(name) {
     size: 50,
   });
   const saveStatus = h('div', { id: 'save-status' });
+  const revisionNote = h('span', { class: 'muted' }, isNew ? ' (new)' : ` (revision ${s.revision})`);
   const stats = h('div', {}, statsPanel(found?.stats));
   const save = async () => {
     try {
@@ -151,6 +152,7 @@ export async function script(name) {
       });
       editor.mark(0);
       saveStatus.replaceChildren(message('ok', `Saved at revision ${put.revision}.`, { id: 'script-saved' }));
+      revisionNote.textContent = ` (revision ${put.revision})`;
       runButton.disabled = false;
     } catch (err) {
       if (err.line) editor.mark(err.line);
@@ -206,24 +208,16 @@ export async function script(name) {
             ),
       );
     } catch (err) {
-      output.replaceChildren(
-        message('error', `${err.code}: ${err.message}`, { id: 'run-error' }),
-        err.logs && err.logs.length ? h('pre', { id: 'run-logs' }, err.logs.join('\n')) : null,
-      );
+      output.replaceChildren(message('error', `${err.code}: ${err.message}`, { id: 'run-error' }));
+      if (err.logs && err.logs.length)
+        output.append(h('h2', {}, 'Logs'), h('pre', { id: 'run-logs' }, err.logs.join('\n')));
     }
     await refreshStats();
   };
   const runButton = h('button', { class: 'primary', id: 'run', onclick: run, disabled: isNew }, 'Run');
 
   return [
-    h(
-      'h1',
-      {},
-      link('#/scripts', 'Scripts'),
-      ' / ',
-      name,
-      isNew ? h('span', { class: 'muted' }, ' (new)') : h('span', { class: 'muted' }, ` (revision ${s.revision})`),
-    ),
+    h('h1', {}, link('#/scripts', 'Scripts'), ' / ', name, revisionNote),
     h('div', { class: 'row' }, engine, description),
     editor.element,
     h(
