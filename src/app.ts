@@ -39,14 +39,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const wrapper = await networkWrapper(log);
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
   const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper, onHostLost: (e, reason) => observatory.hostLost(e, reason) }, log);
-  const keys = new KeyCounter(backend);
+  const keys = new KeyCounter(store.space);
   // Metrics are read only through the HTTP side port: with it off, none are kept.
   const metrics = config.metrics && config.httpPort !== 0 ? new Metrics({ engines, backend, keys }) : undefined;
   if (metrics !== undefined) observatory.attach(metrics);
   const catalog = new ScriptCatalog(store, engines);
-  const runner = new ScriptRunner(backend, catalog, engines, {
-    maxKeyBytes: config.maxKeyBytes,
-    maxValueBytes: config.maxValueBytes,
+  const runner = new ScriptRunner(store, catalog, engines, {
     maxWrites: 10_000,
     maxReadBatch: 1000,
     defaultTimeoutMs: config.scriptTimeoutMs,

@@ -3,11 +3,9 @@
  * No backend keeps a count, so this is the documented cheaper equivalent of
  * an exact gauge: a keys-only scan, cached for CACHE_MS, that stops counting
  * a bucket at MAX_COUNT keys (the figure is then a lower bound, flagged
- * `capped`). Reads only; never holds a snapshot longer than one scan page.
+ * `capped`). Reads only, from one snapshot per count, keys only, a page at a time.
  */
-import { listBuckets } from '../storage/prefixed';
-import { bucketPrefix } from '../storage/prefixed';
-import type { Backend } from '../storage/backend';
+import type { BucketSpace } from '../storage/buckets';
 
 export const MAX_COUNT = 100_000;
 export const CACHE_MS = 30_000;
@@ -24,7 +22,7 @@ export class KeyCounter {
   private cached: { at: number; counts: Promise<BucketCount[]> } | undefined;
 
   constructor(
-    private readonly backend: Backend,
+    private readonly space: Pick<BucketSpace, 'snapshot'>,
     private readonly cacheMs = CACHE_MS,
     private readonly maxCount = MAX_COUNT,
   ) {}
@@ -48,16 +46,15 @@ export class KeyCounter {
   }
 
   private async count(): Promise<BucketCount[]> {
-    const snapshot = await this.backend.snapshot();
+    const snapshot = await this.space.snapshot();
     try {
       const out: BucketCount[] = [];
-      for (const bucket of await listBuckets(snapshot)) {
-        const prefix = bucketPrefix(bucket);
+      for (const bucket of await snapshot.listBuckets()) {
         let keys = 0;
         let after: string | undefined;
         for (;;) {
           const want = Math.min(PAGE, this.maxCount - keys);
-          const rows = await snapshot.scan(prefix, { after, limit: want, keysOnly: true });
+          const rows = await snapshot.scan(bucket, '', { after, limit: want, keysOnly: true });
           keys += rows.length;
           const last = rows[rows.length - 1];
           if (last === undefined || rows.length < want || keys >= this.maxCount) break;

@@ -4,6 +4,7 @@
  * tracking limit), the slow-run ring, and key counts on the memory backend.
  */
 import { Registry } from 'prom-client';
+import { BucketSpace } from '../../src/storage/buckets';
 import { MemoryBackend } from '../../src/storage/memory';
 import { PlainCounter, PlainHistogram } from '../../src/observe/plain-metrics';
 import { KeyCounter } from '../../src/observe/key-counts';
@@ -124,7 +125,7 @@ describe('KeyCounter', () => {
   afterEach(() => backend.close());
 
   test('counts keys per bucket, caps at the limit, and caches until invalidated', async () => {
-    const counter = new KeyCounter(backend, 60_000, 10);
+    const counter = new KeyCounter(new BucketSpace(backend), 60_000, 10);
     expect(await counter.all()).toEqual([
       { bucket: 'big', keys: 10, capped: true },
       { bucket: 'small', keys: 1, capped: false },
@@ -133,7 +134,7 @@ describe('KeyCounter', () => {
     expect((await counter.all())[1]?.keys).toBe(1);
     counter.invalidate();
     expect((await counter.all())[1]?.keys).toBe(2);
-    expect(await new KeyCounter(backend, 0, 1000).all()).toEqual([
+    expect(await new KeyCounter(new BucketSpace(backend), 0, 1000).all()).toEqual([
       { bucket: 'big', keys: 25, capped: false },
       { bucket: 'small', keys: 2, capped: false },
     ]);
