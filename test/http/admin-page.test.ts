@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The admin page in a real browser (Debian's chromium driven by
  * puppeteer-core): browse to a key and edit it, register a script with a
