@@ -2,7 +2,8 @@
 # Installs the Debian packages Lucien's tests need and a fresh machine lacks:
 # the Python client's gRPC runtime (python3-grpcio, python3-grpc-tools, used
 # through /usr/bin/python3), etcd for the etcd backend's tests, unshare for
-# the engine hosts' namespaces, openssl for the TLS tests. With --bench it
+# the engine hosts' namespaces, openssl for the TLS tests, chromium for the
+# admin page's browser tests. With --bench it
 # also installs the benchmark's peers (etcd, Redis). Runs apt-get as root, or
 # through sudo as a user; installs nothing that is already there. The tests
 # start their own etcd and Redis on loopback, so the system services these
@@ -16,6 +17,7 @@ need=""
 command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
 command -v unshare >/dev/null 2>&1 || need="$need util-linux"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 if [ "$bench" = yes ]; then
   command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 fi

@@ -8,7 +8,8 @@
 import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
-import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './script-engine';
+import type { HostLoss } from '../observe/observer';
+import type { BridgeHandler, EngineRunRequest, EngineRunResult, HostStates, PreloadScript, ScriptEngine } from './script-engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './confinement';
 
@@ -17,6 +18,8 @@ export interface PoolOptions {
   /** Resident memory a host may reach during a run before it is killed. */
   readonly memoryLimitBytes: number;
   readonly compileTimeoutMs: number;
+  /** Told when a host is lost (and will be replaced), with why. */
+  readonly onHostLost?: (engine: string, reason: HostLoss) => void;
 }
 
 const MEMORY_POLL_MS = 50;
@@ -105,6 +108,7 @@ export class EnginePool implements ScriptEngine {
         host.compile(name, source, key),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
+            this.options.onHostLost?.(this.name, 'compile_timeout');
             host.kill();
             reject(new LucienError('SCRIPT_TIMEOUT', `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`));
           }, this.options.compileTimeoutMs);
@@ -140,6 +144,7 @@ export class EnginePool implements ScriptEngine {
       if (done.ok) request.cache?.record(done.cached);
     } catch (err) {
       host.kill();
+      this.options.onHostLost?.(this.name, killedFor === 'time' ? 'timeout' : killedFor ?? 'crash');
       if (killedFor === 'time') throw new LucienError('SCRIPT_TIMEOUT', `script "${request.name}" exceeded its time limit; nothing was written`);
       if (killedFor === 'memory') {
         throw new LucienError('SCRIPT_MEMORY', `script "${request.name}" exceeded the memory limit of ${Math.round(this.options.memoryLimitBytes / 2 ** 20)} MiB; nothing was written`);
@@ -162,6 +167,10 @@ export class EnginePool implements ScriptEngine {
     this.closed = true;
     for (const host of this.all) host.kill();
     await Promise.all([...this.all].map((h) => h.exited));
+  }
+
+  hostStates(): HostStates {
+    return { starting: this.starting, idle: this.idle.length, busy: this.all.size - this.idle.length, pids: this.pids };
   }
 
   /** Processes currently alive (for health and memory figures). */
@@ -240,6 +249,7 @@ export class EnginePool implements ScriptEngine {
         // A host that dies while idle (it should not) is dropped and replaced.
         const i = this.idle.indexOf(host);
         if (i >= 0) {
+          this.options.onHostLost?.(this.name, 'crash');
           this.idle.splice(i, 1);
           this.all.delete(host);
           if (!this.closed) void this.replace();
