@@ -8,4 +8,4 @@ if (!existsSync(main)) {
   process.stderr.write('lucien: not built yet; run `npm run build` in ' + join(__dirname, '..') + '\n');
   process.exit(1);
 }
-require(main);
+require(main).runCli();
