@@ -61,7 +61,7 @@ export async function printRows<R>(output: Output, rows: AsyncIterable<R> | Iter
     if (pending.length === 0 && !header) return;
     const cells = header ? [columns.map((c) => c.title), ...pending] : pending;
     const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] as string).length)));
-    const total = process.stdout.columns ?? 120;
+    const total = process.stdout.columns || 120;
     for (const row of cells) {
       let text = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ');
       if (columns[columns.length - 1]?.flexible === true && text.length > total) text = text.slice(0, Math.max(total - 1, 20)) + '…';

@@ -224,3 +224,16 @@ test('npx lucien works in the clone, and the package exports lucien/client', () 
   const exported = execFileSync(process.execPath, ['-e', 'console.log(typeof require("lucien/client").LucienClient)'], { cwd: ROOT, encoding: 'utf8' });
   expect(exported.trim()).toBe('function');
 });
+
+test('on a terminal, values print pretty, listings as tables, and export/import draw a progress line on stderr', async () => {
+  // util-linux `script` gives the command a pseudo-terminal.
+  const file = join(work, 'tty.jsonl');
+  await lucien(['put', 'tty', 'k', '{"a": {"b": 9007199254740993}}'], { env });
+  const command = [`node ${join(ROOT, 'bin/lucien.js')} get tty k`, `node ${join(ROOT, 'bin/lucien.js')} ls tty`, `node ${join(ROOT, 'bin/lucien.js')} export -o ${file}`, `node ${join(ROOT, 'bin/lucien.js')} import ${file}`].join('; ');
+  const out = execFileSync('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8' }).replace(/\r/g, '');
+  expect(out).toContain('{\n  "a": {\n    "b": 9007199254740993\n  }\n}');
+  expect(out).toMatch(/KEY\s+REVISION\s+VALUE\nk\s+\d+\s+\{"a": \{"b": 9007199254740993\}\}/);
+  expect(out).toContain('exported keys');
+  expect(out).toMatch(/\[[#-]{30}\]\s+\d+% imported keys/);
+  expect(out).toMatch(/imported \d+ keys \(/);
+});
