@@ -76,7 +76,8 @@ export function intOption(values: Values, name: string, min = 0, max = Number.MA
   const raw = values[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -85,6 +86,8 @@ export function jsonArg(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new UsageError(`${what} is not JSON: ${text.slice(0, 80)} (quote strings for the shell, e.g. '"${text.slice(0, 20)}"')`);
+    throw new UsageError(
+      `${what} is not JSON: ${text.slice(0, 80)} (quote strings for the shell, e.g. '"${text.slice(0, 20)}"')`,
+    );
   }
 }

@@ -9,16 +9,43 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADDRESS, isLucienClientError, LucienClient, type ClientOptions } from '../clients/typescript';
-import { type Command, type CommandContext, GLOBAL_HELP, GLOBAL_OPTIONS, intOption, UsageError, type Values } from './command';
+import {
+  type Command,
+  type CommandContext,
+  GLOBAL_HELP,
+  GLOBAL_OPTIONS,
+  intOption,
+  UsageError,
+  type Values,
+} from './command';
 import { buckets, count, del, get, ls, put } from './commands/kv';
 import { evalCommand, run, scriptsGet, scriptsLs, scriptsPush, scriptsRm } from './commands/scripts';
 import { exportCommand, importCommand } from './commands/dump';
 import { watch } from './commands/watch';
 import { processOutput } from './output';
 
-const COMMANDS: readonly Command[] = [get, put, del, ls, buckets, count, run, evalCommand, scriptsLs, scriptsGet, scriptsPush, scriptsRm, watch, exportCommand, importCommand];
+const COMMANDS: readonly Command[] = [
+  get,
+  put,
+  del,
+  ls,
+  buckets,
+  count,
+  run,
+  evalCommand,
+  scriptsLs,
+  scriptsGet,
+  scriptsPush,
+  scriptsRm,
+  watch,
+  exportCommand,
+  importCommand,
+];
 
-function optionLines(options: Record<string, { type: string; short?: string }>, help: Record<string, string>): string[] {
+function optionLines(
+  options: Record<string, { type: string; short?: string }>,
+  help: Record<string, string>,
+): string[] {
   return Object.entries(options).map(([name, spec]) => {
     const flag = `${spec.short !== undefined ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
     return `  ${flag.padEnd(28)} ${help[name] ?? ''}`;
@@ -37,7 +64,7 @@ function globalHelp(): string {
     'Options (every command):',
     ...optionLines(GLOBAL_OPTIONS, GLOBAL_HELP),
     '',
-    'Run `lucien COMMAND --help` for a command\'s options. Exit codes: 0 ok, 1 the call failed',
+    "Run `lucien COMMAND --help` for a command's options. Exit codes: 0 ok, 1 the call failed",
     '(stderr names the error code), 2 a mistake in the command line.',
   ].join('\n');
 }
@@ -48,7 +75,9 @@ function commandHelp(c: Command): string {
     '',
     `${c.summary[0]?.toUpperCase()}${c.summary.slice(1)}.`,
     ...(c.details ?? []),
-    ...(c.options !== undefined ? ['', 'Options:', ...optionLines(c.options as Record<string, { type: string; short?: string }>, c.help ?? {})] : []),
+    ...(c.options !== undefined
+      ? ['', 'Options:', ...optionLines(c.options as Record<string, { type: string; short?: string }>, c.help ?? {})]
+      : []),
     '',
     'Global options: --server, --token, --tls, --tls-ca, --tls-cert, --tls-key, --tls-server-name, --deadline-ms, --no-retry, --json (see lucien --help).',
   ].join('\n');
@@ -56,7 +85,11 @@ function commandHelp(c: Command): string {
 
 /** Finds the command words, skipping global options and their values. */
 function findCommand(argv: readonly string[]): { command: Command | undefined; words: number[]; unknown?: string } {
-  const takesValue = new Set(Object.entries(GLOBAL_OPTIONS).filter(([, s]) => s.type === 'string').flatMap(([n, s]) => [`--${n}`, ...('short' in s ? [`-${s.short}`] : [])]));
+  const takesValue = new Set(
+    Object.entries(GLOBAL_OPTIONS)
+      .filter(([, s]) => s.type === 'string')
+      .flatMap(([n, s]) => [`--${n}`, ...('short' in s ? [`-${s.short}`] : [])]),
+  );
   const positions: number[] = [];
   for (let i = 0; i < argv.length && positions.length < 2; i++) {
     const arg = argv[i] as string;
@@ -86,7 +119,9 @@ function readPem(values: Values, name: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`--${name}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `--${name}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -95,7 +130,10 @@ function clientOptions(values: Values, env: NodeJS.ProcessEnv): ClientOptions {
   const cert = readPem(values, 'tls-cert');
   const key = readPem(values, 'tls-key');
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const tls = values.tls === true || ca !== undefined || cert !== undefined ? { ca, cert, key, serverName: values['tls-server-name'] as string | undefined } : undefined;
+  const tls =
+    values.tls === true || ca !== undefined || cert !== undefined
+      ? { ca, cert, key, serverName: values['tls-server-name'] as string | undefined }
+      : undefined;
   return {
     address: (values.server as string | undefined) ?? (env.LUCIEN_SERVER || DEFAULT_ADDRESS),
     token: (values.token as string | undefined) ?? (env.LUCIEN_TOKEN || undefined),
@@ -123,7 +161,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: [...rest], options: { ...GLOBAL_OPTIONS, ...(command.options ?? {}) }, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: [...rest],
+        options: { ...GLOBAL_OPTIONS, ...(command.options ?? {}) },
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -134,7 +177,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     const { positionals } = parsed;
     if (positionals.length < command.minArgs || positionals.length > command.maxArgs) {
-      throw new UsageError(`${command.name} takes ${command.args === '' ? 'no arguments' : command.args}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`);
+      throw new UsageError(
+        `${command.name} takes ${command.args === '' ? 'no arguments' : command.args}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`,
+      );
     }
     const options = clientOptions(values, env);
     const context: CommandContext = {
@@ -148,12 +193,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return (await command.run(context)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (isLucienClientError(err) && err.code === 'CLIENT_INVALID_ARGUMENT')) {
-      output.err(`lucien ${command.name}: ${err.message}\nUsage: lucien ${command.name} [options] ${command.args}   (lucien ${command.name} --help)`);
+      output.err(
+        `lucien ${command.name}: ${err.message}\nUsage: lucien ${command.name} [options] ${command.args}   (lucien ${command.name} --help)`,
+      );
       return 2;
     }
     if (isLucienClientError(err)) {
       for (const line of err.logs) output.err(line);
-      output.err(`lucien: ${err.message}${err.line !== undefined && !err.message.includes(`line ${err.line}`) ? ` (line ${err.line})` : ''}`);
+      output.err(
+        `lucien: ${err.message}${err.line !== undefined && !err.message.includes(`line ${err.line}`) ? ` (line ${err.line})` : ''}`,
+      );
       return 1;
     }
     throw err;
@@ -169,7 +218,9 @@ export function runCli(): void {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`lucien: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `lucien: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 70;
     },
   );

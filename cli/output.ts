@@ -46,7 +46,13 @@ export interface Column<R> {
  * arrive as an iterable so long listings stream in JSON mode; a table needs
  * the widths, so it is printed in blocks of `block` rows.
  */
-export async function printRows<R>(output: Output, rows: AsyncIterable<R> | Iterable<R>, columns: readonly Column<R>[], line: (row: R) => string, block = 1000): Promise<number> {
+export async function printRows<R>(
+  output: Output,
+  rows: AsyncIterable<R> | Iterable<R>,
+  columns: readonly Column<R>[],
+  line: (row: R) => string,
+  block = 1000,
+): Promise<number> {
   let n = 0;
   if (!output.pretty) {
     for await (const row of rows) {
@@ -64,7 +70,8 @@ export async function printRows<R>(output: Output, rows: AsyncIterable<R> | Iter
     const total = process.stdout.columns || 120;
     for (const row of cells) {
       let text = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ');
-      if (columns[columns.length - 1]?.flexible === true && text.length > total) text = text.slice(0, Math.max(total - 1, 20)) + '…';
+      if (columns[columns.length - 1]?.flexible === true && text.length > total)
+        text = text.slice(0, Math.max(total - 1, 20)) + '…';
       output.out(text);
     }
     header = false;

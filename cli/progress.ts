@@ -34,7 +34,9 @@ export class Progress {
       const filled = Math.round(fraction * width);
       bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% `;
     }
-    process.stderr.write(`\r${bar}${this.label} ${count.toLocaleString('en-US')} (${rate.toLocaleString('en-US')}/s)\x1b[K`);
+    process.stderr.write(
+      `\r${bar}${this.label} ${count.toLocaleString('en-US')} (${rate.toLocaleString('en-US')}/s)\x1b[K`,
+    );
     this.drawn = true;
   }
 

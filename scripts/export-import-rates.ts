@@ -17,7 +17,11 @@ const keys = Number(process.argv[process.argv.indexOf('--keys') + 1] ?? 100000) 
 
 async function startServer(): Promise<{ address: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'lucien-rates-'));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), '--port', '0', '--data-dir', dir, '--log-format', 'json', '--engine-pool', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist/src/main.js'), '--port', '0', '--data-dir', dir, '--log-format', 'json', '--engine-pool', '1'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -39,7 +43,11 @@ async function startServer(): Promise<{ address: string; stop(): Promise<void> }
 }
 
 function cli(args: string[], address: string): string {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/lucien.js'), ...args], { env: { ...process.env, LUCIEN_SERVER: address }, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/lucien.js'), ...args], {
+    env: { ...process.env, LUCIEN_SERVER: address },
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   if (r.status !== 0) throw new Error(`lucien ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stderr.trim();
 }
@@ -53,7 +61,13 @@ async function main(): Promise<void> {
     const loadStart = Date.now();
     for (let start = 0; start < keys; start += 1000) {
       const ops = [];
-      for (let i = start; i < Math.min(keys, start + 1000); i++) ops.push({ type: 'put' as const, bucket: `b${i % 4}`, key: `key-${String(i).padStart(7, '0')}`, value: `{"i":${i},"name":"user ${i}","tags":["a","b"],"pad":"${'x'.repeat(40)}"}` });
+      for (let i = start; i < Math.min(keys, start + 1000); i++)
+        ops.push({
+          type: 'put' as const,
+          bucket: `b${i % 4}`,
+          key: `key-${String(i).padStart(7, '0')}`,
+          value: `{"i":${i},"name":"user ${i}","tags":["a","b"],"pad":"${'x'.repeat(40)}"}`,
+        });
       await client.batch(ops);
     }
     await client.putScript('hello', 'result = "hello " + args[0]');

@@ -27,9 +27,19 @@ export const exportCommand: Command = {
   name: 'export',
   args: '',
   summary: 'write every key and script as JSON lines, from one snapshot at one revision',
-  details: ['Lines: a header {"lucien_export":1,"revision":N,…}, records {"bucket","key","value","revision"}, scripts {"script","engine","source","description","revision"}, a trailer {"end":true,"records":N,"scripts":M}.'],
-  options: { bucket: { type: 'string', short: 'b', multiple: true }, output: { type: 'string', short: 'o' }, 'no-scripts': { type: 'boolean' } },
-  help: { bucket: 'export only this bucket (repeatable; default: all)', output: 'write to FILE instead of stdout', 'no-scripts': 'leave the scripts out' },
+  details: [
+    'Lines: a header {"lucien_export":1,"revision":N,…}, records {"bucket","key","value","revision"}, scripts {"script","engine","source","description","revision"}, a trailer {"end":true,"records":N,"scripts":M}.',
+  ],
+  options: {
+    bucket: { type: 'string', short: 'b', multiple: true },
+    output: { type: 'string', short: 'o' },
+    'no-scripts': { type: 'boolean' },
+  },
+  help: {
+    bucket: 'export only this bucket (repeatable; default: all)',
+    output: 'write to FILE instead of stdout',
+    'no-scripts': 'leave the scripts out',
+  },
   minArgs: 0,
   maxArgs: 0,
   async run({ client, output, values }) {
@@ -43,11 +53,29 @@ export const exportCommand: Command = {
     for await (const chunk of client().export({ buckets, excludeScripts: values['no-scripts'] === true })) {
       if (revision === 0) {
         revision = chunk.revision;
-        await write(out, JSON.stringify({ lucien_export: EXPORT_FORMAT, revision, buckets: buckets.length > 0 ? buckets : 'all', scripts: values['no-scripts'] !== true, time: new Date().toISOString() }) + '\n');
+        await write(
+          out,
+          JSON.stringify({
+            lucien_export: EXPORT_FORMAT,
+            revision,
+            buckets: buckets.length > 0 ? buckets : 'all',
+            scripts: values['no-scripts'] !== true,
+            time: new Date().toISOString(),
+          }) + '\n',
+        );
       }
       let text = '';
-      for (const r of chunk.records) text += `{"bucket":${JSON.stringify(r.bucket)},"key":${JSON.stringify(r.key)},"value":${oneLine(r.text)},"revision":${r.modRevision}}\n`;
-      for (const s of chunk.scripts) text += JSON.stringify({ script: s.name, engine: s.engine, source: s.source, description: s.description, revision: s.revision }) + '\n';
+      for (const r of chunk.records)
+        text += `{"bucket":${JSON.stringify(r.bucket)},"key":${JSON.stringify(r.key)},"value":${oneLine(r.text)},"revision":${r.modRevision}}\n`;
+      for (const s of chunk.scripts)
+        text +=
+          JSON.stringify({
+            script: s.name,
+            engine: s.engine,
+            source: s.source,
+            description: s.description,
+            revision: s.revision,
+          }) + '\n';
       records += chunk.records.length;
       scripts += chunk.scripts.length;
       if (text !== '') await write(out, text);
@@ -59,7 +87,9 @@ export const exportCommand: Command = {
       await once(out, 'finish');
     }
     const seconds = progress.finish();
-    output.err(`exported ${records.toLocaleString('en-US')} keys and ${scripts} scripts at revision ${revision} in ${seconds.toFixed(2)} s (${rate(records, seconds)} keys/s)`);
+    output.err(
+      `exported ${records.toLocaleString('en-US')} keys and ${scripts} scripts at revision ${revision} in ${seconds.toFixed(2)} s (${rate(records, seconds)} keys/s)`,
+    );
   },
 };
 
@@ -80,7 +110,10 @@ export const importCommand: Command = {
   args: '[FILE|-]',
   summary: 'load an export (keys and scripts) in batches; writes only what differs, so it can be re-run',
   options: { 'batch-size': { type: 'string' }, 'no-scripts': { type: 'boolean' } },
-  help: { 'batch-size': `keys per batch, at most ${MAX_BATCH} (the server's limit; default ${MAX_BATCH})`, 'no-scripts': 'skip the scripts in the file' },
+  help: {
+    'batch-size': `keys per batch, at most ${MAX_BATCH} (the server's limit; default ${MAX_BATCH})`,
+    'no-scripts': 'skip the scripts in the file',
+  },
   minArgs: 0,
   maxArgs: 1,
   async run({ client, output, positionals, values }) {
@@ -120,7 +153,10 @@ export const importCommand: Command = {
       if (!header) {
         const version = members.get('lucien_export');
         if (version === undefined) throw new UsageError(`line 1: not a Lucien export (no {"lucien_export": …} header)`);
-        if (version !== String(EXPORT_FORMAT)) throw new UsageError(`line 1: export format ${version} is not supported (this lucien reads ${EXPORT_FORMAT})`);
+        if (version !== String(EXPORT_FORMAT))
+          throw new UsageError(
+            `line 1: export format ${version} is not supported (this lucien reads ${EXPORT_FORMAT})`,
+          );
         header = true;
         continue;
       }
@@ -132,10 +168,15 @@ export const importCommand: Command = {
       if (members.has('script')) {
         await flush();
         stats.scripts++;
-        if (values['no-scripts'] !== true) stats.scriptsWritten += await importScript(client(), JSON.parse(line) as Record<string, unknown>, n);
+        if (values['no-scripts'] !== true)
+          stats.scriptsWritten += await importScript(client(), JSON.parse(line) as Record<string, unknown>, n);
         continue;
       }
-      const record = { bucket: JSON.parse(field(members, 'bucket', n)) as string, key: JSON.parse(field(members, 'key', n)) as string, value: field(members, 'value', n) };
+      const record = {
+        bucket: JSON.parse(field(members, 'bucket', n)) as string,
+        key: JSON.parse(field(members, 'key', n)) as string,
+        value: field(members, 'value', n),
+      };
       const id = `${record.bucket}/${record.key}`;
       if (seen.has(id)) await flush();
       seen.add(id);
@@ -150,11 +191,15 @@ export const importCommand: Command = {
     );
     if (!header) throw new UsageError('the input is empty: not a Lucien export');
     if (trailer === undefined) {
-      output.err('lucien: the export ends without its trailer line: it was cut short; what it held was imported, and importing a complete export again is safe');
+      output.err(
+        'lucien: the export ends without its trailer line: it was cut short; what it held was imported, and importing a complete export again is safe',
+      );
       return 1;
     }
     if (trailer.records !== stats.records || trailer.scripts !== stats.scripts) {
-      output.err(`lucien: the trailer counts ${trailer.records} keys and ${trailer.scripts} scripts, but the file held ${stats.records} and ${stats.scripts}`);
+      output.err(
+        `lucien: the trailer counts ${trailer.records} keys and ${trailer.scripts} scripts, but the file held ${stats.records} and ${stats.scripts}`,
+      );
       return 1;
     }
   },
@@ -164,16 +209,24 @@ export const importCommand: Command = {
 async function importBatch(client: LucienClient, records: readonly Pending[]): Promise<number> {
   const { entries } = await client.batchGet(records);
   const changed = records.filter((r, i) => entries[i]?.text !== r.value);
-  if (changed.length > 0) await client.batch(changed.map((r) => ({ type: 'put' as const, bucket: r.bucket, key: r.key, value: r.value })));
+  if (changed.length > 0)
+    await client.batch(changed.map((r) => ({ type: 'put' as const, bucket: r.bucket, key: r.key, value: r.value })));
   return changed.length;
 }
 
 async function importScript(client: LucienClient, s: Record<string, unknown>, line: number): Promise<number> {
   const { script: name, engine, source, description } = s;
-  if (typeof name !== 'string' || typeof engine !== 'string' || typeof source !== 'string') throw new UsageError(`line ${line}: a script needs "script", "engine" and "source" strings`);
+  if (typeof name !== 'string' || typeof engine !== 'string' || typeof source !== 'string')
+    throw new UsageError(`line ${line}: a script needs "script", "engine" and "source" strings`);
   const desc = typeof description === 'string' ? description : '';
   const existing = await client.getScript(name);
-  if (existing !== undefined && existing.engine === engine && existing.source === source && existing.description === desc) return 0;
+  if (
+    existing !== undefined &&
+    existing.engine === engine &&
+    existing.source === source &&
+    existing.description === desc
+  )
+    return 0;
   await client.putScript(name, source, { engine, description: desc });
   return 1;
 }

@@ -20,10 +20,15 @@ export const get: Command = {
   async run({ client, output, positionals, values }) {
     const entry = await client().getEntry(at(positionals, 0), at(positionals, 1));
     if (entry === undefined) {
-      output.err(`lucien: NOT_FOUND: key ${JSON.stringify(at(positionals, 1))} not found in bucket "${at(positionals, 0)}"`);
+      output.err(
+        `lucien: NOT_FOUND: key ${JSON.stringify(at(positionals, 1))} not found in bucket "${at(positionals, 0)}"`,
+      );
       return 1;
     }
-    const text = values.revisions === true ? `{"value":${entry.text},"create_revision":${entry.createRevision},"mod_revision":${entry.modRevision}}` : entry.text;
+    const text =
+      values.revisions === true
+        ? `{"value":${entry.text},"create_revision":${entry.createRevision},"mod_revision":${entry.modRevision}}`
+        : entry.text;
     output.out(json(output, text));
   },
 };
@@ -33,7 +38,7 @@ export const put: Command = {
   args: 'BUCKET KEY JSON|-',
   summary: 'write a JSON object (- reads it from stdin); prints the revision',
   options: { 'if-revision': { type: 'string' } },
-  help: { 'if-revision': 'write only if the key\'s mod_revision is N (0: only if absent)' },
+  help: { 'if-revision': "write only if the key's mod_revision is N (0: only if absent)" },
   minArgs: 3,
   maxArgs: 3,
   async run({ client, output, positionals, values, stdin }) {
@@ -44,9 +49,12 @@ export const put: Command = {
     } catch (err) {
       throw new UsageError(`the value is not JSON: ${(err as Error).message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('the value must be a JSON object, e.g. \'{"title": "Hello"}\'');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError('the value must be a JSON object, e.g. \'{"title": "Hello"}\'');
     // The text goes as typed, so its numbers stay exact.
-    const revision = await client().put(at(positionals, 0), at(positionals, 1), raw, { ifRevision: intOption(values, 'if-revision') });
+    const revision = await client().put(at(positionals, 0), at(positionals, 1), raw, {
+      ifRevision: intOption(values, 'if-revision'),
+    });
     printValue(output, { revision });
   },
 };
@@ -56,11 +64,14 @@ export const del: Command = {
   args: 'BUCKET KEY',
   summary: 'delete a key (a missing key is not an error); prints {"revision", "deleted"}',
   options: { 'if-revision': { type: 'string' } },
-  help: { 'if-revision': 'delete only if the key\'s mod_revision is N' },
+  help: { 'if-revision': "delete only if the key's mod_revision is N" },
   minArgs: 2,
   maxArgs: 2,
   async run({ client, output, positionals, values }) {
-    printValue(output, await client().delete(at(positionals, 0), at(positionals, 1), { ifRevision: intOption(values, 'if-revision') }));
+    printValue(
+      output,
+      await client().delete(at(positionals, 0), at(positionals, 1), { ifRevision: intOption(values, 'if-revision') }),
+    );
   },
 };
 
@@ -68,8 +79,18 @@ export const ls: Command = {
   name: 'ls',
   args: 'BUCKET',
   summary: 'list keys in order: a table on a terminal, JSON lines otherwise',
-  options: { prefix: { type: 'string', short: 'p' }, limit: { type: 'string', short: 'n' }, 'start-after': { type: 'string' }, 'keys-only': { type: 'boolean', short: 'k' } },
-  help: { prefix: 'only keys starting with P', limit: 'at most N keys (default: all)', 'start-after': 'only keys after K', 'keys-only': 'leave the values out' },
+  options: {
+    prefix: { type: 'string', short: 'p' },
+    limit: { type: 'string', short: 'n' },
+    'start-after': { type: 'string' },
+    'keys-only': { type: 'boolean', short: 'k' },
+  },
+  help: {
+    prefix: 'only keys starting with P',
+    limit: 'at most N keys (default: all)',
+    'start-after': 'only keys after K',
+    'keys-only': 'leave the values out',
+  },
   minArgs: 1,
   maxArgs: 1,
   async run({ client, output, positionals, values }) {
@@ -78,7 +99,12 @@ export const ls: Command = {
     const keysOnly = values['keys-only'] === true;
     async function* rows(): AsyncGenerator<KeyValue> {
       let n = 0;
-      for await (const kv of client().scan(bucket, { prefix: values.prefix as string | undefined, startAfter: values['start-after'] as string | undefined, keysOnly, limit: limit === undefined ? 1000 : Math.min(limit, 1000) })) {
+      for await (const kv of client().scan(bucket, {
+        prefix: values.prefix as string | undefined,
+        startAfter: values['start-after'] as string | undefined,
+        keysOnly,
+        limit: limit === undefined ? 1000 : Math.min(limit, 1000),
+      })) {
         if (limit !== undefined && n++ >= limit) return;
         yield kv;
       }
@@ -88,7 +114,10 @@ export const ls: Command = {
       { title: 'REVISION', cell: (kv: KeyValue) => String(kv.modRevision) },
       ...(keysOnly ? [] : [{ title: 'VALUE', cell: (kv: KeyValue) => kv.text, flexible: true }]),
     ];
-    const line = (kv: KeyValue) => (keysOnly ? `{"key":${JSON.stringify(kv.key)},"revision":${kv.modRevision}}` : `{"key":${JSON.stringify(kv.key)},"value":${json({ ...output, pretty: false }, kv.text)},"revision":${kv.modRevision}}`);
+    const line = (kv: KeyValue) =>
+      keysOnly
+        ? `{"key":${JSON.stringify(kv.key)},"revision":${kv.modRevision}}`
+        : `{"key":${JSON.stringify(kv.key)},"value":${json({ ...output, pretty: false }, kv.text)},"revision":${kv.modRevision}}`;
     const n = await printRows(output, rows(), columns, line);
     if (output.pretty) output.err(`(${n} key${n === 1 ? '' : 's'})`);
   },

@@ -17,13 +17,27 @@ const STATE_FILE = '.lucien-revisions.json';
 function printRun(output: Output, out: RunResult, dryRun: boolean, full: boolean): void {
   for (const line of out.logs) output.err(line);
   if (full) {
-    output.out(json(output, `{"result":${out.resultText},"logs":${JSON.stringify(out.logs)},"revision":${out.revision},"attempts":${out.attempts},"writes":${JSON.stringify(out.writes)}}`));
+    output.out(
+      json(
+        output,
+        `{"result":${out.resultText},"logs":${JSON.stringify(out.logs)},"revision":${out.revision},"attempts":${out.attempts},"writes":${JSON.stringify(out.writes)}}`,
+      ),
+    );
     return;
   }
   output.out(json(output, out.resultText));
   if (dryRun) {
-    output.err(`dry run: ${out.writes.length} write${out.writes.length === 1 ? '' : 's'} not committed${out.writes.length > 0 ? ':' : ''}`);
-    for (const w of out.writes) output.err(JSON.stringify(w.deleted ? { delete: { bucket: w.bucket, key: w.key } } : { put: { bucket: w.bucket, key: w.key, value: w.value } }));
+    output.err(
+      `dry run: ${out.writes.length} write${out.writes.length === 1 ? '' : 's'} not committed${out.writes.length > 0 ? ':' : ''}`,
+    );
+    for (const w of out.writes)
+      output.err(
+        JSON.stringify(
+          w.deleted
+            ? { delete: { bucket: w.bucket, key: w.key } }
+            : { put: { bucket: w.bucket, key: w.key, value: w.value } },
+        ),
+      );
   }
 }
 
@@ -35,13 +49,20 @@ export const run: Command = {
   summary: 'run a registered script; result on stdout as JSON, logs on stderr',
   details: ['Each ARGS_JSON is one argument, as JSON: lucien run render_post \'"post_1"\' 3'],
   options: { 'dry-run': { type: 'boolean', short: 'n' }, 'timeout-ms': { type: 'string' }, full: { type: 'boolean' } },
-  help: { 'dry-run': 'commit nothing; print the writes it would make on stderr', 'timeout-ms': 'the script\'s time limit', full: 'print {result, logs, revision, attempts, writes} on stdout' },
+  help: {
+    'dry-run': 'commit nothing; print the writes it would make on stderr',
+    'timeout-ms': "the script's time limit",
+    full: 'print {result, logs, revision, attempts, writes} on stdout',
+  },
   minArgs: 1,
   maxArgs: Infinity,
   async run({ client, output, positionals, values }) {
     const [name, ...rest] = positionals as [string, ...string[]];
     const dryRun = values['dry-run'] === true;
-    const out = await client().run(name, parseArgsJson(rest), { dryRun, timeoutMs: intOption(values, 'timeout-ms', 1) });
+    const out = await client().run(name, parseArgsJson(rest), {
+      dryRun,
+      timeoutMs: intOption(values, 'timeout-ms', 1),
+    });
     printRun(output, out, dryRun, values.full === true);
   },
 };
@@ -51,8 +72,18 @@ export const evalCommand: Command = {
   args: 'FILE|- [ARGS_JSON…]',
   summary: 'run source without registering it (admin); a dry run unless --commit',
   details: ['The engine comes from the extension (.js: javascript, else python) unless --engine says.'],
-  options: { engine: { type: 'string', short: 'e' }, commit: { type: 'boolean' }, 'timeout-ms': { type: 'string' }, full: { type: 'boolean' } },
-  help: { engine: 'python or javascript', commit: 'commit the writes', 'timeout-ms': 'the time limit', full: 'print {result, logs, revision, attempts, writes} on stdout' },
+  options: {
+    engine: { type: 'string', short: 'e' },
+    commit: { type: 'boolean' },
+    'timeout-ms': { type: 'string' },
+    full: { type: 'boolean' },
+  },
+  help: {
+    engine: 'python or javascript',
+    commit: 'commit the writes',
+    'timeout-ms': 'the time limit',
+    full: 'print {result, logs, revision, attempts, writes} on stdout',
+  },
   minArgs: 1,
   maxArgs: Infinity,
   async run({ client, output, positionals, values, stdin }) {
@@ -61,7 +92,16 @@ export const evalCommand: Command = {
     const engine = (values.engine as string | undefined) ?? ENGINES[extname(file)] ?? 'python';
     const commit = values.commit === true;
     try {
-      printRun(output, await client().eval(source, parseArgsJson(rest), { engine, commit, timeoutMs: intOption(values, 'timeout-ms', 1) }), !commit, values.full === true);
+      printRun(
+        output,
+        await client().eval(source, parseArgsJson(rest), {
+          engine,
+          commit,
+          timeoutMs: intOption(values, 'timeout-ms', 1),
+        }),
+        !commit,
+        values.full === true,
+      );
     } catch (err) {
       if (isLucienClientError(err) && err.code === 'SCRIPT_SYNTAX') {
         output.err(`${file === '-' ? '<stdin>' : file}:${err.line ?? '?'}: ${syntaxMessage(err.message)}`);
@@ -113,7 +153,9 @@ function scriptFiles(paths: readonly string[]): string[] {
       throw new UsageError(`${path}: no such file or folder`);
     }
     if (stat.isDirectory()) {
-      const found = readdirSync(path).filter((f) => ENGINES[extname(f)] !== undefined).sort();
+      const found = readdirSync(path)
+        .filter((f) => ENGINES[extname(f)] !== undefined)
+        .sort();
       if (found.length === 0) throw new UsageError(`${path}: no .py or .js files in this folder`);
       files.push(...found.map((f) => join(path, f)));
     } else if (ENGINES[extname(path)] === undefined) {
@@ -134,7 +176,8 @@ async function push(context: CommandContext): Promise<number> {
   for (const file of files) {
     const name = basename(file, extname(file));
     const other = byName.get(name);
-    if (other !== undefined) throw new UsageError(`${other} and ${file} would both be script "${name}"; push them separately`);
+    if (other !== undefined)
+      throw new UsageError(`${other} and ${file} would both be script "${name}"; push them separately`);
     byName.set(name, file);
   }
   for (const file of files) {
@@ -142,7 +185,11 @@ async function push(context: CommandContext): Promise<number> {
     const dir = dirname(resolve(file));
     const ifRevision = ifUnchanged ? (readState(dir)[server]?.[name] ?? 0) : undefined;
     try {
-      const revision = await client().putScript(name, readFileSync(file, 'utf8'), { engine: ENGINES[extname(file)], description: values.description as string | undefined, ifRevision });
+      const revision = await client().putScript(name, readFileSync(file, 'utf8'), {
+        engine: ENGINES[extname(file)],
+        description: values.description as string | undefined,
+        ifRevision,
+      });
       remember(dir, server, name, revision);
       output.err(`pushed ${name} (${ENGINES[extname(file)]}) from ${file}: revision ${revision}`);
     } catch (err) {
@@ -150,7 +197,9 @@ async function push(context: CommandContext): Promise<number> {
       failed++;
       if (err.code === 'SCRIPT_SYNTAX') output.err(`${file}:${err.line ?? '?'}: ${syntaxMessage(err.message)}`);
       else if (err.code === 'CONDITION_FAILED') {
-        output.err(`${file}: ${name} changed on the server since revision ${ifRevision === 0 ? '(none: it did not exist)' : ifRevision} that this folder last saw; not pushed. Fetch it with: lucien scripts get ${name} -o ${file}`);
+        output.err(
+          `${file}: ${name} changed on the server since revision ${ifRevision === 0 ? '(none: it did not exist)' : ifRevision} that this folder last saw; not pushed. Fetch it with: lucien scripts get ${name} -o ${file}`,
+        );
       } else output.err(`${file}: ${err.message}`);
     }
   }
@@ -182,7 +231,7 @@ export const scriptsLs: Command = {
 export const scriptsGet: Command = {
   name: 'scripts get',
   args: 'NAME',
-  summary: 'print a script\'s source (or write it to a file, remembering its revision for push --if-unchanged)',
+  summary: "print a script's source (or write it to a file, remembering its revision for push --if-unchanged)",
   options: { output: { type: 'string', short: 'o' }, meta: { type: 'boolean' } },
   help: { output: 'write the source to FILE', meta: 'print {name, engine, revision, description, source} as JSON' },
   minArgs: 1,
@@ -196,7 +245,8 @@ export const scriptsGet: Command = {
     }
     if (values.meta === true) return printValue(output, script);
     const file = values.output as string | undefined;
-    if (file === undefined) return void process.stdout.write(script.source.endsWith('\n') ? script.source : script.source + '\n');
+    if (file === undefined)
+      return void process.stdout.write(script.source.endsWith('\n') ? script.source : script.source + '\n');
     writeFileSync(file, script.source);
     remember(dirname(resolve(file)), server, name, script.revision);
     output.err(`wrote ${file} (${script.engine}, revision ${script.revision})`);
@@ -209,7 +259,10 @@ export const scriptsPush: Command = {
   summary: 'register .py/.js files, or every such file of a folder (name from the file name)',
   details: ['Syntax errors are reported as file:line: message; the exit code is 1 if any file failed.'],
   options: { 'if-unchanged': { type: 'boolean' }, description: { type: 'string', short: 'd' } },
-  help: { 'if-unchanged': 'refuse to overwrite a script changed since the revision this folder last pushed or fetched', description: 'description to store' },
+  help: {
+    'if-unchanged': 'refuse to overwrite a script changed since the revision this folder last pushed or fetched',
+    description: 'description to store',
+  },
   minArgs: 1,
   maxArgs: Infinity,
   run: push,

@@ -11,7 +11,11 @@ export const watch: Command = {
   args: 'BUCKET',
   summary: 'print one JSON line per change, resuming after disconnects',
   options: { prefix: { type: 'string', short: 'p' }, from: { type: 'string' }, count: { type: 'string', short: 'c' } },
-  help: { prefix: 'only keys starting with P', from: 'start at revision REV (default: changes from now on)', count: 'exit after N events' },
+  help: {
+    prefix: 'only keys starting with P',
+    from: 'start at revision REV (default: changes from now on)',
+    count: 'exit after N events',
+  },
   minArgs: 1,
   maxArgs: 1,
   async run({ client, output, positionals, values }) {
@@ -27,11 +31,14 @@ export const watch: Command = {
         prefix: values.prefix as string | undefined,
         fromRevision: from,
         signal: controller.signal,
-        onReconnect: (err, next) => output.err(`lucien: watch interrupted (${(err as Error).message}); resuming from revision ${next}`),
+        onReconnect: (err, next) =>
+          output.err(`lucien: watch interrupted (${(err as Error).message}); resuming from revision ${next}`),
       });
       for await (const e of events) {
         const value = e.type === 'DELETE' ? 'null' : oneLine(e.text);
-        output.out(`{"type":"${e.type}","bucket":${JSON.stringify(e.bucket)},"key":${JSON.stringify(e.key)},"value":${value},"revision":${e.revision}}`);
+        output.out(
+          `{"type":"${e.type}","bucket":${JSON.stringify(e.bucket)},"key":${JSON.stringify(e.key)},"value":${value},"revision":${e.revision}}`,
+        );
         if (limit !== undefined && ++n >= limit) break;
       }
     } finally {

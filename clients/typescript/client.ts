@@ -43,19 +43,29 @@ export interface EvalOptions extends CallOptions {
 }
 
 const str = (name: string, value: unknown): string => {
-  if (typeof value !== 'string' || value === '') throw clientArgumentError(`${name} must be a non-empty string, got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw clientArgumentError(`${name} must be a non-empty string, got ${describe(value)}`);
   return value;
 };
-const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : typeof value);
+const describe = (value: unknown): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'string'
+        ? JSON.stringify(value.slice(0, 60))
+        : typeof value;
 const revisionArg = (value: unknown): number | undefined => {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw clientArgumentError(`ifRevision must be an integer >= 0, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw clientArgumentError(`ifRevision must be an integer >= 0, got ${describe(value)}`);
   return value;
 };
 /** An object, or JSON text of one (sent as is, so its numbers stay exact). */
 export function valueText(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw clientArgumentError(`value must be an object or JSON text of one, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw clientArgumentError(`value must be an object or JSON text of one, got ${describe(value)}`);
   return JSON.stringify(value);
 }
 const parse = <T>(text: string): T => (text === '' ? ({} as T) : (JSON.parse(text) as T));
@@ -63,14 +73,25 @@ const argsText = (args: unknown): string => {
   if (!Array.isArray(args)) throw clientArgumentError(`args must be an array, e.g. ["post_1"], got ${describe(args)}`);
   return JSON.stringify(args);
 };
-const toScript = (s: Script__Output): ScriptInfo => ({ name: s.name, engine: s.engine, source: s.source, description: s.description, revision: s.revision });
+const toScript = (s: Script__Output): ScriptInfo => ({
+  name: s.name,
+  engine: s.engine,
+  source: s.source,
+  description: s.description,
+  revision: s.revision,
+});
 const toRun = <T>(r: RunResponse__Output): RunResult<T> => ({
   result: parse<T>(r.result),
   resultText: r.result,
   logs: r.logs,
   revision: r.revision,
   attempts: r.attempts,
-  writes: r.writes.map((w) => ({ bucket: w.bucket, key: w.key, value: w.deleted ? null : parse<JsonObject>(w.value), deleted: w.deleted })),
+  writes: r.writes.map((w) => ({
+    bucket: w.bucket,
+    key: w.key,
+    value: w.deleted ? null : parse<JsonObject>(w.value),
+    deleted: w.deleted,
+  })),
 });
 const notFoundIsUndefined = <T>(err: unknown): T | undefined => {
   if (isLucienClientError(err) && err.code === 'NOT_FOUND') return undefined;
@@ -87,8 +108,18 @@ export class LucienClient {
   }
 
   /** Writes `value` (an object, or JSON text of one); returns the write's revision. */
-  async put(bucket: string, key: string, value: JsonObject | string, options: CallOptions & { ifRevision?: number } = {}): Promise<number> {
-    const request = { bucket: str('bucket', bucket), key: str('key', key), value: valueText(value), if_revision: revisionArg(options.ifRevision) };
+  async put(
+    bucket: string,
+    key: string,
+    value: JsonObject | string,
+    options: CallOptions & { ifRevision?: number } = {},
+  ): Promise<number> {
+    const request = {
+      bucket: str('bucket', bucket),
+      key: str('key', key),
+      value: valueText(value),
+      if_revision: revisionArg(options.ifRevision),
+    };
     return (await this.transport.unary<typeof request, { revision: number }>('Put', request, options)).revision;
   }
 
@@ -98,32 +129,72 @@ export class LucienClient {
   }
 
   /** The value with its text and revisions, or undefined when the key does not exist. */
-  async getEntry<T = JsonObject>(bucket: string, key: string, options: CallOptions = {}): Promise<KeyValue<T> | undefined> {
+  async getEntry<T = JsonObject>(
+    bucket: string,
+    key: string,
+    options: CallOptions = {},
+  ): Promise<KeyValue<T> | undefined> {
     const request = { bucket: str('bucket', bucket), key: str('key', key) };
     try {
       const r = await this.transport.unary<typeof request, GetResponse__Output>('Get', request, options);
-      return { bucket, key, value: parse<T>(r.value), text: r.value, createRevision: r.create_revision, modRevision: r.mod_revision };
+      return {
+        bucket,
+        key,
+        value: parse<T>(r.value),
+        text: r.value,
+        createRevision: r.create_revision,
+        modRevision: r.mod_revision,
+      };
     } catch (err) {
       return notFoundIsUndefined(err);
     }
   }
 
-  async delete(bucket: string, key: string, options: CallOptions & { ifRevision?: number } = {}): Promise<{ revision: number; deleted: boolean }> {
-    const request = { bucket: str('bucket', bucket), key: str('key', key), if_revision: revisionArg(options.ifRevision) };
+  async delete(
+    bucket: string,
+    key: string,
+    options: CallOptions & { ifRevision?: number } = {},
+  ): Promise<{ revision: number; deleted: boolean }> {
+    const request = {
+      bucket: str('bucket', bucket),
+      key: str('key', key),
+      if_revision: revisionArg(options.ifRevision),
+    };
     return this.transport.unary<typeof request, DeleteResponse__Output>('Delete', request, options);
   }
 
   /** One page of keys in bytewise order. */
   async list<T = JsonObject>(bucket: string, options: ListOptions = {}): Promise<ListPage<T>> {
     const limit = options.limit ?? 0;
-    if (!Number.isInteger(limit) || limit < 0 || limit > 1000) throw clientArgumentError(`limit must be an integer from 1 to 1000, got ${describe(limit)}`);
-    const request = { bucket: str('bucket', bucket), prefix: options.prefix ?? '', start_after: options.startAfter ?? '', limit, page_token: options.pageToken ?? '', keys_only: options.keysOnly === true };
+    if (!Number.isInteger(limit) || limit < 0 || limit > 1000)
+      throw clientArgumentError(`limit must be an integer from 1 to 1000, got ${describe(limit)}`);
+    const request = {
+      bucket: str('bucket', bucket),
+      prefix: options.prefix ?? '',
+      start_after: options.startAfter ?? '',
+      limit,
+      page_token: options.pageToken ?? '',
+      keys_only: options.keysOnly === true,
+    };
     const r = await this.transport.unary<typeof request, ListResponse__Output>('List', request, options);
-    return { items: r.items.map((item: Item__Output) => ({ bucket, key: item.key, value: parse<T>(item.value), text: item.value, createRevision: item.create_revision, modRevision: item.mod_revision })), nextPageToken: r.next_page_token };
+    return {
+      items: r.items.map((item: Item__Output) => ({
+        bucket,
+        key: item.key,
+        value: parse<T>(item.value),
+        text: item.value,
+        createRevision: item.create_revision,
+        modRevision: item.mod_revision,
+      })),
+      nextPageToken: r.next_page_token,
+    };
   }
 
   /** Every key (under `prefix`), page after page. */
-  async *scan<T = JsonObject>(bucket: string, options: Omit<ListOptions, 'pageToken'> = {}): AsyncGenerator<KeyValue<T>> {
+  async *scan<T = JsonObject>(
+    bucket: string,
+    options: Omit<ListOptions, 'pageToken'> = {},
+  ): AsyncGenerator<KeyValue<T>> {
     let pageToken = '';
     do {
       const page: ListPage<T> = await this.list<T>(bucket, { ...options, limit: options.limit ?? 1000, pageToken });
@@ -140,13 +211,35 @@ export class LucienClient {
   }
 
   /** Up to 1,000 keys from one snapshot; undefined where a key is missing. */
-  async batchGet<T = JsonObject>(refs: readonly { bucket: string; key: string }[], options: CallOptions = {}): Promise<{ revision: number; entries: (KeyValue<T> | undefined)[] }> {
-    if (!Array.isArray(refs)) throw clientArgumentError(`refs must be an array of {bucket, key}, got ${describe(refs)}`);
-    const keys = refs.map((r, i) => ({ bucket: str(`refs[${i}].bucket`, r?.bucket), key: str(`refs[${i}].key`, r?.key) }));
-    const r = await this.transport.unary<{ keys: typeof keys }, BatchGetResponse__Output>('BatchGet', { keys }, options);
+  async batchGet<T = JsonObject>(
+    refs: readonly { bucket: string; key: string }[],
+    options: CallOptions = {},
+  ): Promise<{ revision: number; entries: (KeyValue<T> | undefined)[] }> {
+    if (!Array.isArray(refs))
+      throw clientArgumentError(`refs must be an array of {bucket, key}, got ${describe(refs)}`);
+    const keys = refs.map((r, i) => ({
+      bucket: str(`refs[${i}].bucket`, r?.bucket),
+      key: str(`refs[${i}].key`, r?.key),
+    }));
+    const r = await this.transport.unary<{ keys: typeof keys }, BatchGetResponse__Output>(
+      'BatchGet',
+      { keys },
+      options,
+    );
     return {
       revision: r.revision,
-      entries: r.entries.map((e) => (e.found ? { bucket: e.bucket, key: e.key, value: parse<T>(e.value), text: e.value, createRevision: e.create_revision, modRevision: e.mod_revision } : undefined)),
+      entries: r.entries.map((e) =>
+        e.found
+          ? {
+              bucket: e.bucket,
+              key: e.key,
+              value: parse<T>(e.value),
+              text: e.value,
+              createRevision: e.create_revision,
+              modRevision: e.mod_revision,
+            }
+          : undefined,
+      ),
     };
   }
 
@@ -154,12 +247,17 @@ export class LucienClient {
   async batch(ops: readonly BatchOp[], options: CallOptions = {}): Promise<number> {
     if (!Array.isArray(ops)) throw clientArgumentError(`ops must be an array, got ${describe(ops)}`);
     const wire = ops.map((op, i) => {
-      const ref = { bucket: str(`ops[${i}].bucket`, op?.bucket), key: str(`ops[${i}].key`, op?.key), if_revision: revisionArg(op.ifRevision) };
+      const ref = {
+        bucket: str(`ops[${i}].bucket`, op?.bucket),
+        key: str(`ops[${i}].key`, op?.key),
+        if_revision: revisionArg(op.ifRevision),
+      };
       if (op.type === 'put') return { put: { ...ref, value: valueText(op.value) } };
       if (op.type === 'delete') return { delete: ref };
       throw clientArgumentError(`ops[${i}].type must be "put" or "delete"`);
     });
-    return (await this.transport.unary<{ ops: typeof wire }, { revision: number }>('Batch', { ops: wire }, options)).revision;
+    return (await this.transport.unary<{ ops: typeof wire }, { revision: number }>('Batch', { ops: wire }, options))
+      .revision;
   }
 
   async buckets(options: CallOptions = {}): Promise<string[]> {
@@ -171,37 +269,72 @@ export class LucienClient {
     return (await this.batchGet([], options)).revision;
   }
 
-  async putScript(name: string, source: string, options: CallOptions & { engine?: string; description?: string; ifRevision?: number } = {}): Promise<number> {
-    const request = { name: str('name', name), engine: options.engine ?? 'python', source: str('source', source), description: options.description ?? '', if_revision: revisionArg(options.ifRevision) };
+  async putScript(
+    name: string,
+    source: string,
+    options: CallOptions & { engine?: string; description?: string; ifRevision?: number } = {},
+  ): Promise<number> {
+    const request = {
+      name: str('name', name),
+      engine: options.engine ?? 'python',
+      source: str('source', source),
+      description: options.description ?? '',
+      if_revision: revisionArg(options.ifRevision),
+    };
     return (await this.transport.unary<typeof request, { revision: number }>('PutScript', request, options)).revision;
   }
 
   /** The script, or undefined when none has that name. */
   async getScript(name: string, options: CallOptions = {}): Promise<ScriptInfo | undefined> {
     try {
-      return toScript(await this.transport.unary<{ name: string }, Script__Output>('GetScript', { name: str('name', name) }, options));
+      return toScript(
+        await this.transport.unary<{ name: string }, Script__Output>('GetScript', { name: str('name', name) }, options),
+      );
     } catch (err) {
       return notFoundIsUndefined(err);
     }
   }
 
   async listScripts(options: CallOptions = {}): Promise<ScriptInfo[]> {
-    return (await this.transport.unary<object, { scripts: Script__Output[] }>('ListScripts', {}, options)).scripts.map(toScript);
+    return (await this.transport.unary<object, { scripts: Script__Output[] }>('ListScripts', {}, options)).scripts.map(
+      toScript,
+    );
   }
 
   async deleteScript(name: string, options: CallOptions = {}): Promise<boolean> {
-    return (await this.transport.unary<{ name: string }, { deleted: boolean }>('DeleteScript', { name: str('name', name) }, options)).deleted;
+    return (
+      await this.transport.unary<{ name: string }, { deleted: boolean }>(
+        'DeleteScript',
+        { name: str('name', name) },
+        options,
+      )
+    ).deleted;
   }
 
   /** Runs a registered script with `args` (an array). */
   async run<T = unknown>(name: string, args: readonly unknown[] = [], options: RunOptions = {}): Promise<RunResult<T>> {
-    const request = { name: str('name', name), args: argsText(args), dry_run: options.dryRun === true, timeout_ms: options.timeoutMs ?? 0 };
+    const request = {
+      name: str('name', name),
+      args: argsText(args),
+      dry_run: options.dryRun === true,
+      timeout_ms: options.timeoutMs ?? 0,
+    };
     return toRun<T>(await this.transport.unary<typeof request, RunResponse__Output>('Run', request, options));
   }
 
   /** Runs source without registering it (admin); a dry run unless `commit`. */
-  async eval<T = unknown>(source: string, args: readonly unknown[] = [], options: EvalOptions = {}): Promise<RunResult<T>> {
-    const request = { engine: options.engine ?? 'python', source: str('source', source), args: argsText(args), commit: options.commit === true, timeout_ms: options.timeoutMs ?? 0 };
+  async eval<T = unknown>(
+    source: string,
+    args: readonly unknown[] = [],
+    options: EvalOptions = {},
+  ): Promise<RunResult<T>> {
+    const request = {
+      engine: options.engine ?? 'python',
+      source: str('source', source),
+      args: argsText(args),
+      commit: options.commit === true,
+      timeout_ms: options.timeoutMs ?? 0,
+    };
     return toRun<T>(await this.transport.unary<typeof request, RunResponse__Output>('Eval', request, options));
   }
 

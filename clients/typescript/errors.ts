@@ -5,7 +5,7 @@
  * none, e.g. a connection failure), whether retrying is safe, and for script
  * failures the logs and the line. Decide by `code`, never by class.
  */
-import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
+import { type Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
 import { ERROR_CATALOG, type ErrorCode } from '../../src/errors';
 
 /** Codes of the client itself (bad arguments, a closed client), never sent by a server. */
@@ -38,7 +38,11 @@ export class LucienClientError extends Error {
 }
 
 export function isLucienClientError(err: unknown): err is LucienClientError {
-  return err instanceof Error && (err as { name?: string }).name === 'LucienClientError' && typeof (err as { code?: unknown }).code === 'string';
+  return (
+    err instanceof Error &&
+    (err as { name?: string }).name === 'LucienClientError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Retryable without a server code: the call never reached a server that answered. */
@@ -55,7 +59,10 @@ export function fromGrpcError(err: unknown): unknown {
   if (typeof e?.code !== 'number') return err;
   const serverCode = first(e.metadata, 'lucien-error-code');
   const statusName = Status[e.code] ?? String(e.code);
-  const spec = serverCode !== undefined ? (ERROR_CATALOG as Record<string, { retryable: boolean } | undefined>)[serverCode] : undefined;
+  const spec =
+    serverCode !== undefined
+      ? (ERROR_CATALOG as Record<string, { retryable: boolean } | undefined>)[serverCode]
+      : undefined;
   const retryable = spec !== undefined ? spec.retryable : serverCode === undefined && TRANSPORT_RETRYABLE.has(e.code);
   let logs: string[] | undefined;
   const logsText = first(e.metadata, 'lucien-script-logs');

@@ -10,4 +10,15 @@ export { LucienClient, valueText, type EvalOptions, type ListOptions, type RunOp
 export { LucienClientError, isLucienClientError, type ClientErrorCode } from './errors';
 export { DEFAULT_ADDRESS, type CallOptions, type ClientOptions, type RetryOptions, type TlsOptions } from './options';
 export type { ExportOptions, WatchOptions } from './streams';
-export type { BatchOp, ExportChunk, ExportRecord, JsonObject, KeyValue, ListPage, RunResult, RunWrite, ScriptInfo, WatchEvent } from './types';
+export type {
+  BatchOp,
+  ExportChunk,
+  ExportRecord,
+  JsonObject,
+  KeyValue,
+  ListPage,
+  RunResult,
+  RunWrite,
+  ScriptInfo,
+  WatchEvent,
+} from './types';

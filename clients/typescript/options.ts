@@ -60,14 +60,28 @@ export const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
 export function resolveOptions(options: ClientOptions = {}): ResolvedOptions {
   const address = options.address ?? DEFAULT_ADDRESS;
-  if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:.]+\]:\d+$|^unix:/.test(address)) throw clientArgumentError(`address must be host:port, got ${JSON.stringify(address)}`);
-  if (options.token !== undefined && (options.token === '' || /\s/.test(options.token))) throw clientArgumentError('token must be a non-empty string without spaces');
+  if (!/^[^\s:]+:\d+$|^\[[0-9a-fA-F:.]+\]:\d+$|^unix:/.test(address))
+    throw clientArgumentError(`address must be host:port, got ${JSON.stringify(address)}`);
+  if (options.token !== undefined && (options.token === '' || /\s/.test(options.token)))
+    throw clientArgumentError('token must be a non-empty string without spaces');
   const deadlineMs = options.deadlineMs ?? 30_000;
-  if (!Number.isInteger(deadlineMs) || deadlineMs < 0) throw clientArgumentError(`deadlineMs must be a non-negative integer, got ${deadlineMs}`);
+  if (!Number.isInteger(deadlineMs) || deadlineMs < 0)
+    throw clientArgumentError(`deadlineMs must be a non-negative integer, got ${deadlineMs}`);
   const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
-  if (tls !== undefined && (tls.cert === undefined) !== (tls.key === undefined)) throw clientArgumentError('tls.cert and tls.key go together');
-  const retryIn = options.retry === false ? { attempts: 1 } : options.retry === true || options.retry === undefined ? {} : options.retry;
-  const retry = { attempts: retryIn.attempts ?? 4, initialDelayMs: retryIn.initialDelayMs ?? 50, maxDelayMs: retryIn.maxDelayMs ?? 2000 };
-  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw clientArgumentError(`retry.attempts must be an integer >= 1, got ${retry.attempts}`);
+  if (tls !== undefined && (tls.cert === undefined) !== (tls.key === undefined))
+    throw clientArgumentError('tls.cert and tls.key go together');
+  const retryIn =
+    options.retry === false
+      ? { attempts: 1 }
+      : options.retry === true || options.retry === undefined
+        ? {}
+        : options.retry;
+  const retry = {
+    attempts: retryIn.attempts ?? 4,
+    initialDelayMs: retryIn.initialDelayMs ?? 50,
+    maxDelayMs: retryIn.maxDelayMs ?? 2000,
+  };
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1)
+    throw clientArgumentError(`retry.attempts must be an integer >= 1, got ${retry.attempts}`);
   return { address, token: options.token, tls, deadlineMs, retry };
 }

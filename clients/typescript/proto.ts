@@ -11,7 +11,8 @@ import type { ProtoGrpcType } from '../../src/generated/lucien';
 
 /** proto/ at the package root, from clients/typescript/ (ts-jest) or dist/clients/typescript/. */
 const candidates = [join(__dirname, '../../proto'), join(__dirname, '../../../proto')];
-export const PROTO_ROOT = candidates.find((dir) => existsSync(join(dir, 'lucien/v1/lucien.proto'))) ?? (candidates[0] as string);
+export const PROTO_ROOT =
+  candidates.find((dir) => existsSync(join(dir, 'lucien/v1/lucien.proto'))) ?? (candidates[0] as string);
 
 const definition = protoLoader.loadSync('lucien/v1/lucien.proto', {
   keepCase: true,

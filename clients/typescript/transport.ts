@@ -58,7 +58,9 @@ export class Transport {
       // Reconnect soon after a server comes back (grpc's default back-off grows to 2 minutes).
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 5000,
-      ...(tls?.serverName !== undefined ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {}),
+      ...(tls?.serverName !== undefined
+        ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName }
+        : {}),
     };
     this.raw = new lucienProto.Lucien(options.address, credentials, channelOptions) as unknown as RawClient;
   }
@@ -88,20 +90,31 @@ export class Transport {
     }
   }
 
-  private once<Req, Res>(method: string, request: Req, deadline: number | undefined, signal: AbortSignal | undefined): Promise<Res> {
+  private once<Req, Res>(
+    method: string,
+    request: Req,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Res> {
     return new Promise((resolve, reject) => {
-      const fn = (this.raw as unknown as Record<string, Function>)[method] as (
+      const fn = (this.raw as unknown as Record<string, unknown>)[method] as (
         req: Req,
         md: grpc.Metadata,
         opts: grpc.CallOptions,
         cb: (err: grpc.ServiceError | null, res: Res) => void,
       ) => grpc.ClientUnaryCall;
       const onAbort = () => unaryCall.cancel();
-      const unaryCall = fn.call(this.raw, request, this.metadata(), deadline === undefined ? {} : { deadline }, (err, res) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (err) reject(err);
-        else resolve(res);
-      });
+      const unaryCall = fn.call(
+        this.raw,
+        request,
+        this.metadata(),
+        deadline === undefined ? {} : { deadline },
+        (err, res) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) reject(err);
+          else resolve(res);
+        },
+      );
       if (signal?.aborted) unaryCall.cancel();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -110,7 +123,10 @@ export class Transport {
   /** A server stream, cancelled when `signal` aborts. */
   stream<Req, Res>(method: string, request: Req, signal?: AbortSignal): grpc.ClientReadableStream<Res> {
     this.checkOpen();
-    const fn = (this.raw as unknown as Record<string, Function>)[method] as (req: Req, md: grpc.Metadata) => grpc.ClientReadableStream<Res>;
+    const fn = (this.raw as unknown as Record<string, unknown>)[method] as (
+      req: Req,
+      md: grpc.Metadata,
+    ) => grpc.ClientReadableStream<Res>;
     const call = fn.call(this.raw, request, this.metadata());
     const onAbort = () => call.cancel();
     if (signal?.aborted) call.cancel();
@@ -127,6 +143,7 @@ export class Transport {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new LucienClientError('CLIENT_CLOSED', 'CLIENT_CLOSED: this client was closed', undefined, false);
+    if (this.closed)
+      throw new LucienClientError('CLIENT_CLOSED', 'CLIENT_CLOSED: this client was closed', undefined, false);
   }
 }

@@ -64,7 +64,13 @@ export interface WatchEvent<T = JsonObject> {
 
 /** One operation of an atomic batch. `value` is an object or its JSON text. */
 export type BatchOp =
-  | { readonly type: 'put'; readonly bucket: string; readonly key: string; readonly value: JsonObject | string; readonly ifRevision?: number }
+  | {
+      readonly type: 'put';
+      readonly bucket: string;
+      readonly key: string;
+      readonly value: JsonObject | string;
+      readonly ifRevision?: number;
+    }
   | { readonly type: 'delete'; readonly bucket: string; readonly key: string; readonly ifRevision?: number };
 
 /** One record of an export: values stay JSON text (nothing is parsed). */

@@ -30,7 +30,23 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const COMMANDS = ['get', 'put', 'del', 'ls', 'buckets', 'count', 'run', 'eval', 'scripts ls', 'scripts get', 'scripts push', 'scripts rm', 'watch', 'export', 'import'];
+const COMMANDS = [
+  'get',
+  'put',
+  'del',
+  'ls',
+  'buckets',
+  'count',
+  'run',
+  'eval',
+  'scripts ls',
+  'scripts get',
+  'scripts push',
+  'scripts rm',
+  'watch',
+  'export',
+  'import',
+];
 
 test('--help lists every command, and every command has its own --help', async () => {
   const top = await lucien(['--help']);
@@ -44,7 +60,16 @@ test('--help lists every command, and every command has its own --help', async (
 });
 
 test('command-line mistakes exit 2 with the usage line; nothing is sent', async () => {
-  for (const args of [['frob'], ['get', 'onlybucket'], ['put', 'b', 'k', '[1]'], ['put', 'b', 'k', 'nope'], ['ls', 'b', '--limit', 'x'], ['get', 'b', 'k', '--bogus'], ['run', 'x', 'post_1'], ['import', '--batch-size', '5000']]) {
+  for (const args of [
+    ['frob'],
+    ['get', 'onlybucket'],
+    ['put', 'b', 'k', '[1]'],
+    ['put', 'b', 'k', 'nope'],
+    ['ls', 'b', '--limit', 'x'],
+    ['get', 'b', 'k', '--bogus'],
+    ['run', 'x', 'post_1'],
+    ['import', '--batch-size', '5000'],
+  ]) {
     const r = await lucien(args, { env });
     expect({ args, code: r.code }).toEqual({ args, code: 2 });
     expect(r.stderr).toMatch(/lucien/);
@@ -65,31 +90,53 @@ test('a failed call exits 1 with the error code and message on stderr', async ()
 });
 
 test('put, get, del, ls, buckets and count: JSON lines when not on a terminal, numbers exact', async () => {
-  expect(lines((await lucien(['put', 'posts', 'p1', '{"title": "Hi", "big": 9007199254740993}'], { env })).stdout)).toEqual([{ revision: expect.any(Number) }]);
+  expect(
+    lines((await lucien(['put', 'posts', 'p1', '{"title": "Hi", "big": 9007199254740993}'], { env })).stdout),
+  ).toEqual([{ revision: expect.any(Number) }]);
   const fromStdin = await lucien(['put', 'posts', 'p2', '-'], { env, input: '{"title": "From stdin"}\n' });
   expect(fromStdin.code).toBe(0);
   // Values print as stored: the exact text, numbers untouched.
   expect((await lucien(['get', 'posts', 'p1'], { env })).stdout).toBe('{"title": "Hi", "big": 9007199254740993}\n');
-  const withRevisions = JSON.parse((await lucien(['get', 'posts', 'p2', '-r'], { env })).stdout) as { mod_revision: number };
+  const withRevisions = JSON.parse((await lucien(['get', 'posts', 'p2', '-r'], { env })).stdout) as {
+    mod_revision: number;
+  };
   expect(withRevisions).toMatchObject({ value: { title: 'From stdin' }, create_revision: expect.any(Number) });
-  const stale = await lucien(['put', 'posts', 'p2', '{"title":"x"}', '--if-revision', String(withRevisions.mod_revision - 1)], { env });
+  const stale = await lucien(
+    ['put', 'posts', 'p2', '{"title":"x"}', '--if-revision', String(withRevisions.mod_revision - 1)],
+    { env },
+  );
   expect(stale.code).toBe(1);
   expect(stale.stderr).toContain('CONDITION_FAILED');
-  expect((await lucien(['put', 'posts', 'p2', '{"title":"y"}', '--if-revision', String(withRevisions.mod_revision)], { env })).code).toBe(0);
+  expect(
+    (
+      await lucien(['put', 'posts', 'p2', '{"title":"y"}', '--if-revision', String(withRevisions.mod_revision)], {
+        env,
+      })
+    ).code,
+  ).toBe(0);
   const listing = (await lucien(['ls', 'posts'], { env })).stdout;
-  expect(listing.split('\n')[0]).toBe(`{"key":"p1","value":{"title": "Hi", "big": 9007199254740993},"revision":${JSON.parse((await lucien(['get', 'posts', 'p1', '-r'], { env })).stdout).mod_revision}}`);
-  expect(lines((await lucien(['ls', 'posts', '--prefix', 'p2', '--keys-only'], { env })).stdout)).toEqual([{ key: 'p2', revision: expect.any(Number) }]);
+  expect(listing.split('\n')[0]).toBe(
+    `{"key":"p1","value":{"title": "Hi", "big": 9007199254740993},"revision":${JSON.parse((await lucien(['get', 'posts', 'p1', '-r'], { env })).stdout).mod_revision}}`,
+  );
+  expect(lines((await lucien(['ls', 'posts', '--prefix', 'p2', '--keys-only'], { env })).stdout)).toEqual([
+    { key: 'p2', revision: expect.any(Number) },
+  ]);
   expect(lines((await lucien(['ls', 'posts', '-n', '1'], { env })).stdout)).toHaveLength(1);
   expect(lines((await lucien(['buckets'], { env })).stdout)).toEqual([{ bucket: 'posts' }]);
   expect((await lucien(['count', 'posts'], { env })).stdout).toBe('2\n');
-  expect(lines((await lucien(['del', 'posts', 'p2'], { env })).stdout)).toEqual([{ revision: expect.any(Number), deleted: true }]);
+  expect(lines((await lucien(['del', 'posts', 'p2'], { env })).stdout)).toEqual([
+    { revision: expect.any(Number), deleted: true },
+  ]);
   expect((await lucien(['count', 'posts'], { env })).stdout).toBe('1\n');
 });
 
 test('run prints the result on stdout and logs on stderr; a dry run lists its writes and commits nothing', async () => {
   const dir = join(work, 'run');
   execFileSync('mkdir', ['-p', dir]);
-  writeFileSync(join(dir, 'bump.py'), 'b = buckets.getBucket("counters")\nv = (b.get(args[0]) or {"n": 0})["n"] + args[1]\nb.put(args[0], {"n": v})\nprint("now", v)\nresult = {"n": v}\n');
+  writeFileSync(
+    join(dir, 'bump.py'),
+    'b = buckets.getBucket("counters")\nv = (b.get(args[0]) or {"n": 0})["n"] + args[1]\nb.put(args[0], {"n": v})\nprint("now", v)\nresult = {"n": v}\n',
+  );
   expect((await lucien(['scripts', 'push', join(dir, 'bump.py')], { env })).code).toBe(0);
   const run = await lucien(['run', 'bump', '"c"', '5'], { env });
   expect(run).toMatchObject({ code: 0, stdout: '{"n":5}\n' });
@@ -106,7 +153,10 @@ test('run prints the result on stdout and logs on stderr; a dry run lists its wr
 
 test('eval runs a file or stdin without registering it; a dry run unless --commit; syntax errors as file:line', async () => {
   const file = join(work, 'try.js');
-  writeFileSync(file, 'buckets.getBucket("ev").put("k", {v: args[0]});\nconsole.log("js here");\nresult = args[0] * 2;\n');
+  writeFileSync(
+    file,
+    'buckets.getBucket("ev").put("k", {v: args[0]});\nconsole.log("js here");\nresult = args[0] * 2;\n',
+  );
   const dry = await lucien(['eval', file, '21'], { env });
   expect(dry).toMatchObject({ code: 0, stdout: '42\n' });
   expect(dry.stderr).toContain('js here');
@@ -117,7 +167,9 @@ test('eval runs a file or stdin without registering it; a dry run unless --commi
   const syntax = await lucien(['eval', '-', '--engine', 'python'], { env, input: 'x = 1\ny = (\n' });
   expect(syntax.code).toBe(1);
   expect(syntax.stderr).toMatch(/^<stdin>:2: SyntaxError/);
-  expect(lines((await lucien(['scripts', 'ls'], { env })).stdout).map((s) => (s as { name: string }).name)).not.toContain('try');
+  expect(
+    lines((await lucien(['scripts', 'ls'], { env })).stdout).map((s) => (s as { name: string }).name),
+  ).not.toContain('try');
 });
 
 test('scripts push registers a folder, reports syntax errors as file:line, and --if-unchanged refuses to overwrite a change made elsewhere', async () => {
@@ -132,7 +184,12 @@ test('scripts push registers a folder, reports syntax errors as file:line, and -
   expect(first.stderr).toContain(`${join(dir, 'broken.py')}:3: SyntaxError`);
   rmSync(join(dir, 'broken.py'));
   const listed = lines((await lucien(['scripts', 'ls'], { env })).stdout) as { name: string; engine: string }[];
-  expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'hello', engine: 'python' }), expect.objectContaining({ name: 'twice', engine: 'javascript' })]));
+  expect(listed).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ name: 'hello', engine: 'python' }),
+      expect.objectContaining({ name: 'twice', engine: 'javascript' }),
+    ]),
+  );
   expect(listed.map((s) => s.name)).not.toContain('broken');
   expect((await lucien(['run', 'twice', '21'], { env })).stdout).toBe('42\n');
   expect((await lucien(['scripts', 'get', 'hello'], { env })).stdout).toBe('result = "hello " + args[0]\n');
@@ -163,8 +220,13 @@ test('watch prints one JSON line per change and resumes after the server is kill
   const port = await freePort();
   const first = await startServer({ args: ['--port', String(port)], waitForPool: false });
   const local = { LUCIEN_SERVER: first.address };
-  const { revision } = JSON.parse((await lucien(['put', 'marker', 'm', '{}'], { env: local })).stdout) as { revision: number };
-  const watching = lucien(['watch', 'feed', '--count', '3', '--from', String(revision + 1)], { env: local, timeoutMs: 60000 });
+  const { revision } = JSON.parse((await lucien(['put', 'marker', 'm', '{}'], { env: local })).stdout) as {
+    revision: number;
+  };
+  const watching = lucien(['watch', 'feed', '--count', '3', '--from', String(revision + 1)], {
+    env: local,
+    timeoutMs: 60000,
+  });
   await lucien(['put', 'feed', 'a', '{"n":1}'], { env: local });
   await lucien(['put', 'elsewhere', 'x', '{}'], { env: local });
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -196,7 +258,21 @@ describe('TLS and tokens', () => {
     certs = makeCerts();
     const auth = join(certs.dir, 'auth.json');
     writeFileSync(auth, JSON.stringify({ tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] }));
-    secure = await startServer({ args: ['--backend', 'memory', '--auth-file', auth, '--tls-cert', certs.file('server.pem'), '--tls-key', certs.file('server.key'), '--tls-ca', certs.file('ca.pem')], waitForPool: false });
+    secure = await startServer({
+      args: [
+        '--backend',
+        'memory',
+        '--auth-file',
+        auth,
+        '--tls-cert',
+        certs.file('server.pem'),
+        '--tls-key',
+        certs.file('server.key'),
+        '--tls-ca',
+        certs.file('ca.pem'),
+      ],
+      waitForPool: false,
+    });
   });
 
   afterAll(async () => {
@@ -206,7 +282,16 @@ describe('TLS and tokens', () => {
   });
 
   test('--tls-ca/--tls-cert/--tls-key with --token or LUCIEN_TOKEN work; without a token the call fails UNAUTHENTICATED', async () => {
-    const tls = ['--server', secure.address, '--tls-ca', certs.file('ca.pem'), '--tls-cert', certs.file('client.pem'), '--tls-key', certs.file('client.key')];
+    const tls = [
+      '--server',
+      secure.address,
+      '--tls-ca',
+      certs.file('ca.pem'),
+      '--tls-cert',
+      certs.file('client.pem'),
+      '--tls-key',
+      certs.file('client.key'),
+    ];
     expect((await lucien([...tls, '--token', TOKEN, 'put', 's', 'k', '{"ok":true}'])).code).toBe(0);
     expect((await lucien([...tls, 'get', 's', 'k'], { env: { LUCIEN_TOKEN: TOKEN } })).stdout).toBe('{"ok":true}\n');
     const anonymous = await lucien([...tls, 'get', 's', 'k']);
@@ -221,7 +306,10 @@ describe('TLS and tokens', () => {
 test('npx lucien works in the clone, and the package exports lucien/client', () => {
   const help = execFileSync('npx', ['--no-install', 'lucien', '--help'], { cwd: ROOT, encoding: 'utf8' });
   expect(help).toContain('Usage: lucien [options] COMMAND');
-  const exported = execFileSync(process.execPath, ['-e', 'console.log(typeof require("lucien/client").LucienClient)'], { cwd: ROOT, encoding: 'utf8' });
+  const exported = execFileSync(process.execPath, ['-e', 'console.log(typeof require("lucien/client").LucienClient)'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   expect(exported.trim()).toBe('function');
 });
 
@@ -229,8 +317,16 @@ test('on a terminal, values print pretty, listings as tables, and export/import 
   // util-linux `script` gives the command a pseudo-terminal.
   const file = join(work, 'tty.jsonl');
   await lucien(['put', 'tty', 'k', '{"a": {"b": 9007199254740993}}'], { env });
-  const command = [`node ${join(ROOT, 'bin/lucien.js')} get tty k`, `node ${join(ROOT, 'bin/lucien.js')} ls tty`, `node ${join(ROOT, 'bin/lucien.js')} export -o ${file}`, `node ${join(ROOT, 'bin/lucien.js')} import ${file}`].join('; ');
-  const out = execFileSync('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8' }).replace(/\r/g, '');
+  const command = [
+    `node ${join(ROOT, 'bin/lucien.js')} get tty k`,
+    `node ${join(ROOT, 'bin/lucien.js')} ls tty`,
+    `node ${join(ROOT, 'bin/lucien.js')} export -o ${file}`,
+    `node ${join(ROOT, 'bin/lucien.js')} import ${file}`,
+  ].join('; ');
+  const out = execFileSync('script', ['-qec', command, '/dev/null'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  }).replace(/\r/g, '');
   expect(out).toContain('{\n  "a": {\n    "b": 9007199254740993\n  }\n}');
   expect(out).toMatch(/KEY\s+REVISION\s+VALUE\nk\s+\d+\s+\{"a": \{"b": 9007199254740993\}\}/);
   expect(out).toContain('exported keys');

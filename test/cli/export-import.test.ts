@@ -34,11 +34,22 @@ beforeAll(async () => {
   source = await startServer();
   client = new LucienClient({ address: source.address });
   const half = ACCOUNTS / 2;
-  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({ type: 'put' as const, bucket: i < half ? 'a-accounts' : 'z-accounts', key: `acct-${i}`, value: { balance: BALANCE } }));
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ({
+    type: 'put' as const,
+    bucket: i < half ? 'a-accounts' : 'z-accounts',
+    key: `acct-${i}`,
+    value: { balance: BALANCE },
+  }));
   await client.batch(accounts);
   for (let start = 0; start < FILLER; start += 1000) {
     const ops = [];
-    for (let i = start; i < Math.min(FILLER, start + 1000); i++) ops.push({ type: 'put' as const, bucket: 'm-filler', key: `k${String(i).padStart(6, '0')}`, value: `{"i": ${i}, "pad": "${'x'.repeat(60)}", "big": 90071992547409${String(i % 100).padStart(2, '0')}}` });
+    for (let i = start; i < Math.min(FILLER, start + 1000); i++)
+      ops.push({
+        type: 'put' as const,
+        bucket: 'm-filler',
+        key: `k${String(i).padStart(6, '0')}`,
+        value: `{"i": ${i}, "pad": "${'x'.repeat(60)}", "big": 90071992547409${String(i % 100).padStart(2, '0')}}`,
+      });
     await client.batch(ops);
   }
   // Keys and values that must survive byte for byte: unicode, escapes, a number beyond 2^53, a line break inside the text.
@@ -66,8 +77,13 @@ interface Line {
   records?: number;
   scripts?: number;
 }
-const parse = (text: string): Line[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
-const total = (records: Line[]) => records.filter((r) => r.bucket?.endsWith('-accounts')).reduce((sum, r) => sum + (r.value?.balance ?? 0), 0);
+const parse = (text: string): Line[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Line);
+const total = (records: Line[]) =>
+  records.filter((r) => r.bucket?.endsWith('-accounts')).reduce((sum, r) => sum + (r.value?.balance ?? 0), 0);
 
 test('an export taken while transfers run is one snapshot: the accounts always sum to the same total', async () => {
   let stop = false;
@@ -78,7 +94,10 @@ test('an export taken while transfers run is one snapshot: the accounts always s
     while (!stop) {
       const x = i % (ACCOUNTS / 2);
       const y = ACCOUNTS / 2 + ((i * 7) % (ACCOUNTS / 2));
-      const [fromBucket, fromKey, toBucket, toKey] = i % 2 === 0 ? ['a-accounts', `acct-${x}`, 'z-accounts', `acct-${y}`] : ['z-accounts', `acct-${y}`, 'a-accounts', `acct-${x}`];
+      const [fromBucket, fromKey, toBucket, toKey] =
+        i % 2 === 0
+          ? ['a-accounts', `acct-${x}`, 'z-accounts', `acct-${y}`]
+          : ['z-accounts', `acct-${y}`, 'a-accounts', `acct-${x}`];
       await c.run('transfer', [fromBucket, fromKey, toBucket, toKey, 1 + (i % 50)]);
       transfers++;
       i += 3;
@@ -116,13 +135,17 @@ test('an export imported into an empty server reproduces every key and script ex
   const env = { LUCIEN_SERVER: source.address };
   const file = join(work, 'quiet.jsonl');
   const exported = await lucien(['export', '-o', file], { env });
-  expect(exported.stderr).toMatch(/^exported [\d,]+ keys and 2 scripts at revision \d+ in [\d.]+ s \([\d,]+ keys\/s\)\n$/);
+  expect(exported.stderr).toMatch(
+    /^exported [\d,]+ keys and 2 scripts at revision \d+ in [\d.]+ s \([\d,]+ keys\/s\)\n$/,
+  );
   const target = await startServer({ waitForPool: false });
   try {
     const into = { LUCIEN_SERVER: target.address };
     const imported = await lucien(['import', file], { env: into });
     expect(imported.code).toBe(0);
-    expect(imported.stderr).toContain(`imported ${(ACCOUNTS + FILLER + 2).toLocaleString('en-US')} keys (${(ACCOUNTS + FILLER + 2).toLocaleString('en-US')} written, 0 unchanged) and 2 scripts (2 written)`);
+    expect(imported.stderr).toContain(
+      `imported ${(ACCOUNTS + FILLER + 2).toLocaleString('en-US')} keys (${(ACCOUNTS + FILLER + 2).toLocaleString('en-US')} written, 0 unchanged) and 2 scripts (2 written)`,
+    );
     const again = join(work, 'again.jsonl');
     expect((await lucien(['export', '-o', again], { env: into })).code).toBe(0);
     const strip = (text: string) =>
@@ -133,8 +156,14 @@ test('an export imported into an empty server reproduces every key and script ex
     expect(strip(readFileSync(again, 'utf8'))).toEqual(strip(readFileSync(file, 'utf8')));
     // Values come back byte for byte (the one with a line break only loses that whitespace in the file).
     const t = new LucienClient({ address: target.address });
-    expect((await t.getEntry('odd', 'ключ/with spaces'))?.text).toBe('{"text":"naïve \\u2028 \\"quoted\\"","n":9007199254740993,"f":1.50}');
-    expect(await t.getScript('transfer')).toMatchObject({ engine: 'javascript', source: TRANSFER, description: 'moves money' });
+    expect((await t.getEntry('odd', 'ключ/with spaces'))?.text).toBe(
+      '{"text":"naïve \\u2028 \\"quoted\\"","n":9007199254740993,"f":1.50}',
+    );
+    expect(await t.getScript('transfer')).toMatchObject({
+      engine: 'javascript',
+      source: TRANSFER,
+      description: 'moves money',
+    });
     expect((await t.run('hello', ['you'])).result).toBe('hello you');
     const revision = await t.currentRevision();
     t.close();
@@ -167,7 +196,10 @@ test('import reports a file cut short, refuses what is not an export, and keeps 
     writeFileSync(notExport, '{"hello": 1}\n');
     expect(await lucien(['import', notExport], { env })).toMatchObject({ code: 2 });
     expect((await lucien(['import', cut, '--batch-size', '1001'], { env })).code).toBe(2);
-    const small = await lucien(['import', '-', '--batch-size', '7'], { env, input: text.slice(0, 30).join('\n') + '\n' });
+    const small = await lucien(['import', '-', '--batch-size', '7'], {
+      env,
+      input: text.slice(0, 30).join('\n') + '\n',
+    });
     expect(small.stderr).toContain('imported 29 keys');
   } finally {
     await target.stop();

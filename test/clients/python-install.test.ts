@@ -19,19 +19,35 @@ let python: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'lucien-pip-'));
   // Install from a copy, so the build leaves nothing in the repo.
-  cpSync(join(ROOT, 'clients/python'), join(work, 'src'), { recursive: true, filter: (p) => !p.includes('__pycache__') });
+  cpSync(join(ROOT, 'clients/python'), join(work, 'src'), {
+    recursive: true,
+    filter: (p) => !p.includes('__pycache__'),
+  });
   execFileSync(SYSTEM_PYTHON, ['-m', 'venv', '--system-site-packages', join(work, 'venv')], { stdio: 'pipe' });
   python = join(work, 'venv/bin/python');
-  execFileSync(python, ['-m', 'pip', 'install', '--no-build-isolation', '--no-index', '--disable-pip-version-check', join(work, 'src')], { stdio: 'pipe', cwd: work });
+  execFileSync(
+    python,
+    ['-m', 'pip', 'install', '--no-build-isolation', '--no-index', '--disable-pip-version-check', join(work, 'src')],
+    { stdio: 'pipe', cwd: work },
+  );
 }, 120_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const py = (code: string, env: Record<string, string> = {}) => execFileSync(python, ['-c', code], { cwd: work, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+const py = (code: string, env: Record<string, string> = {}) =>
+  execFileSync(python, ['-c', code], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+  });
 
 test('pip install puts the package (with py.typed) in the venv, declaring grpcio and protobuf', () => {
-  const where = py('import lucien, os; print(lucien.__file__); print(os.path.exists(os.path.join(os.path.dirname(lucien.__file__), "py.typed")))');
-  expect(where).toBe(`${join(work, 'venv/lib')}/python3.${where.split('python3.')[1]?.split('/')[0]}/site-packages/lucien/__init__.py\nTrue\n`);
+  const where = py(
+    'import lucien, os; print(lucien.__file__); print(os.path.exists(os.path.join(os.path.dirname(lucien.__file__), "py.typed")))',
+  );
+  expect(where).toBe(
+    `${join(work, 'venv/lib')}/python3.${where.split('python3.')[1]?.split('/')[0]}/site-packages/lucien/__init__.py\nTrue\n`,
+  );
   const requires = py('from importlib.metadata import requires; print(sorted(requires("lucien-client")))');
   expect(requires).toMatch(/grpcio ?\(?>=1\.51/);
   expect(requires).toMatch(/protobuf ?\(?>=3\.21/);
@@ -44,7 +60,8 @@ test("the README's Python session runs as pasted after the install", async () =>
   const server = await startServer({ args: ['--backend', 'memory'], waitForPool: false });
   try {
     const code = (session as string).replace(/127\.0\.0\.1:50051/g, server.address);
-    const checks = '\nassert client.get("hey", "there") == {"hey": "there"}\nassert client.run("the_ultimate_method", []) == {"success": True, "answer": 42}\nprint("session ok")\n';
+    const checks =
+      '\nassert client.get("hey", "there") == {"hey": "there"}\nassert client.run("the_ultimate_method", []) == {"success": True, "answer": 42}\nprint("session ok")\n';
     expect(py(code + checks)).toContain('session ok');
   } finally {
     await server.stop();
@@ -59,7 +76,11 @@ test('a Python Watch resumes from its last revision after the server is killed a
   py(`from lucien import Client\nClient("${address}").put("marker", "m", {})`);
   const watcher = spawn(
     python,
-    ['-u', '-c', `import json, sys\nfrom lucien import Client\nc = Client("${address}")\nw = c.watch("feed", start_revision=c.current_revision() + 1)\nprint("ready", flush=True)\nfor i, e in enumerate(w):\n    print(json.dumps([e.type, e.key, e.value]), flush=True)\n    if i == 2:\n        print("reconnects", w.reconnects, flush=True)\n        break\n`],
+    [
+      '-u',
+      '-c',
+      `import json, sys\nfrom lucien import Client\nc = Client("${address}")\nw = c.watch("feed", start_revision=c.current_revision() + 1)\nprint("ready", flush=True)\nfor i, e in enumerate(w):\n    print(json.dumps([e.type, e.key, e.value]), flush=True)\n    if i == 2:\n        print("reconnects", w.reconnects, flush=True)\n        break\n`,
+    ],
     { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -78,7 +99,12 @@ test('a Python Watch resumes from its last revision after the server is killed a
     second.current = await startServer({ args: ['--port', String(port)], dataDir: first.dataDir, waitForPool: false });
     py(`from lucien import Client\nc = Client("${address}")\nc.delete("feed", "a")\nc.put("feed", "b", {"n": 2})`);
     expect(await done).toBe(0);
-    expect(out.trim().split('\n').slice(1)).toEqual(['["PUT", "a", {"n": 1}]', '["DELETE", "a", null]', '["PUT", "b", {"n": 2}]', expect.stringMatching(/^reconnects [1-9]/)]);
+    expect(out.trim().split('\n').slice(1)).toEqual([
+      '["PUT", "a", {"n": 1}]',
+      '["DELETE", "a", null]',
+      '["PUT", "b", {"n": 2}]',
+      expect.stringMatching(/^reconnects [1-9]/),
+    ]);
   } finally {
     watcher.kill();
     await second.current?.stop();

@@ -38,7 +38,13 @@ test('put, get, getEntry and delete speak objects, with exact text and revisions
   const revision = await client.put('posts', 'p1', { title: 'Hello', n: 1 });
   expect(await client.get('posts', 'p1')).toEqual({ title: 'Hello', n: 1 });
   const entry = await client.getEntry('posts', 'p1');
-  expect(entry).toMatchObject({ bucket: 'posts', key: 'p1', text: '{"title":"Hello","n":1}', createRevision: revision, modRevision: revision });
+  expect(entry).toMatchObject({
+    bucket: 'posts',
+    key: 'p1',
+    text: '{"title":"Hello","n":1}',
+    createRevision: revision,
+    modRevision: revision,
+  });
   // JSON text goes through untouched, so big integers survive in `text`.
   await client.put('posts', 'big', '{"n": 9007199254740993}');
   expect((await client.getEntry('posts', 'big'))?.text).toBe('{"n": 9007199254740993}');
@@ -59,7 +65,12 @@ test('conditional writes fail with CONDITION_FAILED, a typed, non-retryable erro
 });
 
 test('list pages, scan, count, batch, batchGet and buckets', async () => {
-  const ops = Array.from({ length: 250 }, (_, i) => ({ type: 'put' as const, bucket: 'many', key: `k${String(i).padStart(3, '0')}`, value: { i } }));
+  const ops = Array.from({ length: 250 }, (_, i) => ({
+    type: 'put' as const,
+    bucket: 'many',
+    key: `k${String(i).padStart(3, '0')}`,
+    value: { i },
+  }));
   const revision = await client.batch(ops);
   const page = await client.list('many', { limit: 100 });
   expect(page.items).toHaveLength(100);
@@ -69,7 +80,10 @@ test('list pages, scan, count, batch, batchGet and buckets', async () => {
   for await (const kv of client.scan('many', { prefix: 'k1' })) keys.push(kv.key);
   expect(keys).toHaveLength(100);
   expect(await client.count('many')).toBe(250);
-  const got = await client.batchGet([{ bucket: 'many', key: 'k001' }, { bucket: 'many', key: 'nope' }]);
+  const got = await client.batchGet([
+    { bucket: 'many', key: 'k001' },
+    { bucket: 'many', key: 'nope' },
+  ]);
   expect(got.entries[0]?.value).toEqual({ i: 1 });
   expect(got.entries[1]).toBeUndefined();
   expect(got.revision).toBeGreaterThanOrEqual(revision);
@@ -78,9 +92,16 @@ test('list pages, scan, count, batch, batchGet and buckets', async () => {
 });
 
 test('scripts: register, read, list, run with args, dry run, delete', async () => {
-  const source = 'b = buckets.getBucket("counters")\nv = b.get(args[0]) or {"n": 0}\nb.put(args[0], {"n": v["n"] + 1})\nprint("was", v["n"])\nresult = v["n"] + 1';
+  const source =
+    'b = buckets.getBucket("counters")\nv = b.get(args[0]) or {"n": 0}\nb.put(args[0], {"n": v["n"] + 1})\nprint("was", v["n"])\nresult = v["n"] + 1';
   const revision = await client.putScript('incr', source, { description: 'adds one' });
-  expect(await client.getScript('incr')).toEqual({ name: 'incr', engine: 'python', source, description: 'adds one', revision });
+  expect(await client.getScript('incr')).toEqual({
+    name: 'incr',
+    engine: 'python',
+    source,
+    description: 'adds one',
+    revision,
+  });
   expect((await client.listScripts()).map((s) => s.name)).toContain('incr');
   const first = await client.run<number>('incr', ['a']);
   expect(first).toMatchObject({ result: 1, resultText: '1', logs: ['was 0'], attempts: 1 });
@@ -108,7 +129,9 @@ test('eval runs source without registering it: a dry run unless commit, with the
   const dry = await client.eval<string>('buckets.getBucket("ev").put("k", {"v": args[0]})\nresult = "ok"', ['x']);
   expect(dry).toMatchObject({ result: 'ok', writes: [{ bucket: 'ev', key: 'k', value: { v: 'x' }, deleted: false }] });
   expect(await client.get('ev', 'k')).toBeUndefined();
-  const committed = await client.eval('buckets.getBucket("ev").put("k", {"v": args[0]})\nresult = 1', ['y'], { commit: true });
+  const committed = await client.eval('buckets.getBucket("ev").put("k", {"v": args[0]})\nresult = 1', ['y'], {
+    commit: true,
+  });
   expect(await client.get('ev', 'k')).toEqual({ v: 'y' });
   expect(committed.revision).toBe((await client.getEntry('ev', 'k'))?.modRevision);
   const js = await client.eval('console.log("hi"); result = args.length', [1, 2], { engine: 'javascript' });
@@ -141,7 +164,9 @@ test('argument mistakes fail in the client with CLIENT_INVALID_ARGUMENT, before 
 
 test('a per-call deadline ends a call that takes longer, with DEADLINE_EXCEEDED', async () => {
   const started = Date.now();
-  const err = await failure(client.eval('while True:\n    pass', [], { timeoutMs: 3000, deadlineMs: 300, retry: false }));
+  const err = await failure(
+    client.eval('while True:\n    pass', [], { timeoutMs: 3000, deadlineMs: 300, retry: false }),
+  );
   expect(err.code).toBe('DEADLINE_EXCEEDED');
   expect(Date.now() - started).toBeLessThan(2500);
 });
@@ -155,7 +180,11 @@ test('retryable failures are retried with back-off until the server is up; retry
   expect(err.retryable).toBe(true);
   impatient.close();
 
-  const patient = new LucienClient({ address, retry: { attempts: 200, initialDelayMs: 50, maxDelayMs: 200 }, deadlineMs: 60000 });
+  const patient = new LucienClient({
+    address,
+    retry: { attempts: 200, initialDelayMs: 50, maxDelayMs: 200 },
+    deadlineMs: 60000,
+  });
   const pending = patient.buckets();
   await new Promise((resolve) => setTimeout(resolve, 500));
   const late = await startServer({ args: ['--backend', 'memory', '--port', String(port)], waitForPool: false });
@@ -212,9 +241,28 @@ describe('TLS and tokens', () => {
   beforeAll(async () => {
     certs = makeCerts();
     const auth = join(certs.dir, 'auth.json');
-    writeFileSync(auth, JSON.stringify({ tokens: [{ name: 'ops', token: ADMIN, role: 'admin' }, { name: 'app', token: WRITER, role: 'write' }] }));
+    writeFileSync(
+      auth,
+      JSON.stringify({
+        tokens: [
+          { name: 'ops', token: ADMIN, role: 'admin' },
+          { name: 'app', token: WRITER, role: 'write' },
+        ],
+      }),
+    );
     secure = await startServer({
-      args: ['--backend', 'memory', '--auth-file', auth, '--tls-cert', certs.file('server.pem'), '--tls-key', certs.file('server.key'), '--tls-ca', certs.file('ca.pem')],
+      args: [
+        '--backend',
+        'memory',
+        '--auth-file',
+        auth,
+        '--tls-cert',
+        certs.file('server.pem'),
+        '--tls-key',
+        certs.file('server.key'),
+        '--tls-ca',
+        certs.file('ca.pem'),
+      ],
       waitForPool: false,
     });
   });
@@ -225,7 +273,11 @@ describe('TLS and tokens', () => {
     certs?.cleanup();
   });
 
-  const tls = () => ({ ca: readFileSync(certs.file('ca.pem')), cert: readFileSync(certs.file('client.pem')), key: readFileSync(certs.file('client.key')) });
+  const tls = () => ({
+    ca: readFileSync(certs.file('ca.pem')),
+    cert: readFileSync(certs.file('client.pem')),
+    key: readFileSync(certs.file('client.key')),
+  });
 
   test('with TLS (client certificate) and a token the client works; without the token it gets UNAUTHENTICATED', async () => {
     const admin = new LucienClient({ address: secure.address, tls: tls(), token: ADMIN });

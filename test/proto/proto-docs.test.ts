@@ -13,7 +13,15 @@ const root = protobuf.parse(text, { keepCase: true, alternateCommentMode: true }
 const pkg = root.lookup('lucien.v1') as protobuf.Namespace;
 
 test('the proto names a package for Go, Java, C#, Ruby, PHP and Objective-C', () => {
-  for (const option of ['go_package', 'java_package', 'java_multiple_files', 'csharp_namespace', 'ruby_package', 'php_namespace', 'objc_class_prefix']) {
+  for (const option of [
+    'go_package',
+    'java_package',
+    'java_multiple_files',
+    'csharp_namespace',
+    'ruby_package',
+    'php_namespace',
+    'objc_class_prefix',
+  ]) {
     expect(text).toMatch(new RegExp(`^option ${option} = .+;$`, 'm'));
   }
 });
@@ -29,7 +37,8 @@ test('every rpc, message, field and enum value has a comment', () => {
         for (const field of child.fieldsArray) if (!field.comment) missing.push(`field ${child.name}.${field.name}`);
         visit(child);
       } else if (child instanceof protobuf.Enum) {
-        for (const name of Object.keys(child.values)) if (!child.comments[name]) missing.push(`enum value ${child.name}.${name}`);
+        for (const name of Object.keys(child.values))
+          if (!child.comments[name]) missing.push(`enum value ${child.name}.${name}`);
       }
     }
   };
