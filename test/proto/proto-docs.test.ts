@@ -3,7 +3,9 @@
  * usual per-language package options, and every rpc, message, field and
  * enum value carries a comment (they show in generated code and reflection).
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
 
@@ -44,4 +46,32 @@ test('every rpc, message, field and enum value has a comment', () => {
   };
   visit(pkg);
   expect(missing).toEqual([]);
+});
+
+test("protoc generates Java, C# and C++ (with gRPC) code in each language's package", () => {
+  const out = mkdtempSync(join(tmpdir(), 'lucien-protoc-'));
+  try {
+    for (const dir of ['java', 'cs', 'cpp']) mkdirSync(join(out, dir));
+    execFileSync(
+      'protoc',
+      [
+        '-I',
+        join(__dirname, '../../proto'),
+        `--java_out=${join(out, 'java')}`,
+        `--csharp_out=${join(out, 'cs')}`,
+        `--cpp_out=${join(out, 'cpp')}`,
+        `--grpc_out=${join(out, 'cpp')}`,
+        `--plugin=protoc-gen-grpc=${execFileSync('sh', ['-c', 'command -v grpc_cpp_plugin'], { encoding: 'utf8' }).trim()}`,
+        'lucien/v1/lucien.proto',
+      ],
+      { stdio: 'pipe' },
+    );
+    expect(existsSync(join(out, 'java/io/lucien/v1/RunRequest.java'))).toBe(true);
+    expect(readFileSync(join(out, 'cs/Lucien.cs'), 'utf8')).toContain('namespace Lucien.V1');
+    const stub = readFileSync(join(out, 'cpp/lucien/v1/lucien.grpc.pb.h'), 'utf8');
+    expect(stub).toContain('class Lucien final');
+    expect(stub).toContain('// Runs script source without registering it');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
