@@ -92,7 +92,13 @@ export class LevelDbBackend implements Backend {
       if (this.state === 'open') return;
       this.state = 'opening';
       try {
-        await this.db.open({ createIfMissing: true });
+        await this.db.open({ createIfMissing: true }).catch((err: unknown) => {
+          // classic-level says only "Database failed to open"; its cause says why.
+          if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+            throw new LucienError('UNAVAILABLE', `data directory ${this.db.location} is in use by another process (another Lucien server?)`);
+          }
+          throw err;
+        });
         const raw = await this.db.get(META_REVISION);
         this.revision = raw === undefined ? 0 : Number(raw);
         // The option may have shrunk since the last run: trim to the window now.
