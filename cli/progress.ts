@@ -54,3 +54,8 @@ export class Progress {
 export function rate(count: number, seconds: number): string {
   return Math.round(count / Math.max(seconds, 0.001)).toLocaleString('en-US');
 }
+
+/** "1 key", "20,000 keys". */
+export function counted(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}

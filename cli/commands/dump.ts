@@ -14,7 +14,7 @@ import type { Writable } from 'node:stream';
 import type { LucienClient } from '../../clients/typescript';
 import { type Command, intOption, UsageError } from '../command';
 import { objectMembers, oneLine } from '../json-text';
-import { Progress, rate } from '../progress';
+import { counted, Progress, rate } from '../progress';
 
 export const EXPORT_FORMAT = 1;
 const MAX_BATCH = 1000;
@@ -88,7 +88,7 @@ export const exportCommand: Command = {
     }
     const seconds = progress.finish();
     output.err(
-      `exported ${records.toLocaleString('en-US')} keys and ${scripts} scripts at revision ${revision} in ${seconds.toFixed(2)} s (${rate(records, seconds)} keys/s)`,
+      `exported ${counted(records, 'key')} and ${counted(scripts, 'script')} at revision ${revision} in ${seconds.toFixed(2)} s (${rate(records, seconds)} keys/s)`,
     );
   },
 };
@@ -187,7 +187,7 @@ export const importCommand: Command = {
     await flush();
     const seconds = progress.finish();
     output.err(
-      `imported ${stats.records.toLocaleString('en-US')} keys (${stats.written.toLocaleString('en-US')} written, ${stats.unchanged.toLocaleString('en-US')} unchanged) and ${stats.scripts} scripts (${stats.scriptsWritten} written) in ${seconds.toFixed(2)} s (${rate(stats.records, seconds)} keys/s)`,
+      `imported ${counted(stats.records, 'key')} (${stats.written.toLocaleString('en-US')} written, ${stats.unchanged.toLocaleString('en-US')} unchanged) and ${counted(stats.scripts, 'script')} (${stats.scriptsWritten} written) in ${seconds.toFixed(2)} s (${rate(stats.records, seconds)} keys/s)`,
     );
     if (!header) throw new UsageError('the input is empty: not a Lucien export');
     if (trailer === undefined) {

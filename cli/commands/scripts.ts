@@ -26,7 +26,7 @@ function printRun(output: Output, out: RunResult, dryRun: boolean, full: boolean
     return;
   }
   output.out(json(output, out.resultText));
-  if (dryRun) {
+  if (dryRun && out.writes.length > 0) {
     output.err(
       `dry run: ${out.writes.length} write${out.writes.length === 1 ? '' : 's'} not committed${out.writes.length > 0 ? ':' : ''}`,
     );

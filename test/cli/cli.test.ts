@@ -5,6 +5,7 @@
  * file:line syntax errors and --if-unchanged, watch resuming after a server
  * restart, TLS and token flags and variables.
  */
+import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -272,6 +273,11 @@ describe('TLS and tokens', () => {
         certs.file('ca.pem'),
       ],
       waitForPool: false,
+      credentials: grpc.credentials.createSsl(
+        readFileSync(certs.file('ca.pem')),
+        readFileSync(certs.file('client.key')),
+        readFileSync(certs.file('client.pem')),
+      ),
     });
   });
 

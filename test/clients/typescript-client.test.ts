@@ -5,6 +5,7 @@
  * out), Watch resuming after the server is killed and restarted, TLS and
  * tokens.
  */
+import * as grpc from '@grpc/grpc-js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LucienClient, type LucienClientError } from '../../clients/typescript';
@@ -264,6 +265,11 @@ describe('TLS and tokens', () => {
         certs.file('ca.pem'),
       ],
       waitForPool: false,
+      credentials: grpc.credentials.createSsl(
+        readFileSync(certs.file('ca.pem')),
+        readFileSync(certs.file('client.key')),
+        readFileSync(certs.file('client.pem')),
+      ),
     });
   });
 
