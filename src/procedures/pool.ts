@@ -13,6 +13,9 @@ import type { BridgeHandler, EngineRunRequest, EngineRunResult, HostStates, Prel
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './confinement';
 
+/** What a host answers when asked to run a key it no longer has compiled (engines/host/run-host.ts). */
+const NOT_COMPILED = 'script is not compiled in this host';
+
 export interface PoolOptions {
   readonly size: number;
   /** Resident memory a host may reach during a run before it is killed. */
@@ -135,12 +138,19 @@ export class EnginePool implements ScriptEngine {
     }, MEMORY_POLL_MS);
     let done: DoneMessage;
     try {
+      // The host's read cache is brought to the run's snapshot on the run message itself; nothing awaits after this.
       const cache = request.cache === undefined ? undefined : await request.cache.sync(host);
       if (!host.alive) throw new HostExitedError({ code: null, signal: null, stderr: '' });
-      done = await host.run(
-        { key: request.key, name: request.name, source: host.compiledKeys.has(request.key) ? undefined : request.source, args: request.args, limits: request.limits, cache },
-        bridge,
-      );
+      const send = (withSource: boolean) =>
+        host.run({ key: request.key, name: request.name, source: withSource ? request.source : undefined, args: request.args, limits: request.limits, cache }, bridge);
+      done = await send(!host.compiledKeys.has(request.key));
+      // The host's compiled-script cache is bounded: a key it evicted (after many other
+      // scripts or Eval sources) is sent again with its source. The run did not start.
+      // (Its cache sync, applied again, is the same revision and keys: a no-op.)
+      if (!done.ok && done.error.type === 'HostError' && done.error.message === NOT_COMPILED) {
+        host.compiledKeys.delete(request.key);
+        done = await send(true);
+      }
       if (done.ok) request.cache?.record(done.cached);
     } catch (err) {
       host.kill();
