@@ -90,6 +90,12 @@ export interface CachedReadSet {
   readonly keys: readonly (readonly [string, number])[];
   /** cacheName(bucket, prefix) of each list answered from the cache. */
   readonly prefixes: readonly string[];
+  /**
+   * The script's calls the host answered without sending them on (a get or
+   * getMany whose misses crossed as one `read` counts here, under its own op),
+   * so per-run call counts stay the script's calls, cache or not.
+   */
+  readonly calls: { readonly get: number; readonly getMany: number; readonly list: number };
 }
 
 /** The answer to a bridge call: JSON text, or a message the script sees raised (a 'v' / 'e' frame). */

@@ -41,6 +41,8 @@ export class CachedBridge implements HostBridge {
   /** Raw keys the server answered this run: it recorded them itself. */
   private readonly fetched = new Set<string>();
   private readonly listed = new Set<string>();
+  /** Script calls answered here rather than sent on as they were. */
+  private readonly calls = { get: 0, getMany: 0, list: 0 };
 
   constructor(
     private readonly cache: HostReadCache,
@@ -66,7 +68,9 @@ export class CachedBridge implements HostBridge {
     const bucket = call.bucket;
     switch (call.op) {
       case 'get':
-        return typeof call.key === 'string' ? this.read(bucket, [call.key], true) : this.upstream.call(request);
+        if (typeof call.key !== 'string') return this.upstream.call(request);
+        this.calls.get++;
+        return this.read(bucket, [call.key], true);
       case 'getMany':
         if (
           !Array.isArray(call.keys) ||
@@ -74,6 +78,7 @@ export class CachedBridge implements HostBridge {
           !call.keys.every((k) => typeof k === 'string')
         )
           return this.upstream.call(request);
+        this.calls.getMany++;
         return this.read(bucket, call.keys as string[], false);
       case 'put':
       case 'delete':
@@ -85,10 +90,11 @@ export class CachedBridge implements HostBridge {
     }
   }
 
-  /** The reads answered here, for the done message (undefined when there were none). */
+  /** The reads and calls answered here, for the done message (undefined when there were none). */
   readSet(): CachedReadSet | undefined {
-    if (this.hits.size === 0 && this.listed.size === 0) return undefined;
-    return { keys: [...this.hits], prefixes: [...this.listed] };
+    const { get, getMany, list } = this.calls;
+    if (get + getMany + list === 0) return undefined;
+    return { keys: [...this.hits], prefixes: [...this.listed], calls: { get, getMany, list } };
   }
 
   private read(bucket: string, keys: readonly string[], single: boolean): string {
@@ -153,6 +159,7 @@ export class CachedBridge implements HostBridge {
     const hit = this.cache.getList(listKey);
     if (hit !== undefined) {
       this.listed.add(rawPrefix);
+      this.calls.list++;
       return FRAME_VALUE + hit;
     }
     const reply = this.upstream.call(request);

@@ -76,8 +76,6 @@ export function bridgeOp(request: string): BridgeOp {
     case 'get':
       return 'get';
     case 'getMany':
-    // A host read cache's misses, fetched with their revisions (reads the cache answered never cross).
-    case 'read':
       return 'getMany';
     case 'put':
       return 'put';

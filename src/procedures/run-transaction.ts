@@ -79,6 +79,13 @@ function scriptFailure(err: unknown): BridgeReply {
   throw err;
 }
 
+/** Script calls an engine host answered itself (from its read cache), by op. */
+export interface CachedCalls {
+  readonly get: number;
+  readonly getMany: number;
+  readonly list: number;
+}
+
 /** Values per (bucket, key). */
 class PerKey<V> {
   private readonly buckets = new Map<string, Map<string, V>>();
@@ -139,14 +146,22 @@ export class RunTransaction {
   /**
    * Records the reads a host answered from its read cache (its done message,
    * unchecked), as if they had crossed the bridge: each key with the revision
-   * seen, each listed prefix. A malformed set is the host breaking the
-   * protocol: the run fails and writes nothing.
+   * seen, each listed prefix; returns the script calls the host answered
+   * itself. A malformed set is the host breaking the protocol: the run fails
+   * and writes nothing.
    */
-  recordCached(cached: unknown): void {
-    if (cached === undefined) return;
+  recordCached(cached: unknown): CachedCalls {
+    const none = { get: 0, getMany: 0, list: 0 };
+    if (cached === undefined) return none;
     const bad = (what: string): LucienError => new LucienError('INTERNAL', `engine host sent a malformed read set: ${what}`);
-    const set = cached as { keys?: unknown; prefixes?: unknown };
+    const set = cached as { keys?: unknown; prefixes?: unknown; calls?: Record<string, unknown> };
     if (typeof set !== 'object' || set === null || !Array.isArray(set.keys) || !Array.isArray(set.prefixes)) throw bad('expected keys and prefixes');
+    const count = (v: unknown): number => {
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad('bad call count');
+      return v as number;
+    };
+    if (typeof set.calls !== 'object' || set.calls === null) throw bad('expected call counts');
+    const calls = { get: count(set.calls.get), getMany: count(set.calls.getMany), list: count(set.calls.list) };
     const revision = this.snap?.revision;
     if (revision === undefined) throw bad('no snapshot was open');
     /** A cache name split as the host built it (bucket + '/' + key), the bucket readable; else undefined. */
@@ -174,6 +189,7 @@ export class RunTransaction {
       if (ref === undefined) throw bad('bad prefix');
       this.listed.set(ref.bucket, ref.key, true);
     }
+    return calls;
   }
 
   async release(): Promise<void> {

@@ -181,7 +181,12 @@ export class ScriptRunner {
           ? undefined
           : {
               sync: async (host) => feed.sync(host, await tx.open(), { maxReadBatch: this.limits.maxReadBatch, maxBytes: cacheBytes }),
-              record: (cached) => tx.recordCached(cached),
+              record: (cached) => {
+                const calls = tx.recordCached(cached);
+                trace.calls.get += calls.get;
+                trace.calls.getMany += calls.getMany;
+                trace.calls.list += calls.list;
+              },
             };
       try {
         const { result, logs } = await engine.run(
@@ -196,7 +201,8 @@ export class ScriptRunner {
             cache,
           },
           (request) => {
-            trace.calls[bridgeOp(request)]++;
+            // A cache's `read` is the host's fetch for a get or getMany it reports itself (record above).
+            if (!request.startsWith('{"op":"read"')) trace.calls[bridgeOp(request)]++;
             return tx.handle(request);
           },
         );

@@ -125,8 +125,8 @@ describe('CachedBridge', () => {
     const first = new CachedBridge(cache, server.upstream, 100);
     expect(first.call('{"op":"getMany","bucket":"b","keys":["a","zz","a"]}')).toBe('v[{"v":"a"},null,{"v":"a"}]');
     expect(server.seen).toEqual(['{"op":"read","bucket":"b","keys":["a","zz"]}']);
-    // The server recorded what it answered: nothing for the done message.
-    expect(first.readSet()).toBeUndefined();
+    // The server recorded the keys it answered: only the call is reported.
+    expect(first.readSet()).toEqual({ keys: [], prefixes: [], calls: { get: 0, getMany: 1, list: 0 } });
     const second = new CachedBridge(cache, server.upstream, 100);
     expect(second.call('{"op":"get","bucket":"b","key":"a"}')).toBe('v{"v":"a"}');
     expect(second.call('{"op":"get","bucket":"b","key":"zz"}')).toBe('vnull');
@@ -137,6 +137,7 @@ describe('CachedBridge', () => {
         ['b/zz', 0],
       ],
       prefixes: [],
+      calls: { get: 2, getMany: 0, list: 0 },
     });
   });
 
@@ -150,7 +151,7 @@ describe('CachedBridge', () => {
     expect(run.call('{"op":"delete","bucket":"b","key":"a"}')).toBe('vnull');
     expect(run.call('{"op":"getMany","bucket":"b","keys":["a"]}')).toBe('v[null]');
     expect(cache.get('b/a')).toEqual({ value: '{"v":"a"}', modRevision: 3 });
-    expect(run.readSet()).toEqual({ keys: [['b/a', 3]], prefixes: [] });
+    expect(run.readSet()).toEqual({ keys: [['b/a', 3]], prefixes: [], calls: { get: 2, getMany: 1, list: 0 } });
   });
 
   it('lists are kept whole and reported by prefix, unless the run wrote under the prefix', () => {
@@ -160,7 +161,7 @@ describe('CachedBridge', () => {
     const run = new CachedBridge(cache, server.upstream, 100);
     expect(run.call(list)).toBe('v[["a",{"v":1}]]');
     expect(server.seen).toHaveLength(1);
-    expect(run.readSet()).toEqual({ keys: [], prefixes: ['b/p'] });
+    expect(run.readSet()).toEqual({ keys: [], prefixes: ['b/p'], calls: { get: 0, getMany: 0, list: 1 } });
     run.call('{"op":"put","bucket":"b","key":"p1","value":"{}"}');
     run.call(list);
     expect(server.seen.filter((s) => s === list)).toHaveLength(2);

@@ -74,6 +74,7 @@ describe('the read set a host reports', () => {
         ['users/u1', 0],
       ],
       prefixes: ['posts/c'],
+      calls: { get: 2, getMany: 0, list: 1 },
     });
     expect(tx.conditions()).toEqual([
       { type: 'key', bucket: 'posts', key: 'p1', modRevision: revision },
@@ -85,21 +86,31 @@ describe('the read set a host reports', () => {
   it('a commit guarded by a cached read fails once that key changed', async () => {
     const { store, tx, revision } = await setup();
     await tx.open();
-    tx.recordCached({ keys: [['posts/p1', revision]], prefixes: [] });
+    tx.recordCached({ keys: [['posts/p1', revision]], prefixes: [], calls: { get: 1, getMany: 0, list: 0 } });
     await tx.handle(JSON.stringify({ op: 'put', bucket: 'posts', key: 'p9', value: '{}' }));
     await store.put('posts', 'p1', '{"changed":true}');
-    await expect(store.space.commit(tx.mutations(), tx.conditions())).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
+    await expect(store.space.commit(tx.mutations(), tx.conditions())).rejects.toMatchObject({
+      code: 'CONDITION_FAILED',
+    });
   });
 
   it.each([
     ['not an object', 'nonsense'],
-    ['no prefixes', { keys: [] }],
-    ['a key outside any bucket', { keys: [['nobucket', 0]], prefixes: [] }],
-    ['a key in a bucket with a bad name', { keys: [['b$d/x', 0]], prefixes: [] }],
-    ['a revision after the snapshot', { keys: [['posts/p1', 1e6]], prefixes: [] }],
-    ['a negative revision', { keys: [['posts/p1', -1]], prefixes: [] }],
-    ['a fractional revision', { keys: [['posts/p1', 0.5]], prefixes: [] }],
-    ['a prefix that is not a string', { keys: [], prefixes: [7] }],
+    ['no prefixes', { keys: [], calls: { get: 0, getMany: 0, list: 0 } }],
+    ['no call counts', { keys: [], prefixes: [] }],
+    ['a negative call count', { keys: [], prefixes: [], calls: { get: -1, getMany: 0, list: 0 } }],
+    ['a key outside any bucket', { keys: [['nobucket', 0]], prefixes: [], calls: { get: 0, getMany: 0, list: 0 } }],
+    [
+      'a key in a bucket with a bad name',
+      { keys: [['b$d/x', 0]], prefixes: [], calls: { get: 0, getMany: 0, list: 0 } },
+    ],
+    [
+      'a revision after the snapshot',
+      { keys: [['posts/p1', 1e6]], prefixes: [], calls: { get: 0, getMany: 0, list: 0 } },
+    ],
+    ['a negative revision', { keys: [['posts/p1', -1]], prefixes: [], calls: { get: 0, getMany: 0, list: 0 } }],
+    ['a fractional revision', { keys: [['posts/p1', 0.5]], prefixes: [], calls: { get: 0, getMany: 0, list: 0 } }],
+    ['a prefix that is not a string', { keys: [], prefixes: [7], calls: { get: 0, getMany: 0, list: 0 } }],
   ])('a forged read set (%s) fails the run as the host breaking the protocol', async (_what, forged) => {
     const { tx } = await setup();
     await tx.open();
