@@ -8,6 +8,9 @@
  *                written and keeps etcd's old create_revision); while the mark
  *                exists, its mod_revision is <key>'s create_revision
  *   <ns>rev      put by every Lucien commit: its mod_revision is the latest one
+ *   <ns>s/<node>/<n>  a commit slot of one backend instance: every commit puts its
+ *                attempt's id there, so a commit whose answer was lost can be
+ *                settled (etcd.ts); invisible to readers and to the history
  * This file only builds keys and ranges and decodes records; it must never
  * talk to etcd, and never interpret values.
  */
@@ -48,6 +51,10 @@ export class EtcdLayout {
 
   rebirth(key: string): Buffer {
     return Buffer.from(this.rebirthTag + key);
+  }
+
+  slot(node: string, index: number): Buffer {
+    return Buffer.from(`${this.namespace}s/${node}/${index}`);
   }
 
   dataRange(prefix: string): ByteRange {
