@@ -25,7 +25,7 @@ import type { Etcd3, ITxnResponse } from 'etcd3';
 import { LucienError } from '../errors';
 import type { CommitResult, Condition, Mutation } from './backend';
 import { type Trim, diagnose, keysToRead, planTxn } from './etcd-commit';
-import { type FailoverOptions, isTransient, withFailover } from './etcd-failover';
+import { EtcdStalled, type FailoverOptions, isRefusal, isTransient, withFailover } from './etcd-failover';
 import { readKeys, toLucienError } from './etcd-io';
 import type { EtcdLayout } from './etcd-layout';
 
@@ -72,9 +72,11 @@ export class EtcdCommitter {
           try {
             res = await client.kv.txn({ compare: plan.compare, success: plan.success, failure: plan.failure }, { deadline });
           } catch (err) {
-            // etcd refusing the request on its merits (too large, too many ops) is a definite no.
-            if (plan.changed && isTransient(err)) lost.set(attempt, plan.applied);
-            throw err;
+            // etcd refusing the request on its merits (too large, too many ops) is a definite no;
+            // after anything else the attempt may have applied: settle it with a fenced attempt.
+            if (isRefusal(err)) throw err;
+            if (plan.changed) lost.set(attempt, plan.applied);
+            throw isTransient(err) ? err : new EtcdStalled(`etcd: ${err instanceof Error ? err.message : String(err)}`);
           }
           if (res.succeeded) {
             if (!plan.changed) {
@@ -90,6 +92,9 @@ export class EtcdCommitter {
           if (settled !== undefined) return settled;
           const failed = diagnose(this.layout, conditions, res.responses, this.historyRevisions);
           if (failed !== undefined) throw failed;
+          // The slot moved without a lost attempt to account for it (never expected): take it as it is.
+          const held = res.responses[plan.slotRead]?.response_range?.kvs[0];
+          if (held !== undefined) slot.modRevision = Number(held.mod_revision);
           // Another commit won a race on a key we delete or a tombstone we trim: plan again, without trims.
           this.trims = [];
           if (++races >= MAX_RACES) throw new LucienError('UNAVAILABLE', 'commit kept losing races with concurrent commits');

@@ -95,8 +95,14 @@ export function watchBackoff(ms: number): Backoff {
 export function isTransient(err: unknown): boolean {
   if (isLucienError(err) || !(err instanceof Error)) return false;
   if (err instanceof MemberSkipped || err instanceof EtcdStalled) return true;
-  if (/compacted|too many operations|request is too large|larger than max/.test(err.message)) return false;
+  if (isRefusal(err)) return false;
   return isRecoverableError(err);
+}
+
+/** etcd refused the request on its merits (compacted revision, over its limits): no member would take it. */
+export function isRefusal(err: unknown): boolean {
+  if (isLucienError(err)) return true;
+  return err instanceof Error && /compacted|too many operations|request is too large|larger than max/.test(err.message);
 }
 
 /**
