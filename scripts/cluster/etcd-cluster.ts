@@ -18,6 +18,8 @@ export interface EtcdMember {
   /** host:port for clients (what LUCIEN_ETCD_ENDPOINTS takes). */
   readonly endpoint: string;
   readonly clientUrl: string;
+  /** Its process id while running. */
+  readonly pid: number | undefined;
   /** Whether its process is running (frozen counts as running). */
   readonly running: boolean;
   readonly frozen: boolean;
@@ -88,6 +90,9 @@ export async function startEtcdCluster(options: ClusterOptions = {}): Promise<Et
       name: spec.name,
       endpoint: spec.client.replace('http://', ''),
       clientUrl: spec.client,
+      get pid() {
+        return alive() ? child?.pid : undefined;
+      },
       get running() {
         return alive();
       },

@@ -111,7 +111,7 @@ test('a commit etcd refuses on its merits is not retried, and a commit that foun
   expect(calls).toBe(1);
   const short = new EtcdCommitter(setup().layout, 1000, { ...DEFAULT_FAILOVER, windowMs: 400 });
   const started = Date.now();
-  const unknown = await rejection(short.apply(faulty(async () => Promise.reject(lost())), [put('k', '{}')], []));
+  const unknown = (await rejection(short.apply(faulty(async () => Promise.reject(lost())), [put('k', '{}')], []))) as { code?: string; message?: string };
   expect(unknown.code).toBe('UNAVAILABLE');
   expect(unknown.message).toMatch(/may or may not/);
   expect(Date.now() - started).toBeLessThan(3000);
