@@ -2,25 +2,12 @@
  * `npm run cluster`: a Lucien cluster on this machine for trying things out.
  * Starts a 3-member etcd cluster (Debian's etcd-server) on loopback and N
  * Lucien nodes on it (default 2), prints every endpoint, and stops it all on
- * Ctrl-C. Flags: --nodes N, --members M, --port P (first Lucien port; the
- * default is any free port). Everything binds 127.0.0.1 only; etcd data lives
- * in a temporary directory that is removed on exit. Lucien's logs go to files
- * whose paths are printed.
+ * Ctrl-C. Flags: --nodes N, --members M. Everything binds 127.0.0.1 only, on
+ * free ports; etcd data lives in a temporary directory that is removed on
+ * exit. A node that dies prints the end of its log.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type EtcdCluster, freePort, startEtcdCluster } from './etcd-cluster';
-
-const ROOT = join(__dirname, '../../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
-
-interface Node {
-  readonly address: string;
-  readonly child: ChildProcess;
-  readonly log: string;
-}
+import { launchServer, type ServerProcess } from '../lib/server-process';
+import { type EtcdCluster, startEtcdCluster } from './etcd-cluster';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,53 +20,33 @@ function flag(name: string, fallback: number): number {
   return value;
 }
 
-async function startNode(etcd: EtcdCluster, port: number, logDir: string, i: number): Promise<Node> {
-  const log = join(logDir, `lucien-${i + 1}.log`);
-  const out = createWriteStream(log);
-  const child = spawn(process.execPath, [MAIN, '--backend', 'etcd', '--etcd-endpoints', etcd.endpoints, '--port', String(port), '--log-format', 'json'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out.write(chunk);
-      seen = (seen + chunk.toString()).slice(-8000);
-      if (seen.includes('"message":"serving"')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`Lucien node ${i + 1} exited with ${code} before serving; see ${log}`)));
-  });
-  return { address: `127.0.0.1:${port}`, child, log };
+/** One Lucien node on the cluster; its log is its process output (printed on a failed start). */
+function startNode(etcd: EtcdCluster): Promise<ServerProcess> {
+  return launchServer({ args: ['--backend', 'etcd', '--etcd-endpoints', etcd.endpoints], enginePool: 'server', waitForPool: false, startTimeoutMs: 120000 });
 }
 
 async function main(): Promise<void> {
   const nodeCount = flag('nodes', 2);
   const members = flag('members', 3);
-  const firstPort = flag('port', 0);
   process.stdout.write(`starting ${members} etcd members and ${nodeCount} Lucien nodes on 127.0.0.1 …\n`);
   const etcd = await startEtcdCluster({ size: members });
-  const logDir = mkdtempSync(join(tmpdir(), 'lucien-cluster-logs-'));
-  const nodes: Node[] = [];
+  const nodes: ServerProcess[] = [];
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nstopping …\n');
-    await Promise.all(nodes.map((n) => new Promise<void>((resolve) => {
-      if (n.child.exitCode !== null) return resolve();
-      n.child.once('exit', () => resolve());
-      n.child.kill('SIGTERM');
-    })));
+    await Promise.all(nodes.map(async (n) => {
+      await n.stop();
+      n.cleanup();
+    }));
     await etcd.stop();
-    rmSync(logDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
-    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(etcd, firstPort > 0 ? firstPort + i : await freePort(), logDir, i));
+    for (let i = 0; i < nodeCount; i++) nodes.push(await startNode(etcd));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     await stop(1);
@@ -93,7 +60,7 @@ async function main(): Promise<void> {
     `  all: ${etcd.endpoints}`,
     '',
     'Lucien nodes:',
-    ...nodes.map((n, i) => `  node ${i + 1}  ${n.address}  pid ${n.child.pid}  log ${n.log}`),
+    ...nodes.map((n, i) => `  node ${i + 1}  ${n.address}  pid ${n.process.pid}`),
     '',
     'Try:',
     `  grpcurl -plaintext -d '{"bucket":"b","key":"k","value":"{\\"n\\":1}"}' ${nodes[0]?.address} lucien.v1.Lucien/Put`,
@@ -104,7 +71,11 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n'));
-  for (const n of nodes) n.child.once('exit', (code) => !stopping && process.stdout.write(`Lucien node ${n.address} exited with ${code}; see ${n.log}\n`));
+  for (const n of nodes) {
+    n.process.once('exit', (code) => {
+      if (!stopping) process.stdout.write(`Lucien node ${n.address} exited with ${code}:\n${n.output().slice(-2000)}\n`);
+    });
+  }
 }
 
 void main().catch((err: unknown) => {
