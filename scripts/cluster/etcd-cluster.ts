@@ -54,7 +54,10 @@ export interface ClusterOptions {
 }
 
 export function etcdBinary(): string {
-  const found = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd')).find(isExecutable);
+  const found = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'etcd'))
+    .find(isExecutable);
   if (found === undefined) throw new Error('etcd is not installed: apt-get install -y etcd-server');
   return found;
 }
@@ -66,7 +69,12 @@ export async function startEtcdCluster(options: ClusterOptions = {}): Promise<Et
   const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lucien-etcd-cluster-'));
   const specs = [];
   for (let i = 1; i <= size; i++) {
-    specs.push({ name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}`, dir: join(root, `m${i}`) });
+    specs.push({
+      name: `m${i}`,
+      client: `http://127.0.0.1:${await freePort()}`,
+      peer: `http://127.0.0.1:${await freePort()}`,
+      dir: join(root, `m${i}`),
+    });
   }
   const initialCluster = specs.map((s) => `${s.name}=${s.peer}`).join(',');
   const token = `lucien-${process.pid}-${Date.now()}`;
@@ -104,20 +112,46 @@ export async function startEtcdCluster(options: ClusterOptions = {}): Promise<Et
       async start() {
         if (alive()) return;
         stderr = '';
-        child = spawn(binary, [
-          '--name', spec.name, '--data-dir', spec.dir,
-          '--listen-client-urls', spec.client, '--advertise-client-urls', spec.client,
-          '--listen-peer-urls', spec.peer, '--initial-advertise-peer-urls', spec.peer,
-          '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
-          '--logger', 'zap', '--log-level', 'error',
-        ], { stdio: ['ignore', options.output ?? 'ignore', 'pipe'] });
+        child = spawn(
+          binary,
+          [
+            '--name',
+            spec.name,
+            '--data-dir',
+            spec.dir,
+            '--listen-client-urls',
+            spec.client,
+            '--advertise-client-urls',
+            spec.client,
+            '--listen-peer-urls',
+            spec.peer,
+            '--initial-advertise-peer-urls',
+            spec.peer,
+            '--initial-cluster',
+            initialCluster,
+            '--initial-cluster-state',
+            'new',
+            '--initial-cluster-token',
+            token,
+            '--logger',
+            'zap',
+            '--log-level',
+            'error',
+          ],
+          { stdio: ['ignore', options.output ?? 'ignore', 'pipe'] },
+        );
         child.stderr?.on('data', (chunk: Buffer) => {
           stderr = (stderr + chunk.toString()).slice(-4000);
           if (options.output === 'inherit') process.stderr.write(chunk);
         });
         // Serving its client port is enough here: a restarted member may wait for peers to have a leader.
         const deadline = Date.now() + 20000;
-        while (!(await fetch(`${spec.client}/version`).then((r) => r.ok, () => false))) {
+        while (
+          !(await fetch(`${spec.client}/version`).then(
+            (r) => r.ok,
+            () => false,
+          ))
+        ) {
           if (!alive()) throw new Error(`etcd ${spec.name} exited with ${child.exitCode}: ${stderr}`);
           if (Date.now() > deadline) throw new Error(`etcd ${spec.name} did not serve within 20 s: ${stderr}`);
           await sleep(50);
@@ -152,7 +186,13 @@ export async function startEtcdCluster(options: ClusterOptions = {}): Promise<Et
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const up = members.filter((m) => m.running && !m.frozen);
-        const ok = await Promise.all(up.map((m) => fetchJson(`${m.clientUrl}/health`, undefined).then((h) => (h as { health?: string } | undefined)?.health === 'true')));
+        const ok = await Promise.all(
+          up.map((m) =>
+            fetchJson(`${m.clientUrl}/health`, undefined).then(
+              (h) => (h as { health?: string } | undefined)?.health === 'true',
+            ),
+          ),
+        );
         if (ok.every(Boolean) && (await agreedLeader(members)) !== undefined) return;
         if (Date.now() > deadline) throw new Error(`the etcd cluster was not healthy within ${timeoutMs} ms`);
         await sleep(50);
@@ -178,9 +218,12 @@ export async function startEtcdCluster(options: ClusterOptions = {}): Promise<Et
 /** The leader every running, unfrozen member names, or undefined while they disagree or have none. */
 async function agreedLeader(members: readonly EtcdMember[]): Promise<EtcdMember | undefined> {
   const up = members.filter((m) => m.running && !m.frozen);
-  const statuses = await Promise.all(up.map((m) => fetchJson(`${m.clientUrl}/v3/maintenance/status`, {}) as Promise<Status | undefined>));
+  const statuses = await Promise.all(
+    up.map((m) => fetchJson(`${m.clientUrl}/v3/maintenance/status`, {}) as Promise<Status | undefined>),
+  );
   const leaders = new Set(statuses.map((s) => s?.leader));
-  if (statuses.some((s) => s === undefined || s.leader === undefined || s.leader === '0') || leaders.size !== 1) return undefined;
+  if (statuses.some((s) => s === undefined || s.leader === undefined || s.leader === '0') || leaders.size !== 1)
+    return undefined;
   const index = statuses.findIndex((s) => s?.header?.member_id === s?.leader);
   return index < 0 ? undefined : up[index];
 }
@@ -192,7 +235,11 @@ interface Status {
 
 async function fetchJson(url: string, body: object | undefined): Promise<unknown> {
   try {
-    const res = await fetch(url, { method: body === undefined ? 'GET' : 'POST', body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(1000) });
+    const res = await fetch(url, {
+      method: body === undefined ? 'GET' : 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(1000),
+    });
     return res.ok ? await res.json() : undefined;
   } catch {
     return undefined;
@@ -205,7 +252,9 @@ export function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -22,7 +22,12 @@ function flag(name: string, fallback: number): number {
 
 /** One Lucien node on the cluster; its log is its process output (printed on a failed start). */
 function startNode(etcd: EtcdCluster): Promise<ServerProcess> {
-  return launchServer({ args: ['--backend', 'etcd', '--etcd-endpoints', etcd.endpoints], enginePool: 'server', waitForPool: false, startTimeoutMs: 120000 });
+  return launchServer({
+    args: ['--backend', 'etcd', '--etcd-endpoints', etcd.endpoints],
+    enginePool: 'server',
+    waitForPool: false,
+    startTimeoutMs: 120000,
+  });
 }
 
 async function main(): Promise<void> {
@@ -36,10 +41,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nstopping …\n');
-    await Promise.all(nodes.map(async (n) => {
-      await n.stop();
-      n.cleanup();
-    }));
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.stop();
+        n.cleanup();
+      }),
+    );
     await etcd.stop();
     process.exit(code);
   };
@@ -73,7 +80,8 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n'));
   for (const n of nodes) {
     n.process.once('exit', (code) => {
-      if (!stopping) process.stdout.write(`Lucien node ${n.address} exited with ${code}:\n${n.output().slice(-2000)}\n`);
+      if (!stopping)
+        process.stdout.write(`Lucien node ${n.address} exited with ${code}:\n${n.output().slice(-2000)}\n`);
     });
   }
 }

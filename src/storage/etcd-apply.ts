@@ -63,14 +63,22 @@ export class EtcdCommitter {
           const reading = keysToRead(mutations);
           const records = reading.flatMap((k) => [this.layout.data(k), this.layout.rebirth(k)]);
           const current = await readKeys(client, records, { keysOnly: true, deadline });
-          const seen = new Map(reading.map((key, i) => [key, { modRevision: Number(current[2 * i]?.mod_revision ?? 0), reborn: current[2 * i + 1] !== undefined }]));
+          const seen = new Map(
+            reading.map((key, i) => [
+              key,
+              { modRevision: Number(current[2 * i]?.mod_revision ?? 0), reborn: current[2 * i + 1] !== undefined },
+            ]),
+          );
           const trims = this.trims;
           const attempt = `${this.node}:${++this.attempts}`;
           const use = { key: slot.key, modRevision: slot.modRevision, attempt, fence: lost.size > 0 };
           const plan = planTxn(this.layout, mutations, conditions, seen, trims, this.historyRevisions, use);
           let res: ITxnResponse;
           try {
-            res = await client.kv.txn({ compare: plan.compare, success: plan.success, failure: plan.failure }, { deadline });
+            res = await client.kv.txn(
+              { compare: plan.compare, success: plan.success, failure: plan.failure },
+              { deadline },
+            );
           } catch (err) {
             // etcd refusing the request on its merits (too large, too many ops) is a definite no;
             // after anything else the attempt may have applied: settle it with a fenced attempt.
@@ -97,13 +105,17 @@ export class EtcdCommitter {
           if (held !== undefined) slot.modRevision = Number(held.mod_revision);
           // Another commit won a race on a key we delete or a tombstone we trim: plan again, without trims.
           this.trims = [];
-          if (++races >= MAX_RACES) throw new LucienError('UNAVAILABLE', 'commit kept losing races with concurrent commits');
+          if (++races >= MAX_RACES)
+            throw new LucienError('UNAVAILABLE', 'commit kept losing races with concurrent commits');
         }
       });
       return result;
     } catch (err) {
       if (lost.size > 0) {
-        throw new LucienError('UNAVAILABLE', `etcd did not answer a commit, and no member could settle whether it was applied within ${this.failover.windowMs} ms: it may or may not have been (${toLucienError(err).message})`);
+        throw new LucienError(
+          'UNAVAILABLE',
+          `etcd did not answer a commit, and no member could settle whether it was applied within ${this.failover.windowMs} ms: it may or may not have been (${toLucienError(err).message})`,
+        );
       }
       throw toLucienError(err);
     } finally {
@@ -117,7 +129,12 @@ export class EtcdCommitter {
    * this attempt was fenced, the slot now holds the fence, and no lost
    * attempt can apply any more.
    */
-  private settle(res: ITxnResponse, slotRead: number, lost: Map<string, boolean[]>, slot: Slot): CommitResult | undefined {
+  private settle(
+    res: ITxnResponse,
+    slotRead: number,
+    lost: Map<string, boolean[]>,
+    slot: Slot,
+  ): CommitResult | undefined {
     if (slotRead < 0 || lost.size === 0) return undefined;
     const kv = res.responses[slotRead]?.response_range?.kvs[0];
     const applied = kv === undefined ? undefined : lost.get(kv.value.toString('utf8'));

@@ -105,7 +105,11 @@ export function planTxn(
     }
     const data = layout.dataRange(c.prefix);
     const tombstones = layout.tombstoneRange(c.prefix);
-    compare.push(modBelow(layout.meta, c.revision + historyRevisions + 1), modBelow(data, c.revision + 1), modBelow(tombstones, c.revision + 1));
+    compare.push(
+      modBelow(layout.meta, c.revision + historyRevisions + 1),
+      modBelow(data, c.revision + 1),
+      modBelow(tombstones, c.revision + 1),
+    );
     failure.push(changedAfter(data, c.revision), changedAfter(tombstones, c.revision));
   }
   for (const [key, { modRevision }] of seen) compare.push(modEquals(layout.data(key), modRevision));
@@ -121,7 +125,10 @@ export function planTxn(
       success.push({ request_put: { key: layout.data(key), value: Buffer.from(value) } });
       continue;
     }
-    success.push({ request_delete_range: { key: layout.data(key) } }, { request_put: { key: layout.tombstone(key), value: EMPTY } });
+    success.push(
+      { request_delete_range: { key: layout.data(key) } },
+      { request_put: { key: layout.tombstone(key), value: EMPTY } },
+    );
     if (seen.get(key)?.reborn === true) success.push({ request_delete_range: { key: layout.rebirth(key) } });
   }
   for (const t of trimmed) success.push({ request_delete_range: { key: layout.tombstone(t.key) } });
@@ -152,7 +159,8 @@ export function diagnose(
   for (const c of conditions) {
     if (c.type === 'key') {
       const found = Number(kvs[at++]?.[0]?.mod_revision ?? 0);
-      if (found !== c.modRevision) return new LucienError('CONDITION_FAILED', 'condition on key failed', { key: c.key });
+      if (found !== c.modRevision)
+        return new LucienError('CONDITION_FAILED', 'condition on key failed', { key: c.key });
       continue;
     }
     const hit = kvs[at]?.[0] ?? kvs[at + 1]?.[0];
@@ -162,7 +170,9 @@ export function diagnose(
       return new LucienError('CONDITION_FAILED', 'prefix guard is older than the retained history', { key: c.prefix });
     }
     if (hit !== undefined) {
-      return new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key: layout.decode(hit.key)?.key ?? c.prefix });
+      return new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', {
+        key: layout.decode(hit.key)?.key ?? c.prefix,
+      });
     }
   }
   return undefined;

@@ -111,7 +111,10 @@ export function isRefusal(err: unknown): boolean {
  * little between attempts (25 ms doubling to 200 ms): during an election
  * every member refuses writes for about a second.
  */
-export async function withFailover<T>(options: FailoverOptions, attempt: (deadline: number, n: number) => Promise<T>): Promise<T> {
+export async function withFailover<T>(
+  options: FailoverOptions,
+  attempt: (deadline: number, n: number) => Promise<T>,
+): Promise<T> {
   const until = Date.now() + options.windowMs;
   for (let n = 1; ; n++) {
     try {

@@ -37,7 +37,11 @@ export async function readKeys(
     const success: IRequestOp[] = keys.slice(i, i + READS_PER_TXN).map((key) => ({
       request_range: { key, revision: options.revision ?? 0, keys_only: options.keysOnly ?? false },
     }));
-    chunks.push(client.kv.txn({ compare: [], success, failure: [] }, call).then((res) => res.responses.map((r) => r.response_range?.kvs[0])));
+    chunks.push(
+      client.kv
+        .txn({ compare: [], success, failure: [] }, call)
+        .then((res) => res.responses.map((r) => r.response_range?.kvs[0])),
+    );
   }
   return (await Promise.all(chunks)).flat();
 }

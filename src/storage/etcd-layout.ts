@@ -72,7 +72,11 @@ export class EtcdLayout {
   /** The Backend key of a data, tombstone or rebirth record; undefined for anything else. */
   decode(raw: Buffer): { kind: 'data' | 'tombstone' | 'rebirth'; key: string } | undefined {
     const text = raw.toString('utf8');
-    for (const [kind, tag] of [['data', this.dataTag], ['tombstone', this.tombstoneTag], ['rebirth', this.rebirthTag]] as const) {
+    for (const [kind, tag] of [
+      ['data', this.dataTag],
+      ['tombstone', this.tombstoneTag],
+      ['rebirth', this.rebirthTag],
+    ] as const) {
       if (text.startsWith(tag)) return { kind, key: text.slice(tag.length) };
     }
     return undefined;

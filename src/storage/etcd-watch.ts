@@ -13,7 +13,6 @@ import type { EtcdLayout } from './etcd-layout';
 
 import { type Listener, notify } from './listeners';
 
-
 export class EtcdFeed {
   /** Highest Lucien revision this server has committed or seen through its watch. */
   private observed = 0;
@@ -100,7 +99,14 @@ export class EtcdFeed {
  * that goes `idleMs` without a response (a hung member) fails with
  * EtcdStalled, so the caller can try another member; errors stay etcd3's.
  */
-export async function readHistory(client: Etcd3, layout: EtcdLayout, after: number, last: number, limit: number, idleMs: number): Promise<Change[]> {
+export async function readHistory(
+  client: Etcd3,
+  layout: EtcdLayout,
+  after: number,
+  last: number,
+  limit: number,
+  idleMs: number,
+): Promise<Change[]> {
   const stream = await client.watchClient.watch();
   return new Promise<Change[]>((resolve, reject) => {
     const out: Change[] = [];
@@ -143,4 +149,3 @@ export async function readHistory(client: Etcd3, layout: EtcdLayout, after: numb
     stream.write({ create_request: { ...layout.all, start_revision: after + 1 } });
   });
 }
-

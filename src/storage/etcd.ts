@@ -39,7 +39,17 @@
  */
 import { Etcd3 } from 'etcd3';
 import { LucienError } from '../errors';
-import type { Backend, Capabilities, Change, CommitResult, Condition, KeyValue, LifecycleStatus, Mutation, Snapshot } from './backend';
+import type {
+  Backend,
+  Capabilities,
+  Change,
+  CommitResult,
+  Condition,
+  KeyValue,
+  LifecycleStatus,
+  Mutation,
+  Snapshot,
+} from './backend';
 import { compareBytewise } from './bytewise';
 import { EtcdCommitter } from './etcd-apply';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
@@ -155,7 +165,9 @@ export class EtcdBackend implements Backend {
   /** One read-only Txn (the record and its rebirth mark at one revision): one round trip. */
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
-    const [kv, rebirth] = await this.retrying((deadline) => readKeys(this.etcd(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }));
+    const [kv, rebirth] = await this.retrying((deadline) =>
+      readKeys(this.etcd(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }),
+    );
     return kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirth);
   }
 
@@ -169,15 +181,27 @@ export class EtcdBackend implements Backend {
       try {
         return await withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
       } catch (err) {
-        if (isCompacted(err)) throw new LucienError('UNAVAILABLE', `snapshot at revision ${revision} is older than etcd's compaction; take a new one`);
+        if (isCompacted(err))
+          throw new LucienError(
+            'UNAVAILABLE',
+            `snapshot at revision ${revision} is older than etcd's compaction; take a new one`,
+          );
         throw toLucienError(err);
       }
     };
     const getMany = (keys: readonly string[]): Promise<(KeyValue | undefined)[]> =>
       read(async (client, deadline) => {
         const [kvs, rebirths] = await Promise.all([
-          readKeys(client, keys.map((k) => this.layout.data(k)), { revision: header, deadline }),
-          readKeys(client, keys.map((k) => this.layout.rebirth(k)), { revision: header, keysOnly: true, deadline }),
+          readKeys(
+            client,
+            keys.map((k) => this.layout.data(k)),
+            { revision: header, deadline },
+          ),
+          readKeys(
+            client,
+            keys.map((k) => this.layout.rebirth(k)),
+            { revision: header, keysOnly: true, deadline },
+          ),
         ]);
         return kvs.map((kv, i) => (kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirths[i])));
       });
@@ -196,8 +220,24 @@ export class EtcdBackend implements Backend {
           // Rebirth marks exist only beside data records, so the same bounds and
           // limit cover every mark the page of data needs (and they are rare).
           const [data, marks] = await Promise.all([
-            client.kv.range({ key: this.layout.data(start), range_end: this.layout.dataRange(prefix).range_end, keys_only: keysOnly, ...page }, { deadline }),
-            client.kv.range({ key: this.layout.rebirth(start), range_end: this.layout.rebirthRange(prefix).range_end, keys_only: true, ...page }, { deadline }),
+            client.kv.range(
+              {
+                key: this.layout.data(start),
+                range_end: this.layout.dataRange(prefix).range_end,
+                keys_only: keysOnly,
+                ...page,
+              },
+              { deadline },
+            ),
+            client.kv.range(
+              {
+                key: this.layout.rebirth(start),
+                range_end: this.layout.rebirthRange(prefix).range_end,
+                keys_only: true,
+                ...page,
+              },
+              { deadline },
+            ),
           ]);
           const reborn = new Map(marks.kvs.map((kv) => [this.layout.decode(kv.key)?.key, kv]));
           return data.kvs.map((kv) => this.layout.keyValue(kv, keysOnly, reborn.get(this.layout.decode(kv.key)?.key)));
@@ -225,7 +265,9 @@ export class EtcdBackend implements Backend {
     }
     if (limit <= 0 || after >= marker) return [];
     // A replay stalls for 2 attempt timeouts before another member is tried: responses can be large.
-    return this.retrying(() => readHistory(this.etcd(), this.layout, after, marker, limit, 2 * this.failover.attemptTimeoutMs));
+    return this.retrying(() =>
+      readHistory(this.etcd(), this.layout, after, marker, limit, 2 * this.failover.attemptTimeoutMs),
+    );
   }
 
   subscribe(listener: (changes: readonly Change[]) => void): () => void {
@@ -248,7 +290,10 @@ export class EtcdBackend implements Backend {
     const floor = (await this.latest()).marker - this.historyRevisions;
     if (floor <= 0) return;
     const old = await this.retrying((deadline) =>
-      client.kv.range({ ...this.layout.tombstoneRange(''), keys_only: true, max_mod_revision: floor, limit: TRIM_BATCH }, { deadline }),
+      client.kv.range(
+        { ...this.layout.tombstoneRange(''), keys_only: true, max_mod_revision: floor, limit: TRIM_BATCH },
+        { deadline },
+      ),
     );
     this.committer.trims = old.kvs.flatMap((kv) => {
       const key = this.layout.decode(kv.key)?.key;
@@ -271,7 +316,9 @@ export class EtcdBackend implements Backend {
    */
   private async latest(): Promise<{ revision: number; marker: number; header: number }> {
     try {
-      const res = await withFailover(this.failover, (deadline) => this.etcd().kv.range({ key: this.layout.meta, keys_only: true }, { deadline }));
+      const res = await withFailover(this.failover, (deadline) =>
+        this.etcd().kv.range({ key: this.layout.meta, keys_only: true }, { deadline }),
+      );
       const marker = Number(res.kvs[0]?.mod_revision ?? 0);
       const header = Number(res.header.revision);
       return { revision: marker > 0 ? marker : header, marker, header };

@@ -17,7 +17,8 @@ import { checkHistory } from '../linearizability/checker';
 import { kvModel } from '../linearizability/kv-model';
 import { MixedLoad, type OpRecord } from './load';
 
-const INCREMENT = "const b = buckets.getBucket(args[0]); const v = b.get('counter'); const n = (v === null ? 0 : v.n) + 1; b.put('counter', { n }); result = n;";
+const INCREMENT =
+  "const b = buckets.getBucket(args[0]); const v = b.get('counter'); const n = (v === null ? 0 : v.n) + 1; b.put('counter', { n }); result = n;";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let cluster: LucienCluster;
@@ -46,9 +47,17 @@ interface Fault {
 
 async function underLoad(bucket: string, fault: Fault): Promise<void> {
   const nodes = cluster.nodes.map((n) => connect(n.address));
-  const before = Number((await (nodes[0] as TestClient).call<{ revision: number }>('Put', { bucket, key: 'start', value: '{}' })).revision);
+  const before = Number(
+    (await (nodes[0] as TestClient).call<{ revision: number }>('Put', { bucket, key: 'start', value: '{}' })).revision,
+  );
   nodes.forEach((n) => n.close());
-  const load = new MixedLoad({ bucket, nodes: () => cluster.nodes.map((n) => n.address), script: 'incr', after: before, clients: 4 });
+  const load = new MixedLoad({
+    bucket,
+    nodes: () => cluster.nodes.map((n) => n.address),
+    script: 'incr',
+    after: before,
+    clients: 4,
+  });
   load.start();
   try {
     await sleep(1000);
@@ -74,7 +83,9 @@ function report(name: string, ops: readonly OpRecord[], faultAt: number): void {
   const failed = after.filter((o) => o.retryable);
   const lastError = failed.length === 0 ? '-' : String(Math.round(Math.max(...failed.map((o) => o.start)) - faultAt));
   const slowest = Math.round(Math.max(0, ...after.map((o) => o.end - o.start)));
-  timings.push(`${name}: first success read ${first(['get'])}, Put ${first(['put'])}, CAS ${first(['cas'])}, script ${first(['incr'])}; retryable errors ${failed.length} (last started at ${lastError}); slowest call ${slowest}; ops ${ops.length}`);
+  timings.push(
+    `${name}: first success read ${first(['get'])}, Put ${first(['put'])}, CAS ${first(['cas'])}, script ${first(['incr'])}; retryable errors ${failed.length} (last started at ${lastError}); slowest call ${slowest}; ops ${ops.length}`,
+  );
 }
 
 async function verify(bucket: string, load: MixedLoad, faultAt: number): Promise<void> {
@@ -91,21 +102,31 @@ async function verify(bucket: string, load: MixedLoad, faultAt: number): Promise
     for (const client of clients) {
       for (let i = 0; i < keys.length; i += 200) {
         const chunk = keys.slice(i, i + 200);
-        const { entries } = await client.call<{ entries: { key: string; found: boolean; mod_revision: number }[] }>('BatchGet', { keys: chunk.map((key) => ({ bucket, key })) });
-        const wrong = entries.filter((e) => !e.found || Number(e.mod_revision) !== load.puts.get(e.key)).map((e) => e.key);
+        const { entries } = await client.call<{ entries: { key: string; found: boolean; mod_revision: number }[] }>(
+          'BatchGet',
+          { keys: chunk.map((key) => ({ bucket, key })) },
+        );
+        const wrong = entries
+          .filter((e) => !e.found || Number(e.mod_revision) !== load.puts.get(e.key))
+          .map((e) => e.key);
         expect(wrong).toEqual([]);
       }
       const counter = await client.call<{ value: string }>('Get', { bucket, key: 'counter' });
       expect(JSON.parse(counter.value)).toEqual({ n: load.incr.acked });
       for (let c = 0; c < load.cas.length; c++) {
-        const got = await client.call<{ value: string }>('Get', { bucket, key: `cas/${c}` }).catch(() => ({ value: '{"n":0}' }));
+        const got = await client
+          .call<{ value: string }>('Get', { bucket, key: `cas/${c}` })
+          .catch(() => ({ value: '{"n":0}' }));
         expect(JSON.parse(got.value)).toEqual({ n: load.cas[c]?.acked });
       }
     }
     expect(load.incr.acked).toBeGreaterThan(3);
 
     // Every node's Watch: each revision once, in order, the same on every node, holding every acknowledged write.
-    const end = Number((await (clients[0] as TestClient).call<{ revision: number }>('Put', { bucket, key: 'end', value: '{}' })).revision);
+    const end = Number(
+      (await (clients[0] as TestClient).call<{ revision: number }>('Put', { bucket, key: 'end', value: '{}' }))
+        .revision,
+    );
     await load.drainWatches(end);
     const sequences = load.watches.map((w) => w.events.filter((e) => e.revision <= end));
     for (const events of sequences) {

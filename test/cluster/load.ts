@@ -92,7 +92,10 @@ export class MixedLoad {
     const deadline = Date.now() + timeoutMs;
     const behind = () => this.watches.some((w) => (w.events[w.events.length - 1]?.revision ?? 0) < revision);
     while (behind()) {
-      if (Date.now() > deadline) throw new Error(`watches did not reach revision ${revision}: at ${this.watches.map((w) => w.events[w.events.length - 1]?.revision).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `watches did not reach revision ${revision}: at ${this.watches.map((w) => w.events[w.events.length - 1]?.revision).join(', ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const streams = this.streams;
@@ -162,7 +165,12 @@ export class MixedLoad {
       while (this.running && this.down.has(address)) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         if (!this.options.nodes().includes(address)) break;
-        const ok = await this.client(this.options.nodes().indexOf(address)).call('ListBuckets', {}).then(() => true, () => false);
+        const ok = await this.client(this.options.nodes().indexOf(address))
+          .call('ListBuckets', {})
+          .then(
+            () => true,
+            () => false,
+          );
         if (ok) break;
       }
       this.down.delete(address);
@@ -178,7 +186,13 @@ export class MixedLoad {
       const step = i++ % 5;
       if (step === 0) {
         const key = `p/${c}/${i}`;
-        const r = await this.record('put', node, () => this.client(node).call<{ revision: number }>('Put', { bucket: this.options.bucket, key, value: JSON.stringify({ c, i }) }));
+        const r = await this.record('put', node, () =>
+          this.client(node).call<{ revision: number }>('Put', {
+            bucket: this.options.bucket,
+            key,
+            value: JSON.stringify({ c, i }),
+          }),
+        );
         if (r !== undefined) {
           this.puts.set(key, Number(r.revision));
           this.writes.push({ key, revision: Number(r.revision) });
@@ -186,15 +200,25 @@ export class MixedLoad {
       } else if (step === 1) {
         const key = `cas/${c}`;
         if (casValue === undefined) {
-          const got = await this.record('get', node, () => this.client(node).call<{ value: string; mod_revision: number }>('Get', { bucket: this.options.bucket, key }).catch((e: CallError) => {
-            if (e.code === grpc.status.NOT_FOUND) return { value: '{"n":0}', mod_revision: 0 };
-            throw e;
-          }));
-          if (got !== undefined) casValue = { n: (JSON.parse(got.value) as { n: number }).n, rev: Number(got.mod_revision) };
+          const got = await this.record('get', node, () =>
+            this.client(node)
+              .call<{ value: string; mod_revision: number }>('Get', { bucket: this.options.bucket, key })
+              .catch((e: CallError) => {
+                if (e.code === grpc.status.NOT_FOUND) return { value: '{"n":0}', mod_revision: 0 };
+                throw e;
+              }),
+          );
+          if (got !== undefined)
+            casValue = { n: (JSON.parse(got.value) as { n: number }).n, rev: Number(got.mod_revision) };
           continue;
         }
         const next = casValue.n + 1;
-        const request = { bucket: this.options.bucket, key, value: JSON.stringify({ n: next }), if_revision: casValue.rev };
+        const request = {
+          bucket: this.options.bucket,
+          key,
+          value: JSON.stringify({ n: next }),
+          if_revision: casValue.rev,
+        };
         const r = await this.record('cas', node, () => this.client(node).call<{ revision: number }>('Put', request));
         const stats = this.cas[c] as { acked: number; unknown: number };
         if (r !== undefined) {
@@ -206,7 +230,12 @@ export class MixedLoad {
           casValue = undefined;
         }
       } else if (step === 2) {
-        const r = await this.record('incr', node, () => this.client(node).call<{ revision: number; result: string }>('Run', { name: this.options.script, args: JSON.stringify([this.options.bucket]) }));
+        const r = await this.record('incr', node, () =>
+          this.client(node).call<{ revision: number; result: string }>('Run', {
+            name: this.options.script,
+            args: JSON.stringify([this.options.bucket]),
+          }),
+        );
         if (r !== undefined) {
           this.incr.acked++;
           this.writes.push({ key: 'counter', revision: Number(r.revision) });
@@ -227,17 +256,30 @@ export class MixedLoad {
     const call = performance.now();
     if (kind === 0) {
       const value = `v${c}-${this.unique}`;
-      const r = await this.record('put', node, () => client.call<{ revision: number }>('Put', { bucket: this.options.bucket, key, value: JSON.stringify({ v: value }) }));
+      const r = await this.record('put', node, () =>
+        client.call<{ revision: number }>('Put', {
+          bucket: this.options.bucket,
+          key,
+          value: JSON.stringify({ v: value }),
+        }),
+      );
       const last = this.ops[this.ops.length - 1] as OpRecord;
       if (last.outcome === 'refused') return;
-      this.history.push({ input: { op: 'put', key, value }, output: r === undefined ? 'unknown' : 'ok', call, ret: r === undefined ? Infinity : performance.now() });
+      this.history.push({
+        input: { op: 'put', key, value },
+        output: r === undefined ? 'unknown' : 'ok',
+        call,
+        ret: r === undefined ? Infinity : performance.now(),
+      });
       return;
     }
     const read = await this.record('get', node, () =>
-      client.call<{ value: string; mod_revision: number }>('Get', { bucket: this.options.bucket, key }).catch((e: CallError) => {
-        if (e.code === grpc.status.NOT_FOUND) return { value: '', mod_revision: 0 };
-        throw e;
-      }),
+      client
+        .call<{ value: string; mod_revision: number }>('Get', { bucket: this.options.bucket, key })
+        .catch((e: CallError) => {
+          if (e.code === grpc.status.NOT_FOUND) return { value: '', mod_revision: 0 };
+          throw e;
+        }),
     );
     if (read === undefined) return;
     const seen = read.value === '' ? null : (JSON.parse(read.value) as { v: string }).v;
@@ -247,15 +289,36 @@ export class MixedLoad {
     const value = `v${c}-${this.unique}`;
     const casCall = performance.now();
     let code: string | undefined;
-    const r = await this.record('cas', node, () => client.call('Put', { bucket: this.options.bucket, key, value: JSON.stringify({ v: value }), if_revision: Number(read.mod_revision) }), (e) => (code = errorCode(e)));
+    const r = await this.record(
+      'cas',
+      node,
+      () =>
+        client.call('Put', {
+          bucket: this.options.bucket,
+          key,
+          value: JSON.stringify({ v: value }),
+          if_revision: Number(read.mod_revision),
+        }),
+      (e) => (code = errorCode(e)),
+    );
     const last = this.ops[this.ops.length - 1] as OpRecord;
     if (last.outcome === 'refused' && code !== 'CONDITION_FAILED') return;
     const output = r !== undefined ? true : code === 'CONDITION_FAILED' ? false : 'unknown';
-    this.history.push({ input: { op: 'cas', key, expect: seen, value }, output, call: casCall, ret: output === 'unknown' ? Infinity : performance.now() });
+    this.history.push({
+      input: { op: 'cas', key, expect: seen, value },
+      output,
+      call: casCall,
+      ret: output === 'unknown' ? Infinity : performance.now(),
+    });
   }
 
   /** Runs one call and records it; resolves undefined when it failed. */
-  private async record<T>(kind: OpRecord['kind'], node: number, fn: () => Promise<T>, onError?: (e: CallError) => void): Promise<T | undefined> {
+  private async record<T>(
+    kind: OpRecord['kind'],
+    node: number,
+    fn: () => Promise<T>,
+    onError?: (e: CallError) => void,
+  ): Promise<T | undefined> {
     const start = performance.now();
     try {
       const result = await fn();
@@ -266,7 +329,15 @@ export class MixedLoad {
       onError?.(e);
       if (e.code === grpc.status.UNAVAILABLE && classify(e) === 'refused') this.markDown(node);
       const retryable = [grpc.status.UNAVAILABLE, grpc.status.ABORTED, grpc.status.DEADLINE_EXCEEDED].includes(e.code);
-      this.ops.push({ kind, node, start, end: performance.now(), outcome: classify(e), retryable, error: `${grpc.status[e.code]} ${e.details}` });
+      this.ops.push({
+        kind,
+        node,
+        start,
+        end: performance.now(),
+        outcome: classify(e),
+        retryable,
+        error: `${grpc.status[e.code]} ${e.details}`,
+      });
       if (retryable) await new Promise((resolve) => setTimeout(resolve, 50));
       return undefined;
     }

@@ -29,12 +29,18 @@ export interface LucienClusterOptions {
 export async function startLucienCluster(options: LucienClusterOptions = {}): Promise<LucienCluster> {
   const etcd = await startEtcdCluster({ size: options.etcdMembers ?? 3 });
   const nodes: RunningServer[] = [];
-  const startNode = () => startServer({ args: ['--backend', 'etcd', '--etcd-endpoints', etcd.endpoints, ...(options.args ?? [])], startTimeoutMs: 60000 });
+  const startNode = () =>
+    startServer({
+      args: ['--backend', 'etcd', '--etcd-endpoints', etcd.endpoints, ...(options.args ?? [])],
+      startTimeoutMs: 60000,
+    });
   const stop = async () => {
-    await Promise.all(nodes.map(async (n) => {
-      await n.kill();
-      n.cleanup();
-    }));
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.kill();
+        n.cleanup();
+      }),
+    );
     await etcd.stop();
   };
   try {

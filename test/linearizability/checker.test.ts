@@ -9,14 +9,25 @@ import { checkHistory } from './checker';
 import { type KvInput, type KvOperation, type KvOutput, kvModel } from './kv-model';
 
 const op = (input: KvInput, output: KvOutput, call: number, ret: number): KvOperation => ({ input, output, call, ret });
-const put = (key: string, value: string, call: number, ret: number, output: KvOutput = 'ok') => op({ op: 'put', key, value }, output, call, ret);
-const get = (key: string, output: string | null, call: number, ret: number) => op({ op: 'get', key }, output, call, ret);
-const cas = (key: string, expect: string | null, value: string, output: KvOutput, call: number, ret: number) => op({ op: 'cas', key, expect, value }, output, call, ret);
+const put = (key: string, value: string, call: number, ret: number, output: KvOutput = 'ok') =>
+  op({ op: 'put', key, value }, output, call, ret);
+const get = (key: string, output: string | null, call: number, ret: number) =>
+  op({ op: 'get', key }, output, call, ret);
+const cas = (key: string, expect: string | null, value: string, output: KvOutput, call: number, ret: number) =>
+  op({ op: 'cas', key, expect, value }, output, call, ret);
 const check = (history: KvOperation[]) => checkHistory(kvModel, history).ok;
 
 describe('the linearizability checker accepts', () => {
   it('a sequential history', () => {
-    expect(check([put('k', 'a', 0, 1), get('k', 'a', 2, 3), cas('k', 'a', 'b', true, 4, 5), get('k', 'b', 6, 7), cas('k', 'a', 'c', false, 8, 9)])).toBe(true);
+    expect(
+      check([
+        put('k', 'a', 0, 1),
+        get('k', 'a', 2, 3),
+        cas('k', 'a', 'b', true, 4, 5),
+        get('k', 'b', 6, 7),
+        cas('k', 'a', 'c', false, 8, 9),
+      ]),
+    ).toBe(true);
   });
 
   it('a read overlapping a write that sees either the old or the new value', () => {
@@ -25,7 +36,14 @@ describe('the linearizability checker accepts', () => {
   });
 
   it('concurrent CASes where exactly one wins', () => {
-    expect(check([put('k', 'a', 0, 1), cas('k', 'a', 'x', false, 2, 8), cas('k', 'a', 'y', true, 3, 7), get('k', 'y', 9, 10)])).toBe(true);
+    expect(
+      check([
+        put('k', 'a', 0, 1),
+        cas('k', 'a', 'x', false, 2, 8),
+        cas('k', 'a', 'y', true, 3, 7),
+        get('k', 'y', 9, 10),
+      ]),
+    ).toBe(true);
   });
 
   it('a write with an unknown outcome that took effect, or did not', () => {
@@ -52,7 +70,9 @@ describe('the linearizability checker catches', () => {
 
   it('a lost write: an acknowledged write that a later read does not see', () => {
     expect(check([put('k', 'a', 0, 1), get('k', null, 2, 3)])).toBe(false);
-    expect(check([put('k', 'a', 0, 1), put('j', 'x', 0, 1), put('k', 'b', 2, 3), get('j', 'x', 4, 5), get('k', 'a', 4, 5)])).toBe(false);
+    expect(
+      check([put('k', 'a', 0, 1), put('j', 'x', 0, 1), put('k', 'b', 2, 3), get('j', 'x', 4, 5), get('k', 'a', 4, 5)]),
+    ).toBe(false);
   });
 
   it('a doubled commit: two CASes from the same value that both succeed', () => {

@@ -59,11 +59,27 @@ function checkPart<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>
   // Call and return entries by time; at equal times calls come first (such operations overlap).
   const raw: Entry<I, O>[] = [];
   ops.forEach((op, id) => {
-    const ret: Entry<I, O> = { id, time: op.ret, isCall: false, op, match: undefined, prev: undefined, next: undefined };
+    const ret: Entry<I, O> = {
+      id,
+      time: op.ret,
+      isCall: false,
+      op,
+      match: undefined,
+      prev: undefined,
+      next: undefined,
+    };
     raw.push({ id, time: op.call, isCall: true, op, match: ret, prev: undefined, next: undefined }, ret);
   });
   raw.sort((a, b) => a.time - b.time || Number(b.isCall) - Number(a.isCall));
-  const head: Entry<I, O> = { id: -1, time: -Infinity, isCall: false, op: undefined as never, match: undefined, prev: undefined, next: undefined };
+  const head: Entry<I, O> = {
+    id: -1,
+    time: -Infinity,
+    isCall: false,
+    op: undefined as never,
+    match: undefined,
+    prev: undefined,
+    next: undefined,
+  };
   let last = head;
   for (const e of raw) {
     last.next = e;

@@ -31,9 +31,13 @@ afterAll(async () => {
 });
 
 /** The real client, except that txn goes through `txn` (which may lose requests or answers). */
-function faulty(txn: (request: ITxnRequest, real: (r: ITxnRequest) => Promise<ITxnResponse>) => Promise<ITxnResponse>): Etcd3 {
+function faulty(
+  txn: (request: ITxnRequest, real: (r: ITxnRequest) => Promise<ITxnResponse>) => Promise<ITxnResponse>,
+): Etcd3 {
   const real = (r: ITxnRequest) => raw.kv.txn(r);
-  const kv = new Proxy(raw.kv, { get: (target, prop) => (prop === 'txn' ? (r: ITxnRequest) => txn(r, real) : Reflect.get(target, prop)) });
+  const kv = new Proxy(raw.kv, {
+    get: (target, prop) => (prop === 'txn' ? (r: ITxnRequest) => txn(r, real) : Reflect.get(target, prop)),
+  });
   return new Proxy(raw, { get: (target, prop) => (prop === 'kv' ? kv : Reflect.get(target, prop)) });
 }
 
@@ -41,7 +45,8 @@ function setup() {
   const layout = new EtcdLayout(`failover${++namespaces}/`);
   const committer = new EtcdCommitter(layout, 1000, { ...DEFAULT_FAILOVER, windowMs: 3000 });
   const value = async (key: string) => (await raw.get(layout.data(key).toString()).string()) ?? undefined;
-  const modRevision = async (key: string) => Number((await raw.kv.range({ key: layout.data(key) })).kvs[0]?.mod_revision ?? 0);
+  const modRevision = async (key: string) =>
+    Number((await raw.kv.range({ key: layout.data(key) })).kvs[0]?.mod_revision ?? 0);
   /** How many times the key was written (etcd's version). */
   const writes = async (key: string) => Number((await raw.kv.range({ key: layout.data(key) })).kvs[0]?.version ?? 0);
   return { layout, committer, value, modRevision, writes };
@@ -75,11 +80,17 @@ test('a compare-and-set applied with its answer lost succeeds, not CONDITION_FAI
     if (++calls === 1) throw lost();
     return res;
   });
-  const result = await committer.apply(client, [put('k', '{"n":2}')], [{ type: 'key', key: 'k', modRevision: first.revision }]);
+  const result = await committer.apply(
+    client,
+    [put('k', '{"n":2}')],
+    [{ type: 'key', key: 'k', modRevision: first.revision }],
+  );
   expect(result.revision).toBe(await modRevision('k'));
   expect(result.revision).toBeGreaterThan(first.revision);
   // A compare-and-set that really fails still says so, and writes nothing.
-  const err = await rejection(committer.apply(raw, [put('k', '{"n":3}')], [{ type: 'key', key: 'k', modRevision: first.revision }]));
+  const err = await rejection(
+    committer.apply(raw, [put('k', '{"n":3}')], [{ type: 'key', key: 'k', modRevision: first.revision }]),
+  );
   expect(err).toMatchObject({ code: 'CONDITION_FAILED', details: { key: 'k' } });
 });
 
@@ -106,12 +117,24 @@ test('a commit etcd refuses on its merits is not retried, and a commit that foun
   const { committer, value } = setup();
   let calls = 0;
   const many = Array.from({ length: 200 }, (_, i) => put(`bulk/${i}`, '{}'));
-  const refused = await rejection(committer.apply(faulty(async (r, real) => (calls++, real(r))), many, []));
+  const refused = await rejection(
+    committer.apply(
+      faulty(async (r, real) => (calls++, real(r))),
+      many,
+      [],
+    ),
+  );
   expect(refused.code).toBe('INVALID_ARGUMENT');
   expect(calls).toBe(1);
   const short = new EtcdCommitter(setup().layout, 1000, { ...DEFAULT_FAILOVER, windowMs: 400 });
   const started = Date.now();
-  const unknown = (await rejection(short.apply(faulty(async () => Promise.reject(lost())), [put('k', '{}')], []))) as { code?: string; message?: string };
+  const unknown = (await rejection(
+    short.apply(
+      faulty(async () => Promise.reject(lost())),
+      [put('k', '{}')],
+      [],
+    ),
+  )) as { code?: string; message?: string };
   expect(unknown.code).toBe('UNAVAILABLE');
   expect(unknown.message).toMatch(/may or may not/);
   expect(Date.now() - started).toBeLessThan(3000);
@@ -119,7 +142,11 @@ test('a commit etcd refuses on its merits is not retried, and a commit that foun
 });
 
 test('a backend whose first endpoint is dead routes around it; one with no live endpoint fails with UNAVAILABLE within its window', async () => {
-  const backend = new EtcdBackend({ endpoints: ['127.0.0.1:1', etcd.endpoints], namespace: `failover${++namespaces}/`, failover: { windowMs: 2000 } });
+  const backend = new EtcdBackend({
+    endpoints: ['127.0.0.1:1', etcd.endpoints],
+    namespace: `failover${++namespaces}/`,
+    failover: { windowMs: 2000 },
+  });
   await backend.open();
   try {
     for (let i = 0; i < 20; i++) {
@@ -129,7 +156,10 @@ test('a backend whose first endpoint is dead routes around it; one with no live 
   } finally {
     await backend.close();
   }
-  const dead = new EtcdBackend({ endpoints: ['127.0.0.1:1', '127.0.0.1:2'], failover: { windowMs: 300, attemptTimeoutMs: 200 } });
+  const dead = new EtcdBackend({
+    endpoints: ['127.0.0.1:1', '127.0.0.1:2'],
+    failover: { windowMs: 300, attemptTimeoutMs: 200 },
+  });
   const started = Date.now();
   expect((await rejection(dead.open())).code).toBe('UNAVAILABLE');
   expect(Date.now() - started).toBeLessThan(5000);
