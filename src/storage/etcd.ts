@@ -25,7 +25,8 @@
  *   and deletes; tombstones below the window are trimmed inside later commits
  *   (alone, a trim would spend a revision); the window is a compare too.
  * - changesSince(): a Watch from after + 1, ended by the marker's event.
- * - subscribe(): one Watch on the namespace while open (etcd-watch.ts).
+ * - subscribe(): one Watch on the namespace while open, on one member at a
+ *   time, moved to another when it falls silent behind the cluster (etcd-feed.ts).
  * - history: historyRevisions etcd revisions; every maintenanceEvery commits
  *   this server compacts etcd to the window's floor (unless compact: false).
  * Limits: a commit must fit etcd's --max-txn-ops (compares: one per key
@@ -37,7 +38,7 @@
  * CONDITION_FAILED).
  * This file must never parse values, and never write outside its namespace.
  */
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 import { LucienError } from '../errors';
 import type {
   Backend,
@@ -55,7 +56,8 @@ import { EtcdCommitter } from './etcd-apply';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';
-import { EtcdFeed, readHistory } from './etcd-watch';
+import { EtcdFeed } from './etcd-feed';
+import { readHistory } from './etcd-watch';
 
 export interface EtcdBackendOptions {
   /** etcd client endpoints, e.g. ['127.0.0.1:2379']. */
@@ -93,11 +95,16 @@ export class EtcdBackend implements Backend {
 
   constructor(private readonly options: EtcdBackendOptions) {
     this.layout = new EtcdLayout(options.namespace ?? 'lucien/');
-    this.feed = new EtcdFeed(this.layout);
+    this.failover = { ...DEFAULT_FAILOVER, ...options.failover };
+    this.feed = new EtcdFeed(this.layout, {
+      endpoints: options.endpoints,
+      connect: (endpoint) => new Etcd3({ hosts: [endpoint], ...this.clientOptions() }),
+      checkEveryMs: 1000,
+      stallMs: this.failover.cooldownMs,
+    });
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
     this.maintenanceEvery = Math.max(1, options.maintenanceEvery ?? 1000);
     this.compact = options.compact ?? true;
-    this.failover = { ...DEFAULT_FAILOVER, ...options.failover };
     this.committer = new EtcdCommitter(this.layout, this.historyRevisions, this.failover);
     if (options.endpoints.length === 0) throw new LucienError('INVALID_ARGUMENT', 'no etcd endpoints given');
   }
@@ -116,23 +123,16 @@ export class EtcdBackend implements Backend {
     if (this.state !== 'closed') return;
     this.state = 'opening';
     const gates = new MemberGates(this.failover.cooldownMs);
+    const options = this.clientOptions();
     const client = new Etcd3({
       hosts: [...this.options.endpoints],
-      dialTimeout: this.failover.attemptTimeoutMs,
-      // Retries are ours (withFailover), where we know what is safe to repeat.
-      faultHandling: { global: TRY_ONCE, host: gates.policy, watchBackoff: watchBackoff(200) },
-      grpcOptions: {
-        'grpc.max_receive_message_length': -1,
-        'grpc.max_send_message_length': -1,
-        // A hung member's watch stream is noticed by its missing ping answers (etcd allows one every 5 s).
-        'grpc.keepalive_time_ms': 5000,
-        'grpc.keepalive_timeout_ms': 2000,
-      },
+      ...options,
+      faultHandling: { ...options.faultHandling, host: gates.policy },
     });
     try {
       this.client = client;
       const { revision, header } = await this.latest();
-      await this.feed.start(client, revision, header + 1);
+      this.feed.start(client, revision, header);
       this.state = 'open';
     } catch (err) {
       client.close();
@@ -142,13 +142,23 @@ export class EtcdBackend implements Backend {
     }
   }
 
+  /** etcd3 options every client of this backend shares (the main one adds its member gates). */
+  private clientOptions(): Omit<IOptions, 'hosts'> {
+    return {
+      dialTimeout: this.failover.attemptTimeoutMs,
+      // Retries are ours (withFailover), where we know what is safe to repeat.
+      faultHandling: { global: TRY_ONCE, watchBackoff: watchBackoff(200) },
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+    };
+  }
+
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     if (this.state === 'closed') return Promise.resolve();
     this.state = 'closing';
     this.closing = (async () => {
       await Promise.allSettled([...this.inflight]);
-      await this.feed.stop();
+      this.feed.stop();
       this.client?.close();
       this.client = undefined;
       this.state = 'closed';

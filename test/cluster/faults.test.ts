@@ -40,7 +40,8 @@ afterAll(async () => {
 interface Fault {
   readonly name: string;
   /** Injects the fault; returns what heals it (run after the load has seen the fault for a while). */
-  inject(c: LucienCluster): Promise<() => Promise<void>>;
+  /** Calls `at()` the moment the fault takes effect (timings count from there). */
+  inject(c: LucienCluster, at: () => void): Promise<() => Promise<void>>;
   /** Milliseconds of load after the fault before healing. */
   readonly holdMs: number;
 }
@@ -61,8 +62,8 @@ async function underLoad(bucket: string, fault: Fault): Promise<void> {
   load.start();
   try {
     await sleep(1000);
-    const faultAt = performance.now();
-    const heal = await fault.inject(cluster);
+    let faultAt = Infinity;
+    const heal = await fault.inject(cluster, () => (faultAt = performance.now()));
     await sleep(fault.holdMs);
     await heal();
     await sleep(1500);
@@ -165,8 +166,10 @@ test('kill the etcd leader (kill -9) under load', async () => {
   await underLoad('f-leader', {
     name: 'leader killed',
     holdMs: 3000,
-    inject: async (c) => {
-      await (await c.etcd.leader()).kill();
+    inject: async (c, at) => {
+      const leader = await c.etcd.leader();
+      at();
+      await leader.kill();
       return healEtcd(c);
     },
   });
@@ -176,9 +179,11 @@ test('kill an etcd follower (kill -9) under load', async () => {
   await underLoad('f-follower', {
     name: 'follower killed',
     holdMs: 3000,
-    inject: async (c) => {
+    inject: async (c, at) => {
       const leader = await c.etcd.leader();
-      await (c.etcd.members.find((m) => m !== leader && m.running) as { kill(): Promise<void> }).kill();
+      const follower = c.etcd.members.find((m) => m !== leader && m.running) as { kill(): Promise<void> };
+      at();
+      await follower.kill();
       return healEtcd(c);
     },
   });
@@ -188,8 +193,9 @@ test('stop an etcd member and bring it back under load', async () => {
   await underLoad('f-restart-member', {
     name: 'member stopped and restarted',
     holdMs: 1500,
-    inject: async (c) => {
+    inject: async (c, at) => {
       const member = c.etcd.members[1];
+      at();
       await member?.stop();
       return async () => {
         await member?.start();
@@ -203,8 +209,10 @@ test('freeze the etcd leader (SIGSTOP: hung, its connections open) under load', 
   await underLoad('f-frozen-leader', {
     name: 'leader frozen',
     holdMs: 3500,
-    inject: async (c) => {
-      (await c.etcd.leader()).freeze();
+    inject: async (c, at) => {
+      const leader = await c.etcd.leader();
+      at();
+      leader.freeze();
       return healEtcd(c);
     },
   });
@@ -214,7 +222,10 @@ test('restart one Lucien node under load', async () => {
   await underLoad('f-restart-node', {
     name: 'Lucien node restarted',
     holdMs: 500,
-    inject: async (c) => {
+    inject: async (c, at) => {
+      const old = c.nodes[1];
+      at();
+      await old?.stop();
       await c.restartNode(1);
       return async () => undefined;
     },

@@ -164,3 +164,49 @@ test('a backend whose first endpoint is dead routes around it; one with no live 
   expect((await rejection(dead.open())).code).toBe('UNAVAILABLE');
   expect(Date.now() - started).toBeLessThan(5000);
 });
+
+describe('on a 3-member cluster', () => {
+  let three: EtcdCluster;
+  beforeAll(async () => {
+    three = await startEtcdCluster({ size: 3 });
+  }, 30000);
+  afterAll(async () => {
+    await three?.stop();
+  });
+
+  test('the change feed moves off a member that hangs: subscribers still get every commit while it is frozen', async () => {
+    const backend = new EtcdBackend({
+      endpoints: three.members.map((m) => m.endpoint),
+      namespace: `feed${++namespaces}/`,
+    });
+    await backend.open();
+    const seen: number[] = [];
+    const unsubscribe = backend.subscribe((changes) => changes.forEach((c) => seen.push(c.revision)));
+    try {
+      const first = await backend.commit([put('a', '{}')]);
+      await eventually(() => seen.includes(first.revision), 5000);
+      // White-box: the member the feed's watch is on now.
+      const endpoint = (backend as unknown as { feed: { endpoint: string } }).feed.endpoint;
+      const member = three.members.find((m) => m.endpoint === endpoint);
+      member?.freeze();
+      const frozenAt = Date.now();
+      const { revision } = await backend.commit([put('b', '{}')]);
+      await eventually(() => seen.includes(revision), 10000);
+      expect(member?.frozen).toBe(true);
+      expect(Date.now() - frozenAt).toBeLessThan(10000);
+      expect((backend as unknown as { feed: { endpoint: string } }).feed.endpoint).not.toBe(endpoint);
+    } finally {
+      unsubscribe();
+      for (const m of three.members) m.thaw();
+      await backend.close();
+    }
+  }, 30000);
+});
+
+async function eventually(ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
