@@ -51,12 +51,12 @@ import type {
   Mutation,
   Snapshot,
 } from './backend';
-import { compareBytewise } from './bytewise';
 import { EtcdCommitter } from './etcd-apply';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';
 import { EtcdFeed } from './etcd-feed';
+import { etcdSnapshot } from './etcd-snapshot';
 import { readHistory } from './etcd-watch';
 
 export interface EtcdBackendOptions {
@@ -184,78 +184,10 @@ export class EtcdBackend implements Backend {
   async snapshot(): Promise<Snapshot> {
     this.assertOpen();
     const { revision, header } = await this.latest();
-    let released = false;
-    const read = async <T>(fn: (client: Etcd3, deadline: number) => Promise<T>): Promise<T> => {
+    return etcdSnapshot(this.layout, revision, header, (fn) => {
       this.assertOpen();
-      if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
-      try {
-        return await withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
-      } catch (err) {
-        if (isCompacted(err))
-          throw new LucienError(
-            'UNAVAILABLE',
-            `snapshot at revision ${revision} is older than etcd's compaction; take a new one`,
-          );
-        throw toLucienError(err);
-      }
-    };
-    const getMany = (keys: readonly string[]): Promise<(KeyValue | undefined)[]> =>
-      read(async (client, deadline) => {
-        const [kvs, rebirths] = await Promise.all([
-          readKeys(
-            client,
-            keys.map((k) => this.layout.data(k)),
-            { revision: header, deadline },
-          ),
-          readKeys(
-            client,
-            keys.map((k) => this.layout.rebirth(k)),
-            { revision: header, keysOnly: true, deadline },
-          ),
-        ]);
-        return kvs.map((kv, i) => (kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirths[i])));
-      });
-    return {
-      revision,
-      get: async (key) => (await getMany([key]))[0],
-      getMany,
-      scan: (prefix, options) =>
-        read(async (client, deadline) => {
-          if (options.limit <= 0) return [];
-          const { after } = options;
-          // after + NUL is the smallest key bytewise greater than after.
-          const start = after !== undefined && compareBytewise(after, prefix) >= 0 ? `${after}\0` : prefix;
-          const keysOnly = options.keysOnly === true;
-          const page = { limit: options.limit, revision: header };
-          // Rebirth marks exist only beside data records, so the same bounds and
-          // limit cover every mark the page of data needs (and they are rare).
-          const [data, marks] = await Promise.all([
-            client.kv.range(
-              {
-                key: this.layout.data(start),
-                range_end: this.layout.dataRange(prefix).range_end,
-                keys_only: keysOnly,
-                ...page,
-              },
-              { deadline },
-            ),
-            client.kv.range(
-              {
-                key: this.layout.rebirth(start),
-                range_end: this.layout.rebirthRange(prefix).range_end,
-                keys_only: true,
-                ...page,
-              },
-              { deadline },
-            ),
-          ]);
-          const reborn = new Map(marks.kvs.map((kv) => [this.layout.decode(kv.key)?.key, kv]));
-          return data.kvs.map((kv) => this.layout.keyValue(kv, keysOnly, reborn.get(this.layout.decode(kv.key)?.key)));
-        }),
-      release: async () => {
-        released = true;
-      },
-    };
+      return withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
+    });
   }
 
   commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {

@@ -83,9 +83,10 @@ function report(name: string, ops: readonly OpRecord[], faultAt: number): void {
   };
   const failed = after.filter((o) => o.retryable);
   const lastError = failed.length === 0 ? '-' : String(Math.round(Math.max(...failed.map((o) => o.start)) - faultAt));
-  const slowest = Math.round(Math.max(0, ...after.map((o) => o.end - o.start)));
+  // The longest a client waited on one call that was in flight at the fault or started after it.
+  const slowest = Math.round(Math.max(0, ...ops.filter((o) => o.end >= faultAt).map((o) => o.end - o.start)));
   timings.push(
-    `${name}: first success read ${first(['get'])}, Put ${first(['put'])}, CAS ${first(['cas'])}, script ${first(['incr'])}; retryable errors ${failed.length} (last started at ${lastError}); slowest call ${slowest}; ops ${ops.length}`,
+    `${name}: first success read ${first(['get'])}, Put ${first(['put'])}, CAS ${first(['cas'])}, script ${first(['incr'])}; retryable errors ${failed.length} (last started at ${lastError}); longest wait ${slowest}; ops ${ops.length}`,
   );
 }
 
