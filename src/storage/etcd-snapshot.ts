@@ -50,6 +50,9 @@ export function etcdSnapshot(layout: EtcdLayout, revision: number, header: numbe
     revision,
     get: async (key) => (await getMany([key]))[0],
     getMany,
+    getManySync: () => {
+      throw new LucienError('INTERNAL', 'the etcd backend has no synchronous reads');
+    },
     scan: (prefix, options) =>
       read(async (client, deadline) => {
         if (options.limit <= 0) return [];

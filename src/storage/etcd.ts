@@ -52,6 +52,7 @@ import type {
   Snapshot,
 } from './backend';
 import { EtcdCommitter } from './etcd-apply';
+import { compacted } from './rules';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';
@@ -77,7 +78,13 @@ export interface EtcdBackendOptions {
 const TRIM_BATCH = 100;
 
 export class EtcdBackend implements Backend {
-  readonly supports: Capabilities = { snapshots: true, history: true, remote: true, persistent: true };
+  readonly supports: Capabilities = {
+    snapshots: true,
+    history: true,
+    remote: true,
+    persistent: true,
+    getManySync: false,
+  };
   private readonly layout: EtcdLayout;
   private readonly historyRevisions: number;
   private readonly maintenanceEvery: number;
@@ -203,7 +210,7 @@ export class EtcdBackend implements Backend {
     this.assertOpen();
     const { revision, marker } = await this.latest();
     if (after < this.oldestRetained(revision) - 1) {
-      throw new LucienError('COMPACTED', `revision ${after + 1} is older than the retained history`);
+      throw compacted(after);
     }
     if (limit <= 0 || after >= marker) return [];
     // A replay stalls for 2 attempt timeouts before another member is tried: responses can be large.
