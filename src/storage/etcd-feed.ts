@@ -92,27 +92,24 @@ export class EtcdFeed {
     const generation = ++this.generation;
     const client = this.options.connect(this.endpoint);
     this.client = client;
-    // Not awaited: on a dead member, etcd3 waits for it indefinitely; the check moves on.
-    client
+    // Built and attached now, not awaited (on a dead member etcd3 would wait for it
+    // indefinitely; the check moves on), and held from the start, so that disconnect()
+    // can cancel it even before it connects: a closed client with a watcher still
+    // attached would keep trying to reconnect it.
+    const watcher = client
       .watch()
       .prefix(this.layout.namespace)
       .startRevision(String(this.delivered + 1))
-      .create()
-      .then((watcher) => {
-        if (generation !== this.generation) return void watcher.cancel().catch(() => undefined);
-        this.watcher = watcher;
-        watcher.on('data', (res: IWatchResponse) => {
-          if (generation === this.generation) this.deliver(res);
-        });
-        // etcd cancelled the watch (its resume point was compacted while disconnected):
-        // start again from now; subscribers catch up from history anyway.
-        watcher.on('error', () => {
-          if (generation === this.generation) this.reconnect(true);
-        });
-      })
-      .catch(() => {
-        if (generation === this.generation) this.reconnect(true);
-      });
+      .watcher();
+    this.watcher = watcher;
+    watcher.on('data', (res: IWatchResponse) => {
+      if (generation === this.generation) this.deliver(res);
+    });
+    // etcd cancelled the watch (its resume point was compacted while disconnected):
+    // start again from now; subscribers catch up from history anyway.
+    watcher.on('error', () => {
+      if (generation === this.generation) this.reconnect(true);
+    });
   }
 
   private disconnect(): void {
