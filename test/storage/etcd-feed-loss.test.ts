@@ -4,7 +4,7 @@
  * and the feed restarts it "from now". Against a real etcd; the cancellation
  * is the watcher's error event, raised here directly.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { EtcdBackend } from '../../src/storage/etcd';
 import { type RunningEtcd, startEtcd } from '../helpers/etcd';
 
