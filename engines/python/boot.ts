@@ -9,7 +9,7 @@
  *
  * Known difference from a cold load: state Python draws at start-up (its
  * str hash seed, the `random` module's initial state) is the same in every
- * host booted from one snapshot. Runs reseed `random` (sandbox-py.ts); the
+ * host booted from one snapshot. Runs reseed `random` (sandbox.py); the
  * hash seed stays per build.
  */
 import { existsSync, readFileSync } from 'node:fs';
