@@ -7,12 +7,16 @@
  * and nothing it leaves behind may be writable by a script.
  */
 
-/**
- * Locks the current realm down. Returns the map in which the realm's stack
- * formatter records, per error, the first line of a script frame (1-based),
- * for sandbox.ts to report.
- */
-export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
+/** What the lockdown leaves to realm-api.ts (sandbox-realm objects, never handed to scripts). */
+export interface Lockdown {
+  /** Per error, the first line of a script frame (1-based), recorded by the realm's stack formatter. */
+  readonly lines: WeakMap<object, number>;
+  /** Seeds Math.random afresh (four 32-bit words); called at the start of every run. */
+  readonly reseed: (a: number, b: number, c: number, d: number) => void;
+}
+
+/** Locks the current realm down. */
+export function lockdownRealm(scriptPrefix: string): Lockdown {
   'use strict';
   const G = globalThis as unknown as Record<PropertyKey, unknown>;
   const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = Object;
@@ -37,6 +41,29 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
       delete (RegExp as unknown as Record<string, unknown>)[key];
     }
   }
+
+  // Math.random is realm-wide state: V8's generator cannot be reseeded, so
+  // one run's numbers would predict the next run's. It becomes xoshiro128**
+  // over state only this closure holds, seeded by the host before each run.
+  let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+  const next32 = (): number => {
+    const x = Math.imul(s1, 5);
+    const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    return result;
+  };
+  const reseed = (a: number, b: number, c: number, d: number): void => {
+    s0 = a | 0; s1 = b | 0; s2 = c | 0; s3 = d | 0;
+    if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is a fixed point
+  };
+  const random = { random(): number { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; } }.random;
+  (Math as unknown as { random: () => number }).random = random;
 
   // 2. Stack traces show script frames only (no host paths), and remember the
   //    first script line of each error for the failure report.
@@ -145,5 +172,5 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
     defineProperty(G, key, { value: key === 'globalThis' ? view : desc.value, writable: false, enumerable: desc.enumerable === true, configurable: false });
   }
 
-  return lines;
+  return freeze({ lines, reseed });
 }

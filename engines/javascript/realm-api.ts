@@ -14,8 +14,8 @@ export type HostLog = (line: string) => boolean;
 
 /** What the host drives a run with. Every method is a sandbox-realm function. */
 export interface SandboxApi {
-  /** Runs a compiled script with its args (JSON text); never throws. */
-  start(script: unknown, args: string): void;
+  /** Runs a compiled script with its args (JSON text) and a fresh Math.random seed; never throws. */
+  start(script: unknown, args: string, s0: number, s1: number, s2: number, s3: number): void;
   /** Ends the run: 'r' + the result's JSON text, or 'f' + JSON text of {ok:false, type, message, line?}. */
   finish(): string;
   /** An error of the sandbox realm, for throwing into scripts from host callbacks. */
@@ -25,9 +25,12 @@ export interface SandboxApi {
 /** Stack frames from scripts carry this file-name prefix; all other frames are hidden. */
 export const SCRIPT_FILE_PREFIX = 'script:';
 
-/** `lines` is lockdownRealm's answer: the first script line of each formatted error. */
-export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: WeakMap<object, number>): SandboxApi {
+type Lockdown = import('./lockdown').Lockdown;
+
+/** `lockdown` is lockdownRealm's answer (error lines, the Math.random seed). */
+export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown: Lockdown): SandboxApi {
   'use strict';
+  const { lines, reseed } = lockdown;
   const { freeze, getPrototypeOf } = Object;
   const ownKeys = Reflect.ownKeys;
   const stringify = JSON.stringify;
@@ -207,7 +210,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
   type RunState = { read: (() => unknown) | undefined; threw: boolean; thrown: unknown; failure?: string };
   let state: RunState | undefined;
 
-  const start = (script: unknown, argsText: string): void => {
+  const start = (script: unknown, argsText: string, s0: number, s1: number, s2: number, s3: number): void => {
+    reseed(s0, s1, s2, s3);
     const run: RunState = { read: undefined, threw: false, thrown: undefined };
     state = run;
     let args: unknown;
