@@ -46,29 +46,35 @@ async function stillServes(): Promise<void> {
   }
 }
 
-const refused = (o: Outcome) => !o.ok && o.code === 'SCRIPT_ERROR';
+/**
+ * Refused by the sandbox, and for the reason given: a SCRIPT_ERROR whose
+ * message names the refusal (an attack that dies of a typo is no evidence).
+ */
+const refused = (why: RegExp) => (o: Outcome) => !o.ok && o.code === 'SCRIPT_ERROR' && why.test(o.details);
+const noCodeFromStrings = refused(/raised EvalError: Code generation from strings disallowed for this context/);
+const importRefused = (name: string) => refused(new RegExp(`raised ImportError: import of '${name.replace('.', '\\.')}' is not allowed in a script`));
 const hostLeak = /\/work\/|node_modules|root:x:0|PATH=|HOME=|pid/;
 
 const ATTACKS: readonly [string, 'javascript' | 'python', string, (o: Outcome) => boolean][] = [
   ['process is not a global', 'javascript', 'result = typeof process + typeof require + typeof module + typeof globalThis.process;', (o) => o.ok && o.result === 'undefinedundefinedundefinedundefined'],
-  ['Function constructor from a bridge object', 'javascript', 'result = buckets.getBucket.constructor.constructor("return process")().pid;', refused],
-  ['Function constructor from a caught error', 'javascript', 'try { null.x; } catch (e) { result = e.constructor.constructor("return process")().pid; }', refused],
-  ['eval', 'javascript', 'result = eval("1 + 1");', refused],
-  ['new Function', 'javascript', 'result = new Function("return 1")();', refused],
+  ['Function constructor from a bridge object', 'javascript', 'result = buckets.getBucket.constructor.constructor("return process")().pid;', noCodeFromStrings],
+  ['Function constructor from a caught error', 'javascript', 'try { null.x; } catch (e) { result = e.constructor.constructor("return process")().pid; }', noCodeFromStrings],
+  ['eval', 'javascript', 'result = eval("1 + 1");', noCodeFromStrings],
+  ['new Function', 'javascript', 'result = new Function("return 1")();', noCodeFromStrings],
   ['dynamic import of fs', 'javascript', 'let out = "none"; import("fs").then((fs) => { out = fs.readFileSync("/etc/passwd", "utf8"); }, (e) => { out = String(e && e.message); }); result = out;', (o) => !o.ok || !hostLeak.test(JSON.stringify(o.result))],
   ['Error.prepareStackTrace call sites', 'javascript', 'Error.prepareStackTrace = (e, s) => s.map((f) => String(f.getThis && f.getThis())); result = new Error().stack;', (o) => !o.ok || !hostLeak.test(JSON.stringify(o.result))],
   ['WebAssembly and SharedArrayBuffer are absent', 'javascript', 'result = [typeof WebAssembly, typeof SharedArrayBuffer, typeof Atomics];', (o) => o.ok && JSON.stringify(o.result) === '["undefined","undefined","undefined"]'],
   ['a constructor chain through a Proxy over the bridge', 'javascript', 'const p = new Proxy(buckets.getBucket("live"), { get: (t, k) => t[k] }); let out; try { out = p.get.call.constructor("return process")(); } catch (e) { out = e.name; } result = out;', (o) => o.ok && o.result === 'EvalError'],
-  ['import js', 'python', 'import js\nresult = js.process.pid', refused],
-  ['import pyodide_js', 'python', 'import pyodide_js\nresult = str(pyodide_js)', refused],
-  ['pyodide.code.run_js', 'python', 'from pyodide.code import run_js\nresult = run_js("process.pid")', refused],
-  ['open a host file', 'python', 'result = open("/etc/passwd").read()', refused],
-  ['the environment', 'python', 'import os\nresult = dict(os.environ)', refused],
-  ['a subprocess', 'python', 'import subprocess\nresult = subprocess.check_output(["id"]).decode()', refused],
-  ['a socket', 'python', 'import socket\ns = socket.socket()\ns.connect(("127.0.0.1", 50051))\nresult = "connected"', refused],
-  ['ctypes into Emscripten', 'python', 'import ctypes\nresult = ctypes.CDLL(None).emscripten_run_script_string(b"process.pid")', refused],
-  ['__subclasses__ walk to os.system', 'python', 'w = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == "catch_warnings"][0]\nresult = w()._module.__builtins__["__import__"]("os").system("id")', refused],
-  ['gc hunting for JsProxy objects', 'python', 'import gc\nresult = [type(o).__name__ for o in gc.get_objects() if "Js" in type(o).__name__][:5]', refused],
+  ['import js', 'python', 'import js\nresult = js.process.pid', importRefused('js')],
+  ['import pyodide_js', 'python', 'import pyodide_js\nresult = str(pyodide_js)', importRefused('pyodide_js')],
+  ['pyodide.code.run_js', 'python', 'from pyodide.code import run_js\nresult = run_js("process.pid")', importRefused('pyodide.code')],
+  ['open a host file', 'python', 'result = open("/etc/passwd").read()', refused(/raised NameError: name 'open' is not defined/)],
+  ['the environment', 'python', 'import os\nresult = dict(os.environ)', importRefused('os')],
+  ['a subprocess', 'python', 'import subprocess\nresult = subprocess.check_output(["id"]).decode()', importRefused('subprocess')],
+  ['a socket', 'python', 'import socket\ns = socket.socket()\ns.connect(("127.0.0.1", 50051))\nresult = "connected"', importRefused('socket')],
+  ['ctypes into Emscripten', 'python', 'import ctypes\nresult = ctypes.CDLL(None).emscripten_run_script_string(b"process.pid")', importRefused('ctypes')],
+  ['__subclasses__ walk to os.system', 'python', 'w = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == "catch_warnings"][0]\nresult = w()._module.__builtins__["__import__"]("os").system("id")', refused(/raised PermissionError: sandbox: os\.system is not allowed/)],
+  ['gc hunting for JsProxy objects', 'python', 'import gc\nresult = [type(o).__name__ for o in gc.get_objects() if "Js" in type(o).__name__][:5]', importRefused('gc')],
 ];
 
 describe('escape attempts fail and the server keeps serving', () => {

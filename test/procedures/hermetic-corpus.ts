@@ -56,7 +56,7 @@ for name in sorted(real_sys.modules):
     m = real_sys.modules[name]
     if name in ('random', '__main__'):
         continue
-    text = describe(dict(getattr(m, '__dict__', {})), 3)
+    text = describe(dict(getattr(m, '__dict__', {})), 2)
     out[name] = hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:16]
 out['#modules'] = len(real_sys.modules)
 out['#builtins'] = describe(real_builtins, 1)[:4000]
