@@ -50,6 +50,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   let port: number;
   try {
     port = await server.listen();
+    log.info('listening', { address: `${config.host}:${port}` });
     const scripts = await catalog.list();
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {
