@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages Lucien's tests need and a fresh machine lacks:
 # the Python client's gRPC runtime (python3-grpcio, python3-grpc-tools, used
-# through /usr/bin/python3), etcd for the etcd backend's tests, unshare for
+# through /usr/bin/python3), pyflakes for npm run lint (the engine's .py files),
+# etcd for the etcd backend's tests, unshare for
 # the engine hosts' namespaces, openssl for the TLS tests. With --bench it
 # also installs the benchmark's peers (etcd, Redis). Runs apt-get as root, or
 # through sudo as a user; installs nothing that is already there. The tests
@@ -13,6 +14,7 @@ bench=no
 
 need=""
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || need="$need python3-grpcio python3-grpc-tools"
+/usr/bin/python3 -c 'import pyflakes' 2>/dev/null || need="$need python3-pyflakes"
 command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
 command -v unshare >/dev/null 2>&1 || need="$need util-linux"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"

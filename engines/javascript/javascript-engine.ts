@@ -15,7 +15,7 @@ import vm from 'node:vm';
 import type { RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/host-engine';
 import { lockdownRealm } from './lockdown';
-import { SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './realm-api';
+import { type SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './realm-api';
 
 /** A script compiled into this host's context (a sandbox-realm function, opaque to the host). */
 export interface CompiledScript {

@@ -140,6 +140,7 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
     new Map()[Symbol.iterator](),
     new Set()[Symbol.iterator](),
     /x/[Symbol.matchAll](''),
+    // eslint-disable-next-line prefer-rest-params -- the arguments object is the sample
     (function () { return arguments; })(),
     new Intl.Segmenter().segment(''),
     new Intl.Segmenter().segment('')[Symbol.iterator](),

@@ -6,6 +6,7 @@
  * anything outside its own body. It must never hand a host object or a host
  * error to a script, and passes only strings to the two host functions.
  */
+import type { Lockdown } from './lockdown';
 
 /** Sends one bridge call (JSON text of a BridgeCall); answers 'v' + JSON text or 'e' + message. */
 export type HostCall = (request: string) => string;
@@ -24,8 +25,6 @@ export interface SandboxApi {
 
 /** Stack frames from scripts carry this file-name prefix; all other frames are hidden. */
 export const SCRIPT_FILE_PREFIX = 'script:';
-
-type Lockdown = import('./lockdown').Lockdown;
 
 /** `lockdown` is lockdownRealm's answer (error lines, the Math.random seed). */
 export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown: Lockdown): SandboxApi {

@@ -15,8 +15,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PyodideInterface } from 'pyodide';
+import type * as PyodideExports from 'pyodide';
 
-type PyodideModule = typeof import('pyodide');
+type PyodideModule = typeof PyodideExports;
 type LoadOptions = NonNullable<Parameters<PyodideModule['loadPyodide']>[0]>;
 
 /** Where the build puts the snapshot: beside the compiled engine, inside the host's read paths. */
@@ -25,6 +26,7 @@ export const SNAPSHOT_FILE = join(__dirname, 'pyodide-memory.snapshot');
 export const metaFile = (snapshotFile: string): string => `${snapshotFile}.json`;
 
 export function pyodideModule(indexURL: string): PyodideModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Pyodide is loaded from its folder, named at run time
   return require(join(indexURL, 'pyodide.js')) as PyodideModule;
 }
 

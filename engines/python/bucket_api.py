@@ -3,7 +3,7 @@ the `print` and `__import__` of its builtins.
 
 sandbox.py runs this file once per host in a namespace of its own, so every
 function here has that namespace (and nothing of the sandbox) as its
-`__globals__` and no closure at all. The sandbox seeds the namespace with:
+`__globals__` and no closure at all. Then the sandbox sets these names:
 
   _send     the send() of a generator that holds the bridge; its frame is
             out of reach (reading gi_frame is refused by the audit hook), and
@@ -19,6 +19,9 @@ compiled-code table, the audit hook's state) or to any JavaScript object: a
 script may read and change everything here. Whatever it changes the engine
 rolls back before another script runs.
 """
+
+# Set by sandbox.py right after this file ran (see above).
+_send = _quote = _scan = _decode = _encode = _run = _real_import = _ALLOWED = None
 
 
 class LucienError(Exception):

@@ -23,7 +23,7 @@ import { bootPyodide } from './boot';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryImage, type WasmMemory } from './memory-image';
-import { SnapshotPlan, StateWatch, WasmPython } from './state-watch';
+import { type SnapshotPlan, StateWatch, type WasmPython } from './state-watch';
 
 /** What Pyodide hands back for a Python callable: callable, destroyable. */
 type PyCallable = ((...args: unknown[]) => unknown) & { destroy(): void };
@@ -81,19 +81,19 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    */
   static async load(indexURL: string): Promise<PythonEngine> {
     const { pyodide, fromSnapshot } = await bootPyodide(indexURL);
-    let engine: PythonEngine | undefined;
+    const self: { engine?: PythonEngine } = {};
     // The only JavaScript function Python ever gets: strings in, strings out,
     // no prototype (so no `.constructor` chain to Function).
     // It never throws: a JavaScript error would reach Python as an exception
     // holding host-realm objects.
     const bridge = (text: unknown): string => {
       try {
-        const bridgeNow = engine?.current;
+        const bridgeNow = self.engine?.current;
         if (bridgeNow === undefined) return 'ebridge: no run in progress';
         if (typeof text !== 'string') return 'ebridge: expected JSON text';
         return bridgeNow.call(text);
       } catch {
-        if (engine !== undefined) engine.broken = true;
+        if (self.engine !== undefined) self.engine.broken = true;
         return 'ebucket bridge failed';
       }
     };
@@ -119,7 +119,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     const watch = StateWatch.install(wasm, plan);
     // Last: the image is the interpreter every run of a new script starts from.
     const image = MemoryImage.take(wasm);
-    engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, watch, image);
+    const engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, watch, image);
+    self.engine = engine;
     return engine;
   }
 

@@ -134,10 +134,10 @@ def _lucien_make(bridge, script_file, api_source):
     api_decoder = json.JSONDecoder()
     api_builtins = dict(builtins.__dict__)
     run_state = [[], 0, 0, False]
-    api = {'__builtins__': api_builtins, '__name__': 'lucien', '_send': pump.send, '_quote': quote,
-           '_scan': api_decoder.scan_once, '_decode': api_decoder.decode, '_encode': api_encoder.encode,
-           '_run': run_state, '_real_import': builtins.__import__, '_ALLOWED': ALLOWED}
+    api = {'__builtins__': api_builtins, '__name__': 'lucien'}
     exec(compile(api_source, '<lucien>', 'exec', dont_inherit=True), api)
+    api.update(_send=pump.send, _quote=quote, _scan=api_decoder.scan_once, _decode=api_decoder.decode,
+               _encode=api_encoder.encode, _run=run_state, _real_import=builtins.__import__, _ALLOWED=ALLOWED)
     LucienError, Limit, BUCKETS = api['LucienError'], api['_Limit'], api['BUCKETS']
 
     base_builtins = dict(builtins.__dict__)

@@ -5,7 +5,7 @@
  * then a victim many times in a row. The engine-level suites in
  * test/engines/ try many more attacks directly against the hosts.
  */
-import { connect, errorCode, failure, type TestClient } from '../helpers/client';
+import { connect, errorCode, type TestClient } from '../helpers/client';
 import { type RunningServer, startServer } from '../helpers/server';
 
 let server: RunningServer;
