@@ -111,7 +111,11 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
     const logs = state.logs;
     if (state.fatal !== undefined) {
       this.broken = true;
-      return { ok: false, error: { kind: 'error', type: 'HostError', message: 'the bucket bridge failed during the run' }, logs };
+      return {
+        ok: false,
+        error: { kind: 'error', type: 'HostError', message: 'the bucket bridge failed during the run' },
+        logs,
+      };
     }
     if (state.logLimitHit) {
       return { ok: false, error: limitFailure(`logs exceed ${limits.maxLogBytes} bytes`), logs };
@@ -119,7 +123,11 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
     const outcome = parseOutcome(text);
     if (!outcome.ok) {
       const { type, message, line } = outcome;
-      return { ok: false, error: line === undefined ? { kind: 'error', type, message } : { kind: 'error', type, message, line }, logs };
+      return {
+        ok: false,
+        error: line === undefined ? { kind: 'error', type, message } : { kind: 'error', type, message, line },
+        logs,
+      };
     }
     if (Buffer.byteLength(outcome.result, 'utf8') > limits.maxResultBytes) {
       return { ok: false, error: limitFailure(`result exceeds ${limits.maxResultBytes} bytes`), logs };

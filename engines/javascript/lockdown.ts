@@ -29,15 +29,33 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
   //    --max-old-space-size cannot stop), Atomics.wait blocks, wasm compiles
   //    code, finalizers run after the run, V8's console talks to the inspector.
   for (const name of [
-    'console', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'ArrayBuffer', 'DataView',
-    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-    'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+    'console',
+    'WebAssembly',
+    'SharedArrayBuffer',
+    'Atomics',
+    'FinalizationRegistry',
+    'ArrayBuffer',
+    'DataView',
+    'Int8Array',
+    'Uint8Array',
+    'Uint8ClampedArray',
+    'Int16Array',
+    'Uint16Array',
+    'Int32Array',
+    'Uint32Array',
+    'Float32Array',
+    'Float64Array',
+    'BigInt64Array',
+    'BigUint64Array',
   ]) {
     delete G[name];
   }
   // RegExp.$1, lastMatch, … are realm-wide state: they would show one run's matches to the next.
   for (const key of ownKeys(RegExp)) {
-    if (typeof key === 'string' && (key.startsWith('$') || ['input', 'lastMatch', 'lastParen', 'leftContext', 'rightContext'].includes(key))) {
+    if (
+      typeof key === 'string' &&
+      (key.startsWith('$') || ['input', 'lastMatch', 'lastParen', 'leftContext', 'rightContext'].includes(key))
+    ) {
       delete (RegExp as unknown as Record<string, unknown>)[key];
     }
   }
@@ -45,7 +63,10 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
   // Math.random is realm-wide state: V8's generator cannot be reseeded, so
   // one run's numbers would predict the next run's. It becomes xoshiro128**
   // over state only this closure holds, seeded by the host before each run.
-  let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+  let s0 = 1,
+    s1 = 2,
+    s2 = 3,
+    s3 = 4;
   const next32 = (): number => {
     const x = Math.imul(s1, 5);
     const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
@@ -59,10 +80,17 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
     return result;
   };
   const reseed = (a: number, b: number, c: number, d: number): void => {
-    s0 = a | 0; s1 = b | 0; s2 = c | 0; s3 = d | 0;
+    s0 = a | 0;
+    s1 = b | 0;
+    s2 = c | 0;
+    s3 = d | 0;
     if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is a fixed point
   };
-  const random = { random(): number { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; } }.random;
+  const random = {
+    random(): number {
+      return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992;
+    },
+  }.random;
   (Math as unknown as { random: () => number }).random = random;
 
   // 2. Stack traces show script frames only (no host paths), and remember the
@@ -85,7 +113,11 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
       const fn = site.getFunctionName();
       const where = `${file}:${line}:${site.getColumnNumber()}`;
       text += fn ? `\n    at ${fn} (${where})` : `\n    at ${where}`;
-      if (typeof line === 'number' && ((typeof error === 'object' && error !== null) || typeof error === 'function') && !lines.has(error)) {
+      if (
+        typeof line === 'number' &&
+        ((typeof error === 'object' && error !== null) || typeof error === 'function') &&
+        !lines.has(error)
+      ) {
         lines.set(error, line);
       }
     }
@@ -100,7 +132,9 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
     if (desc === undefined || !('value' in desc) || !desc.configurable) return;
     const value: unknown = desc.value;
     defineProperty(proto, key, {
-      get: function () { return value; },
+      get: function () {
+        return value;
+      },
       set: function (this: unknown, next: unknown) {
         if (this === proto) throw new TypeError(`Cannot assign to read only property '${key}' of a shared prototype`);
         defineProperty(this, key, { value: next, writable: true, enumerable: true, configurable: true });
@@ -109,7 +143,15 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
       configurable: false,
     });
   };
-  for (const key of ['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable']) {
+  for (const key of [
+    'constructor',
+    'toString',
+    'toLocaleString',
+    'valueOf',
+    'hasOwnProperty',
+    'isPrototypeOf',
+    'propertyIsEnumerable',
+  ]) {
     tame(Object.prototype, key);
   }
   for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
@@ -132,22 +174,34 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
     }
   };
   const samples: unknown[] = [
-    function* () { /* generator */ },
-    async function () { /* async */ },
-    async function* () { /* async generator */ },
+    function* () {
+      /* generator */
+    },
+    async function () {
+      /* async */
+    },
+    async function* () {
+      /* async generator */
+    },
     [][Symbol.iterator](),
     ''[Symbol.iterator](),
     new Map()[Symbol.iterator](),
     new Set()[Symbol.iterator](),
     /x/[Symbol.matchAll](''),
-    // eslint-disable-next-line prefer-rest-params -- the arguments object is the sample
-    (function () { return arguments; })(),
+    (function () {
+      // eslint-disable-next-line prefer-rest-params -- the arguments object is the sample
+      return arguments;
+    })(),
     new Intl.Segmenter().segment(''),
     new Intl.Segmenter().segment('')[Symbol.iterator](),
   ];
   for (const key of ownKeys(G)) {
     const desc = getOwnPropertyDescriptor(G, key);
-    if (desc !== undefined) { visit(desc.value); visit(desc.get); visit(desc.set); }
+    if (desc !== undefined) {
+      visit(desc.value);
+      visit(desc.get);
+      visit(desc.set);
+    }
   }
   for (const sample of samples) visit(sample);
   while (todo.length > 0) {
@@ -156,7 +210,11 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
     visit(getPrototypeOf(value));
     for (const key of ownKeys(value)) {
       const desc = getOwnPropertyDescriptor(value, key);
-      if (desc !== undefined) { visit(desc.value); visit(desc.get); visit(desc.set); }
+      if (desc !== undefined) {
+        visit(desc.value);
+        visit(desc.get);
+        visit(desc.set);
+      }
     }
   }
 
@@ -170,7 +228,12 @@ export function lockdownRealm(scriptPrefix: string): Lockdown {
   for (const key of ownKeys(G)) {
     const desc = getOwnPropertyDescriptor(G, key);
     if (desc === undefined || !('value' in desc)) continue;
-    defineProperty(G, key, { value: key === 'globalThis' ? view : desc.value, writable: false, enumerable: desc.enumerable === true, configurable: false });
+    defineProperty(G, key, {
+      value: key === 'globalThis' ? view : desc.value,
+      writable: false,
+      enumerable: desc.enumerable === true,
+      configurable: false,
+    });
   }
 
   return freeze({ lines, reseed });

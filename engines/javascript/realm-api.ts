@@ -37,7 +37,13 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
   const isArray = Array.isArray;
   const isSafeInteger = Number.isSafeInteger;
   const ErrorTypes: Record<string, new (message: string) => Error> = {
-    Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+    Error,
+    TypeError,
+    RangeError,
+    SyntaxError,
+    ReferenceError,
+    EvalError,
+    URIError,
   };
   const MAX_MESSAGE = 4000;
 
@@ -67,7 +73,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
   };
 
   const objectJson = (value: unknown): string => {
-    if (typeof value !== 'object' || value === null || isArray(value)) throw new TypeError('value must be a plain object');
+    if (typeof value !== 'object' || value === null || isArray(value))
+      throw new TypeError('value must be a plain object');
     const proto = getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw new TypeError('value must be a plain object');
     const text = stringify(value);
@@ -100,7 +107,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
         const limit = o.limit ?? 100;
         const startAfter = o.startAfter ?? null;
         if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
-        if (typeof limit !== 'number' || !isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
+        if (typeof limit !== 'number' || !isSafeInteger(limit) || limit < 1)
+          throw new TypeError('limit must be a positive integer');
         if (startAfter !== null && typeof startAfter !== 'string') throw new TypeError('startAfter must be a string');
         return bridge({ op: 'list', bucket, prefix, limit, startAfter });
       },
@@ -122,11 +130,16 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
   /** Node-like rendering: strings raw, numbers as numbers, objects as JSON. */
   const show = (value: unknown): string => {
     switch (typeof value) {
-      case 'string': return value;
-      case 'number': return Object.is(value, -0) ? '-0' : String(value);
-      case 'bigint': return `${value}n`;
-      case 'symbol': return value.toString();
-      case 'function': return `[Function: ${(value as { name?: unknown }).name || '(anonymous)'}]`;
+      case 'string':
+        return value;
+      case 'number':
+        return Object.is(value, -0) ? '-0' : String(value);
+      case 'bigint':
+        return `${value}n`;
+      case 'symbol':
+        return value.toString();
+      case 'function':
+        return `[Function: ${(value as { name?: unknown }).name || '(anonymous)'}]`;
       case 'object': {
         if (value === null) return 'null';
         if (value instanceof Error) return String((value as { stack?: unknown }).stack ?? value);
@@ -136,15 +149,24 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
           return '[Unserializable]';
         }
       }
-      default: return String(value);
+      default:
+        return String(value);
     }
   };
   const substitute = (spec: string, value: unknown): string => {
-    if (spec === 'j') { try { return String(stringify(value)); } catch { return '[Unserializable]'; } }
+    if (spec === 'j') {
+      try {
+        return String(stringify(value));
+      } catch {
+        return '[Unserializable]';
+      }
+    }
     if (spec === 'd' || spec === 'i' || spec === 'f') {
       if (typeof value === 'bigint') return spec === 'f' ? String(Number(value)) : `${value}n`;
       if (typeof value === 'symbol') return 'NaN';
-      return spec === 'd' ? show(Number(value)) : String(spec === 'i' ? parseInt(value as string, 10) : parseFloat(value as string));
+      return spec === 'd'
+        ? show(Number(value))
+        : String(spec === 'i' ? parseInt(value as string, 10) : parseFloat(value as string));
     }
     return show(value);
   };
@@ -158,7 +180,11 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
       for (let p = 0; p < first.length; p++) {
         const c = first[p] as string;
         const spec = first[p + 1];
-        if (c === '%' && spec === '%') { text += '%'; p++; continue; }
+        if (c === '%' && spec === '%') {
+          text += '%';
+          p++;
+          continue;
+        }
         if (c === '%' && spec !== undefined && 'sdifjoOc'.includes(spec) && i < items.length) {
           const value = items[i++];
           if (spec !== 'c') text += substitute(spec, value);
@@ -201,7 +227,9 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
     } catch {
       message = message || 'unprintable exception';
     }
-    return line === undefined ? { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE) } : { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE), line };
+    return line === undefined
+      ? { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE) }
+      : { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE), line };
   };
 
   const failed = (failure: object): string => `f${stringify(failure)}`;

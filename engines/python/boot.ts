@@ -60,7 +60,10 @@ function snapshotFor(indexURL: string, snapshotFile: string): Uint8Array | undef
 }
 
 /** Loads Pyodide from the snapshot when there is a good one, else cold. */
-export async function bootPyodide(indexURL: string, snapshotFile = SNAPSHOT_FILE): Promise<{ pyodide: PyodideInterface; fromSnapshot: boolean }> {
+export async function bootPyodide(
+  indexURL: string,
+  snapshotFile = SNAPSHOT_FILE,
+): Promise<{ pyodide: PyodideInterface; fromSnapshot: boolean }> {
   const mod = pyodideModule(indexURL);
   const snapshot = snapshotFor(indexURL, snapshotFile);
   if (snapshot !== undefined) {

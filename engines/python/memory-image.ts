@@ -69,6 +69,7 @@ export class MemoryImage {
     const brk = this.wasm.HEAPU32[this.brkAddress >>> 2] as number;
     heap.set(this.copy);
     if (heap.length > end && brk > end) heap.fill(0, end, Math.min(brk, heap.length));
-    if (this.wasm._emscripten_stack_get_current() !== this.stackPointer) this.wasm.__emscripten_stack_restore(this.stackPointer);
+    if (this.wasm._emscripten_stack_get_current() !== this.stackPointer)
+      this.wasm.__emscripten_stack_restore(this.stackPointer);
   }
 }

@@ -101,9 +101,15 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     Object.freeze(bridge);
 
     const namespace = pyodide.toPy({}) as unknown as { get(k: string): PyCallable; destroy(): void };
-    pyodide.runPython(readFileSync(join(__dirname, 'sandbox.py'), 'utf8'), { globals: namespace as never, filename: '<lucien-sandbox>' } as never);
+    pyodide.runPython(readFileSync(join(__dirname, 'sandbox.py'), 'utf8'), {
+      globals: namespace as never,
+      filename: '<lucien-sandbox>',
+    } as never);
     const make = namespace.get('_lucien_make');
-    const parts = make(bridge, SCRIPT_FILE, readFileSync(join(__dirname, 'bucket_api.py'), 'utf8')) as { get(i: number): PyCallable; destroy(): void };
+    const parts = make(bridge, SCRIPT_FILE, readFileSync(join(__dirname, 'bucket_api.py'), 'utf8')) as {
+      get(i: number): PyCallable;
+      destroy(): void;
+    };
     const compileFn = parts.get(0);
     const runFn = parts.get(1);
     const snapshot = parts.get(2);
@@ -119,7 +125,15 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     const watch = StateWatch.install(wasm, plan);
     // Last: the image is the interpreter every run of a new script starts from.
     const image = MemoryImage.take(wasm);
-    const engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, watch, image);
+    const engine = new PythonEngine(
+      `pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`,
+      compileFn,
+      runFn,
+      restoreFn,
+      releaseFn,
+      watch,
+      image,
+    );
     self.engine = engine;
     return engine;
   }
@@ -141,7 +155,12 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
 
   run(compiled: PythonCompiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
     this.clean(compiled);
-    if (this.broken) return { ok: false, error: { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' }, logs: [] };
+    if (this.broken)
+      return {
+        ok: false,
+        error: { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' },
+        logs: [],
+      };
     this.current = bridge;
     this.dirtyOwner = compiled;
     // Without an image there is no way back from a run: this host serves
@@ -172,7 +191,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * after each run is enough there).
    */
   private clean(next: PythonCompiled | undefined): void {
-    if (this.dirtyOwner === undefined || (next !== undefined && this.dirtyOwner === next) || this.image === undefined) return;
+    if (this.dirtyOwner === undefined || (next !== undefined && this.dirtyOwner === next) || this.image === undefined)
+      return;
     const started = performance.now();
     try {
       this.image.restore();
@@ -213,7 +233,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * this instance can no longer be trusted.
    */
   private callPython(fn: () => unknown): string | ScriptFailure {
-    if (this.broken) return { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' };
+    if (this.broken)
+      return { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' };
     try {
       const answer = fn();
       if (typeof answer === 'string') return answer;

@@ -120,50 +120,137 @@ export const PY_PROBES: readonly [string, string][] = [
 
 /** Python scripts that try to change what later runs of other scripts observe. */
 export const PY_MUTATORS: readonly [string, string][] = [
-  ['decimal context precision', 'import decimal\ndecimal.getcontext().prec = 3\ndecimal.getcontext().rounding = decimal.ROUND_DOWN'],
-  ['decimal default context', 'import decimal\ndecimal.DefaultContext.prec = 5\ndecimal.setcontext(decimal.Context(prec=2, traps=[]))'],
+  [
+    'decimal context precision',
+    'import decimal\ndecimal.getcontext().prec = 3\ndecimal.getcontext().rounding = decimal.ROUND_DOWN',
+  ],
+  [
+    'decimal default context',
+    'import decimal\ndecimal.DefaultContext.prec = 5\ndecimal.setcontext(decimal.Context(prec=2, traps=[]))',
+  ],
   ['decimal traps', 'import decimal\ndecimal.getcontext().traps[decimal.Inexact] = True'],
-  ['ABC registry', 'import collections.abc\ncollections.abc.Mapping.register(int)\ncollections.abc.MutableSequence.register(str)'],
+  [
+    'ABC registry',
+    'import collections.abc\ncollections.abc.Mapping.register(int)\ncollections.abc.MutableSequence.register(str)',
+  ],
   ['numbers ABC registry', 'import numbers\nnumbers.Integral.register(float)'],
-  ['ABC negative cache', 'import collections.abc\nisinstance([], collections.abc.Hashable)\ncollections.abc.Hashable.register(list)'],
-  ['codec search function', `${WALK}codecs = real_sys.modules['codecs']\ndef search(name):\n    return codecs.lookup('rot13') if name == 'lucien_evil' else None\ncodecs.register(search)`],
-  ['codec cache', `${WALK}codecs = real_sys.modules['codecs']\ninfo = codecs.lookup('utf-8')\ninfo.name = 'pwned'\ninfo.encode = lambda *a: (b'pwned', 0)`],
-  ['enum member map', 'import re\nre.RegexFlag._member_map_["EVIL"] = re.RegexFlag.I\nre.RegexFlag._value2member_map_[2] = re.RegexFlag.M'],
+  [
+    'ABC negative cache',
+    'import collections.abc\nisinstance([], collections.abc.Hashable)\ncollections.abc.Hashable.register(list)',
+  ],
+  [
+    'codec search function',
+    `${WALK}codecs = real_sys.modules['codecs']\ndef search(name):\n    return codecs.lookup('rot13') if name == 'lucien_evil' else None\ncodecs.register(search)`,
+  ],
+  [
+    'codec cache',
+    `${WALK}codecs = real_sys.modules['codecs']\ninfo = codecs.lookup('utf-8')\ninfo.name = 'pwned'\ninfo.encode = lambda *a: (b'pwned', 0)`,
+  ],
+  [
+    'enum member map',
+    'import re\nre.RegexFlag._member_map_["EVIL"] = re.RegexFlag.I\nre.RegexFlag._value2member_map_[2] = re.RegexFlag.M',
+  ],
   ['enum class members of calendar', 'import calendar\ncalendar.Month._member_names_.append("SMARCH")'],
-  ['pprint dispatch table', 'import pprint\ndef spy(self, obj, stream, *a):\n    stream.write("spied")\npprint.PrettyPrinter._dispatch[dict.__repr__] = spy'],
+  [
+    'pprint dispatch table',
+    'import pprint\ndef spy(self, obj, stream, *a):\n    stream.write("spied")\npprint.PrettyPrinter._dispatch[dict.__repr__] = spy',
+  ],
   ['json module function', 'import json\njson.dumps = lambda *a, **k: "pwned"\njson.decoder.scanstring = None'],
   ['json encoder table', 'import json\njson.encoder.ESCAPE_DCT["a"] = "X"\njson._default_encoder.item_separator = ";"'],
   ['copy dispatch', 'import copy\ncopy._deepcopy_dispatch[list] = lambda x, memo: "pwned"'],
   ['calendar first weekday (module-level instance)', 'import calendar\ncalendar.setfirstweekday(6)'],
   ['string module constants', 'import string\nstring.ascii_letters = "x"'],
-  ['typing cache holding a mutable alias', 'import typing\na = typing.List[int]\na._name = "Pwned"\na.__origin__ = dict'],
+  [
+    'typing cache holding a mutable alias',
+    'import typing\na = typing.List[int]\na._name = "Pwned"\na.__origin__ = dict',
+  ],
   ['html entity table', 'import html\nhtml.unescape.__globals__["_html5"]["amp;"] = "X"'],
-  ['base64 lazily built table', 'import base64\nbase64.b32encode(b"x")\nfor k in list(base64.__dict__):\n    if "b32tab" in k and isinstance(base64.__dict__[k], list):\n        base64.__dict__[k][0] = b"ZZ"'],
+  [
+    'base64 lazily built table',
+    'import base64\nbase64.b32encode(b"x")\nfor k in list(base64.__dict__):\n    if "b32tab" in k and isinstance(base64.__dict__[k], list):\n        base64.__dict__[k][0] = b"ZZ"',
+  ],
   ['textwrap module regex', 'import textwrap, re\ntextwrap._whitespace_only_re = re.compile("a")'],
-  ['fractions regex', 'import fractions, re\nfor k, v in list(fractions.__dict__.items()):\n    if isinstance(v, re.Pattern):\n        fractions.__dict__[k] = re.compile("(?P<num>9)")'],
+  [
+    'fractions regex',
+    'import fractions, re\nfor k, v in list(fractions.__dict__.items()):\n    if isinstance(v, re.Pattern):\n        fractions.__dict__[k] = re.compile("(?P<num>9)")',
+  ],
   ['keyword list', 'import keyword\nkeyword.kwlist.insert(0, "evil")'],
-  ['warnings filters', `${WALK}w = real_sys.modules['warnings']\nw.simplefilter('error')\nw.filters.insert(0, ('ignore', None, Warning, None, 0))\nw.defaultaction = 'error'`],
-  ['warnings showwarning hook', `${WALK}w = real_sys.modules['warnings']\nw.showwarning = lambda *a, **k: None\nw._showwarnmsg_impl = None`],
-  ['copyreg dispatch table', `${WALK}copyreg = real_sys.modules['copyreg']\ncopyreg.pickle(complex, lambda c: (complex, (0, 0)))`],
-  ['sys settings', `${WALK}real_sys.dont_write_bytecode = True\nreal_sys.displayhook = print\nreal_sys.excepthook = print\nreal_sys.meta_path.append(object())\nreal_sys.path.append('/tmp')`],
+  [
+    'warnings filters',
+    `${WALK}w = real_sys.modules['warnings']\nw.simplefilter('error')\nw.filters.insert(0, ('ignore', None, Warning, None, 0))\nw.defaultaction = 'error'`,
+  ],
+  [
+    'warnings showwarning hook',
+    `${WALK}w = real_sys.modules['warnings']\nw.showwarning = lambda *a, **k: None\nw._showwarnmsg_impl = None`,
+  ],
+  [
+    'copyreg dispatch table',
+    `${WALK}copyreg = real_sys.modules['copyreg']\ncopyreg.pickle(complex, lambda c: (complex, (0, 0)))`,
+  ],
+  [
+    'sys settings',
+    `${WALK}real_sys.dont_write_bytecode = True\nreal_sys.displayhook = print\nreal_sys.excepthook = print\nreal_sys.meta_path.append(object())\nreal_sys.path.append('/tmp')`,
+  ],
   ['sys limits', `${WALK}real_sys.setrecursionlimit(50)`],
-  ['sys.modules', `${WALK}import types\nreal_sys.modules['evil'] = types.SimpleNamespace()\nreal_sys.modules.pop('json')`],
+  [
+    'sys.modules',
+    `${WALK}import types\nreal_sys.modules['evil'] = types.SimpleNamespace()\nreal_sys.modules.pop('json')`,
+  ],
   ['gc disabled', `${WALK}real_sys.modules['gc'].disable()`],
-  ['builtins monkeypatched', `${WALK}real_builtins['len'] = lambda x: 42\nreal_builtins['evil'] = 1\nreal_builtins['__build_class__'] = None`],
-  ['functools.lru_cache of a stdlib function', 'import re\nre.compile("lucien")\nimport functools\nfor v in vars(re).values():\n    if hasattr(v, "cache_clear"):\n        v.cache_clear()'],
-  ['statistics and struct caches', 'import struct\nstruct._clearcache()\nstruct.Struct("<i").__init__ if False else None'],
+  [
+    'builtins monkeypatched',
+    `${WALK}real_builtins['len'] = lambda x: 42\nreal_builtins['evil'] = 1\nreal_builtins['__build_class__'] = None`,
+  ],
+  [
+    'functools.lru_cache of a stdlib function',
+    'import re\nre.compile("lucien")\nimport functools\nfor v in vars(re).values():\n    if hasattr(v, "cache_clear"):\n        v.cache_clear()',
+  ],
+  [
+    'statistics and struct caches',
+    'import struct\nstruct._clearcache()\nstruct.Struct("<i").__init__ if False else None',
+  ],
   ['datetime module constants', 'import datetime\ndatetime.MAXYEAR = 1\ndatetime.timezone.utc.__class__'],
-  ['stashing a class where subclasses see it', 'import json\nclass Stash(dict):\n    pass\njson.decoder.__dict__["_stash"] = Stash\njson.decoder.__dict__["_keep"] = [Stash()]'],
-  ['a function attribute on a shared function', 'import json\njson.dumps.stash = {"secret": 1}\njson.loads.__dict__["x"] = 2'],
-  ['the bucket API: closure cells', 'b = buckets.getBucket("live")\nfor c in (type(b).get.__closure__ or ()):\n    c.cell_contents = lambda *a: {"pwned": True}'],
-  ['the bucket API: its globals', 'g = type(buckets.getBucket("live")).get.__globals__\nfor k in list(g):\n    if callable(g[k]) and not isinstance(g[k], type):\n        g[k] = lambda *a, **kw: {"pwned": True}'],
-  ['the bucket API: the bridge generator', 'g = type(buckets.getBucket("live")).get.__globals__\npump = g["_send"].__self__\ntry:\n    pump.close()\nexcept BaseException:\n    pass\npump.__name__ = "pwned"\npump.__qualname__ = "pwned"'],
-  ['the bucket API: print and the run state', 'g = print.__globals__\ng["_run"][2] = 10 ** 12\ng["_run"] = [[], 0, 0, False]\ng["LucienError"] = KeyError'],
+  [
+    'stashing a class where subclasses see it',
+    'import json\nclass Stash(dict):\n    pass\njson.decoder.__dict__["_stash"] = Stash\njson.decoder.__dict__["_keep"] = [Stash()]',
+  ],
+  [
+    'a function attribute on a shared function',
+    'import json\njson.dumps.stash = {"secret": 1}\njson.loads.__dict__["x"] = 2',
+  ],
+  [
+    'the bucket API: closure cells',
+    'b = buckets.getBucket("live")\nfor c in (type(b).get.__closure__ or ()):\n    c.cell_contents = lambda *a: {"pwned": True}',
+  ],
+  [
+    'the bucket API: its globals',
+    'g = type(buckets.getBucket("live")).get.__globals__\nfor k in list(g):\n    if callable(g[k]) and not isinstance(g[k], type):\n        g[k] = lambda *a, **kw: {"pwned": True}',
+  ],
+  [
+    'the bucket API: the bridge generator',
+    'g = type(buckets.getBucket("live")).get.__globals__\npump = g["_send"].__self__\ntry:\n    pump.close()\nexcept BaseException:\n    pass\npump.__name__ = "pwned"\npump.__qualname__ = "pwned"',
+  ],
+  [
+    'the bucket API: print and the run state',
+    'g = print.__globals__\ng["_run"][2] = 10 ** 12\ng["_run"] = [[], 0, 0, False]\ng["LucienError"] = KeyError',
+  ],
   ['LucienError class', 'LucienError.evil = 1\ntype.__setattr__(LucienError, "__init__", None)'],
-  ['script import allowlist', 'g = __import__.__globals__\ng["_ALLOWED"] = frozenset(["os", "js", "gc"])\ng["_real_import"] = None'],
-  ['a finalizer left behind', 'import string\nclass X:\n    def __del__(self, s=string):\n        s.ascii_letters = "pwned"\nstring.holder = X()\nimport json\njson.decoder.holder = [X(), X()]'],
-  ['a reference cycle with a finalizer', 'import copy\nclass C:\n    def __del__(self, c=copy):\n        c.deepcopy = None\nc = C()\nc.self = c\ncopy._keep = c'],
-  ['a generator suspended in a module', 'import json\ndef g():\n    import string\n    try:\n        yield 1\n    finally:\n        string.ascii_letters = "gen"\nit = g()\nnext(it)\njson.held = it'],
+  [
+    'script import allowlist',
+    'g = __import__.__globals__\ng["_ALLOWED"] = frozenset(["os", "js", "gc"])\ng["_real_import"] = None',
+  ],
+  [
+    'a finalizer left behind',
+    'import string\nclass X:\n    def __del__(self, s=string):\n        s.ascii_letters = "pwned"\nstring.holder = X()\nimport json\njson.decoder.holder = [X(), X()]',
+  ],
+  [
+    'a reference cycle with a finalizer',
+    'import copy\nclass C:\n    def __del__(self, c=copy):\n        c.deepcopy = None\nc = C()\nc.self = c\ncopy._keep = c',
+  ],
+  [
+    'a generator suspended in a module',
+    'import json\ndef g():\n    import string\n    try:\n        yield 1\n    finally:\n        string.ascii_letters = "gen"\nit = g()\nnext(it)\njson.held = it',
+  ],
 ];
 
 /** Fingerprints the script realm: every global's own properties, deep, and realm-wide statics. */
@@ -231,7 +318,10 @@ export const JS_MUTATORS: readonly [string, string][] = [
   ['Date.prototype', 'Date.prototype.toISOString = () => "pwned";'],
   ['Map.prototype.get', 'Map.prototype.get = () => "pwned";'],
   ['a global variable', 'globalThis.leak = "secret"; leak2 = 1;'],
-  ['Reflect on the global', 'Reflect.set(globalThis, "leak", 1); Reflect.defineProperty(globalThis, "leak2", { value: 1 });'],
+  [
+    'Reflect on the global',
+    'Reflect.set(globalThis, "leak", 1); Reflect.defineProperty(globalThis, "leak2", { value: 1 });',
+  ],
   ['RegExp legacy statics', 'const m = /(s3cr3t)-(\\w+)/.exec("token s3cr3t-abc"); result = RegExp.$1;'],
   ['RegExp statics redefined', 'Object.defineProperty(RegExp, "$1", { get: () => "pwned", configurable: true });'],
   ['Error.stackTraceLimit', 'Error.stackTraceLimit = 0;'],
@@ -242,7 +332,10 @@ export const JS_MUTATORS: readonly [string, string][] = [
   ['Intl prototype', 'Intl.NumberFormat.prototype.format = () => "pwned";'],
   ['console methods', 'console.log = () => {};'],
   ['the bucket API', 'buckets.getBucket = () => ({ get: () => "pwned" }); buckets.evil = 1;'],
-  ['a bucket object', 'const b = buckets.getBucket("live"); b.get = () => "pwned"; Object.getPrototypeOf(b).get = () => "pwned";'],
+  [
+    'a bucket object',
+    'const b = buckets.getBucket("live"); b.get = () => "pwned"; Object.getPrototypeOf(b).get = () => "pwned";',
+  ],
   ['a pending promise chain', 'Promise.resolve().then(() => { Object.prototype.late = 1; });'],
   ['__proto__ of shared objects', 'Object.setPrototypeOf(Math, {}); buckets.__proto__ = { evil: 1 };'],
   ['a frozen intrinsic unfrozen', 'Object.defineProperty(Array.prototype, "evil", { value: 1, configurable: true });'],

@@ -80,16 +80,21 @@ describe.each([
     await run(mutator);
     await run(mutator);
     for (let i = 0; i < probeNames.length; i++) {
-      expect({ probe: probes[i]?.[0], outcome: await run(probeNames[i] as string) }).toEqual({ probe: probes[i]?.[0], outcome: baseline[i] });
+      expect({ probe: probes[i]?.[0], outcome: await run(probeNames[i] as string) }).toEqual({
+        probe: probes[i]?.[0],
+        outcome: baseline[i],
+      });
     }
   });
 });
 
-describe('no script takes over another script\'s runs', () => {
+describe("no script takes over another script's runs", () => {
   const victim = 'result = buckets.getBucket("live").get("k")';
 
   test('swapping the bridge behind the bucket API (closure cells, globals) reaches no other script', async () => {
-    const attacker = await register('python', `
+    const attacker = await register(
+      'python',
+      `
 fn = type(buckets.getBucket('live')).get
 def evil(*a, **k):
     return {'pwned': True}
@@ -103,7 +108,8 @@ for k, v in list(fn.__globals__.items()):
         fn.__globals__[k] = evil
         done.append('global')
 result = [done, buckets.getBucket('live').get('k')]
-`);
+`,
+    );
     const own = await run(attacker);
     // The swap may work inside the attacker's own run; never outside it.
     expect(own.ok).toBe(true);
@@ -117,7 +123,9 @@ result = [done, buckets.getBucket('live').get('k')]
   test('code planted by a run never runs unaudited when another script compiles', async () => {
     // The planted function keeps what it needs in a default argument: the
     // attacker's globals are cleared when its run ends.
-    const attacker = await register('python', `${WALK}
+    const attacker = await register(
+      'python',
+      `${WALK}
 import json
 box = {'m': json.dumps, 'b': real_builtins}
 def planted(*a, _box=box, **k):
@@ -137,11 +145,15 @@ if '_encode' in g:
 box.setdefault('o', compile)
 real_builtins['compile'] = planted
 result = 'o' in box
-`);
+`,
+    );
     await run(attacker);
     // A new script makes the host compile; then look for what the planted code left.
     await once('python', 'result = 1');
-    const look = await once('python', 'import json\nresult = [getattr(json.dumps, "stolen", None), getattr(json.dumps, "refused", None)]');
+    const look = await once(
+      'python',
+      'import json\nresult = [getattr(json.dumps, "stolen", None), getattr(json.dumps, "refused", None)]',
+    );
     expect(look).toEqual({ ok: true, result: [null, null] });
     // And the audit hook still refuses what it refused before.
     const after = await once('python', `${WALK}result = real_builtins['__import__']('os').listdir('/')`);
@@ -150,7 +162,9 @@ result = 'o' in box
   });
 
   test('JavaScript objects of the Python host stay out of reach (no bridge proxy, no error constructor chain)', async () => {
-    const outcome = await once('python', `
+    const outcome = await once(
+      'python',
+      `
 fn = type(buckets.getBucket('x')).get
 raw = None
 for c in (fn.__closure__ or ()):
@@ -167,14 +181,15 @@ except Exception as e:
     proto = e.js_error.constructor.prototype
     proto.planted = 'yes'
 result = 'planted'
-`);
+`,
+    );
     expect(outcome).toMatchObject({ ok: false, code: 'SCRIPT_ERROR' });
     expect(outcome.ok ? '' : outcome.details).toMatch(/PermissionError: sandbox: object.__getattr__ is not allowed/);
   });
 });
 
 describe('fresh randomness per run', () => {
-  test('five Math.random numbers of one run do not predict the next run\'s', async () => {
+  test("five Math.random numbers of one run do not predict the next run's", async () => {
     const draw = 'result = [Math.random(), Math.random(), Math.random(), Math.random(), Math.random()];';
     const attacker = await register('javascript', draw);
     const victimName = await register('javascript', draw);
@@ -187,7 +202,7 @@ describe('fresh randomness per run', () => {
     }
   });
 
-  test('Python\'s random is reseeded per run too', async () => {
+  test("Python's random is reseeded per run too", async () => {
     const draw = 'import random\nresult = [random.random() for _ in range(5)]';
     const a = await once('python', draw);
     const b = await once('python', draw);
