@@ -11,8 +11,9 @@
  * the one that last ran, and before every compile, the whole wasm memory is
  * put back from the image (memory-image.ts): whatever the last run changed,
  * at any depth, in C or in Python, is gone. The image holds the sandbox and
- * every script compiled so far (it is retaken after each compile, which runs
- * on a clean interpreter), so compiled code survives a restore.
+ * every script compiled so far (compiles run on a clean interpreter, and the
+ * image is retaken before the next run, once for any number of compiles), so
+ * compiled code survives a restore.
  *
  * Must never hand Python any other JavaScript object, and must never be
  * reused after Pyodide reports a fatal error or a state it cannot restore.
@@ -58,6 +59,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * script, and any compile, restores the image first.
    */
   private dirtyOwner: PythonCompiled | undefined;
+  /** Scripts were compiled since the image was taken: retake it before the next run, while the interpreter is clean. */
+  private imageStale = false;
   /** Whole-memory restores so far, and their total time (for the host's own figures). */
   restores = 0;
   restoreMs = 0;
@@ -144,17 +147,14 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     this.clean(undefined);
     const answer = this.callPython(() => this.compileFn(name, source));
     this.settle();
-    if (this.image !== undefined && !this.broken) {
-      this.image.retake();
-      this.watch?.rebase();
-    }
+    this.imageStale = true;
     if (typeof answer !== 'string') return { ok: false, error: answer };
     const parsed = JSON.parse(answer) as { ok: true; id: number } | { ok: false; error: ScriptFailure };
     return parsed.ok ? { ok: true, compiled: { id: parsed.id, name, source } } : parsed;
   }
 
   run(compiled: PythonCompiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
-    this.clean(compiled);
+    this.prepare(compiled);
     if (this.broken)
       return {
         ok: false,
@@ -173,6 +173,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
         const again = this.compile(compiled.name, compiled.source);
         if (!again.ok) return { ok: false, error: again.error, logs: [] };
         compiled.id = again.compiled.id;
+        this.prepare(compiled);
         this.dirtyOwner = compiled;
         answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
       }
@@ -182,6 +183,16 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     } finally {
       this.current = undefined;
       this.settle();
+    }
+  }
+
+  /** Makes the interpreter fit for a run of `compiled`: restored if need be, and the image up to date. */
+  private prepare(compiled: PythonCompiled): void {
+    this.clean(compiled);
+    if (this.imageStale && this.dirtyOwner === undefined && this.image !== undefined && !this.broken) {
+      this.image.retake();
+      this.watch?.rebase();
+      this.imageStale = false;
     }
   }
 
