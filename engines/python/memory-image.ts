@@ -11,6 +11,10 @@
  * - memory growth: wasm memory cannot shrink, so the part above the image
  *   that the allocator used since (up to its break, read from memory before
  *   the restore) is zeroed, as fresh memory would be;
+ * - open files (Emscripten keeps its descriptor table in JavaScript): a
+ *   descriptor opened since the image is closed, and one the image had open
+ *   that a run closed (os.close raises no audit event) is put back, so
+ *   descriptor numbers and open files are as at the image;
  * - Pyodide's JS-side reference table (hiwire): an image only holds references
  *   that live as long as the host (the bridge, Pyodide's own), and a restore
  *   happens only when no Python call is under way, so no JsProxy made after
@@ -28,12 +32,21 @@ export interface WasmMemory {
   _emscripten_get_sbrk_ptr(): number;
   _emscripten_stack_get_current(): number;
   __emscripten_stack_restore(sp: number): void;
+  /** Emscripten's file system: its descriptor table lives in JavaScript. */
+  readonly FS?: { readonly streams: (FsStream | null | undefined)[]; close(stream: FsStream): void };
+}
+
+/** An Emscripten stream: its descriptor number is a field of its own. */
+export interface FsStream {
+  fd: number | null;
 }
 
 export class MemoryImage {
   private copy = new Uint8Array(0);
   private stackPointer = 0;
   private brkAddress = 0;
+  /** Descriptors open when the image was taken, and their streams. */
+  private openAtImage = new Map<number, FsStream>();
 
   private constructor(private readonly wasm: WasmMemory) {}
 
@@ -58,6 +71,15 @@ export class MemoryImage {
     if (this.copy.length !== heap.length) this.copy = new Uint8Array(heap.length);
     this.copy.set(heap);
     this.stackPointer = this.wasm._emscripten_stack_get_current();
+    const streams = this.wasm.FS?.streams ?? [];
+    this.openAtImage = new Map(this.openDescriptors().map((fd) => [fd, streams[fd] as FsStream]));
+  }
+
+  private openDescriptors(): number[] {
+    const streams = this.wasm.FS?.streams ?? [];
+    const open: number[] = [];
+    for (let fd = 0; fd < streams.length; fd++) if (streams[fd]) open.push(fd);
+    return open;
   }
 
   /** Puts the image back. */
@@ -69,6 +91,21 @@ export class MemoryImage {
     const brk = this.wasm.HEAPU32[this.brkAddress >>> 2] as number;
     heap.set(this.copy);
     if (heap.length > end && brk > end) heap.fill(0, end, Math.min(brk, heap.length));
+    const fs = this.wasm.FS;
+    if (fs !== undefined) {
+      for (const fd of this.openDescriptors()) {
+        const stream = fs.streams[fd] as FsStream;
+        if (this.openAtImage.get(fd) !== stream) fs.close(stream);
+      }
+      // Closing only drops a stream from the table (files here are in memory,
+      // ttys keep nothing): putting it back reopens it as it was.
+      for (const [fd, stream] of this.openAtImage) {
+        if (fs.streams[fd] !== stream) {
+          stream.fd = fd;
+          fs.streams[fd] = stream;
+        }
+      }
+    }
     if (this.wasm._emscripten_stack_get_current() !== this.stackPointer)
       this.wasm.__emscripten_stack_restore(this.stackPointer);
   }

@@ -109,6 +109,10 @@ check('a warning', lambda: warnings.warn_explicit('w', UserWarning, 'f', 1))
 check('copyreg', lambda: [len(copyreg.dispatch_table), sorted(k.__name__ for k in copyreg.dispatch_table)])
 check('sys', lambda: [real_sys.getrecursionlimit(), real_sys.get_int_max_str_digits(), real_sys.dont_write_bytecode, len(real_sys.meta_path), len(real_sys.path_hooks), real_sys.displayhook.__name__, real_sys.excepthook.__name__, real_sys.float_repr_style, len(real_sys.path)])
 check('gc', lambda: gc.isenabled())
+def fileno():
+    with real_sys.modules['io'].open(keyword.__file__.rpartition('/')[0], 'rb') as f:
+        return f.fileno()
+check('file descriptors', fileno)
 check('builtins', lambda: [len([1, 2]), str(3), sorted([2, 1]), int('7'), repr(1.5), print.__name__, __import__.__name__])
 check('functools', lambda: [functools.reduce(operator.add, [1, 2, 3]), functools.partial(int, base=2)('11')])
 check('bucket API', lambda: [repr(buckets.getBucket('live')), buckets.getBucket('live').get('k'), sorted(type(buckets.getBucket('x')).__dict__)])
@@ -252,6 +256,11 @@ export const PY_MUTATORS: readonly [string, string][] = [
     'a reference cycle with a finalizer',
     'import copy\nclass C:\n    def __del__(self, c=copy):\n        c.deepcopy = None\nc = C()\nc.self = c\ncopy._keep = c',
   ],
+  [
+    'files left open (descriptors live outside wasm memory)',
+    `${WALK}import json, keyword\njson.dumps.files = [real_sys.modules['io'].open(keyword.__file__.rpartition('/')[0], 'rb') for _ in range(5)]`,
+  ],
+  ['descriptors closed', `${WALK}os = real_sys.modules['os']\nfor fd in (0, 1, 2):\n    os.close(fd)`],
   [
     'a generator suspended in a module',
     'import json\ndef g():\n    import string\n    try:\n        yield 1\n    finally:\n        string.ascii_letters = "gen"\nit = g()\nnext(it)\njson.held = it',
