@@ -19,23 +19,25 @@ import { JS_MUTATORS, JS_PROBES, PY_MUTATORS, PY_PROBES, WALK } from './hermetic
 
 jest.setTimeout(120_000);
 
-let server: RunningServer;
+/** The server of the describe block running now: each block starts its own, so each starts on fresh hosts. */
 let client: TestClient;
 let scripts = 0;
 
 type Outcome = { ok: true; result: unknown } | { ok: false; code: string | undefined; details: string };
 
-beforeAll(async () => {
-  server = await startServer({ args: ['--backend', 'memory', '--engine-pool', '1'] });
-  client = connect(server.address);
-  await client.call('Put', { bucket: 'live', key: 'k', value: '{"alive":true}' });
-});
-
-afterAll(async () => {
-  client?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+function freshServer(): void {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startServer({ args: ['--backend', 'memory', '--engine-pool', '1'] });
+    client = connect(server.address);
+    await client.call('Put', { bucket: 'live', key: 'k', value: '{"alive":true}' });
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.stop();
+    server?.cleanup();
+  });
+}
 
 async function register(engine: string, source: string): Promise<string> {
   const name = `s${++scripts}_${engine.slice(0, 2)}`;
@@ -57,38 +59,8 @@ async function once(engine: string, source: string): Promise<Outcome> {
   return run(await register(engine, source));
 }
 
-describe.each([
-  ['python', PY_PROBES, PY_MUTATORS],
-  ['javascript', JS_PROBES, JS_MUTATORS],
-] as const)('%s: no run changes what a later run of another script observes', (engine, probes, mutators) => {
-  const probeNames: string[] = [];
-  const baseline: Outcome[] = [];
-
-  beforeAll(async () => {
-    for (const [, source] of probes) probeNames.push(await register(engine, source));
-    for (const name of probeNames) baseline.push(await run(name));
-  });
-
-  test('the probes answer, and answer alike twice on a fresh host', async () => {
-    for (const outcome of baseline) expect(outcome.ok).toBe(true);
-    for (let i = 0; i < probeNames.length; i++) expect(await run(probeNames[i] as string)).toEqual(baseline[i]);
-  });
-
-  test.each(mutators)('%s', async (_label, source) => {
-    const mutator = await register(engine, source);
-    // Twice: a change may only stick once something it set up runs again.
-    await run(mutator);
-    await run(mutator);
-    for (let i = 0; i < probeNames.length; i++) {
-      expect({ probe: probes[i]?.[0], outcome: await run(probeNames[i] as string) }).toEqual({
-        probe: probes[i]?.[0],
-        outcome: baseline[i],
-      });
-    }
-  });
-});
-
 describe("no script takes over another script's runs", () => {
+  freshServer();
   const victim = 'result = buckets.getBucket("live").get("k")';
 
   test('swapping the bridge behind the bucket API (closure cells, globals) reaches no other script', async () => {
@@ -188,7 +160,43 @@ result = 'planted'
   });
 });
 
+describe('the corpus', () => {
+  freshServer();
+  describe.each([
+    ['python', PY_PROBES, PY_MUTATORS],
+    ['javascript', JS_PROBES, JS_MUTATORS],
+  ] as const)('%s: no run changes what a later run of another script observes', (engine, probes, mutators) => {
+    const probeNames: string[] = [];
+    const baseline: Outcome[] = [];
+
+    beforeAll(async () => {
+      for (const [, source] of probes) probeNames.push(await register(engine, source));
+      for (const name of probeNames) baseline.push(await run(name));
+    });
+
+    test('the probes answer, and answer alike twice on a fresh host', async () => {
+      for (const outcome of baseline) expect(outcome.ok).toBe(true);
+      for (let i = 0; i < probeNames.length; i++) expect(await run(probeNames[i] as string)).toEqual(baseline[i]);
+    });
+
+    test.each(mutators)('%s', async (_label, source) => {
+      const mutator = await register(engine, source);
+      // Twice: a change may only stick once something it set up runs again.
+      await run(mutator);
+      await run(mutator);
+      for (let i = 0; i < probeNames.length; i++) {
+        expect({ probe: probes[i]?.[0], outcome: await run(probeNames[i] as string) }).toEqual({
+          probe: probes[i]?.[0],
+          outcome: baseline[i],
+        });
+      }
+    });
+  });
+});
+
 describe('fresh randomness per run', () => {
+  freshServer();
+
   test("five Math.random numbers of one run do not predict the next run's", async () => {
     const draw = 'result = [Math.random(), Math.random(), Math.random(), Math.random(), Math.random()];';
     const attacker = await register('javascript', draw);
