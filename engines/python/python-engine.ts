@@ -1,7 +1,7 @@
 /**
  * The Python engine inside its host process: loads Pyodide once, installs the
- * sandbox (sandbox.py, with bucket_api.py as what scripts see), then compiles
- * and runs scripts synchronously. Only strings cross between JavaScript and
+ * sandbox (sandbox.py and rollback.py, with bucket_api.py as what scripts
+ * see), then compiles and runs scripts synchronously. Only strings cross between JavaScript and
  * Python here, and the one JavaScript function Python holds is the bridge,
  * which can do nothing but send validated protocol frames and never throws.
  *
@@ -73,7 +73,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     private readonly releaseFn: PyCallable,
     /** Undefined when watching is unavailable: then every run restores everything. */
     private readonly watch: StateWatch | undefined,
-    /** Undefined when this Pyodide cannot be restored: then the host serves one script only (see run()). */
+    /** Undefined when this Pyodide cannot be restored: then the host serves one run and is replaced (see run()). */
     private readonly image: MemoryImage | undefined,
   ) {}
 
@@ -104,10 +104,13 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     Object.freeze(bridge);
 
     const namespace = pyodide.toPy({}) as unknown as { get(k: string): PyCallable; destroy(): void };
-    pyodide.runPython(readFileSync(join(__dirname, 'sandbox.py'), 'utf8'), {
-      globals: namespace as never,
-      filename: '<lucien-sandbox>',
-    } as never);
+    // sandbox.py first: it swaps in the private builtins that rollback.py's functions then get too.
+    for (const file of ['sandbox.py', 'rollback.py']) {
+      pyodide.runPython(readFileSync(join(__dirname, file), 'utf8'), {
+        globals: namespace as never,
+        filename: `<lucien-${file}>`,
+      } as never);
+    }
     const make = namespace.get('_lucien_make');
     const parts = make(bridge, SCRIPT_FILE, readFileSync(join(__dirname, 'bucket_api.py'), 'utf8')) as {
       get(i: number): PyCallable;

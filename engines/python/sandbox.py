@@ -3,7 +3,7 @@ per host, before any script). It defines `_lucien_make(bridge, script_file,
 api_source)`, which hides JavaScript from scripts, installs the audit hook,
 builds what scripts see (bucket_api.py, in a namespace of its own), takes the
 snapshot that state-watch.ts watches, and returns the compile, run, restore
-and release entry points.
+and release entry points (the snapshot and rollback are in rollback.py).
 
 The machinery here is out of the scripts' reach by construction: nothing a
 script is handed (bucket_api.py's objects, its globals and builtins, the
@@ -25,6 +25,9 @@ import builtins as _builtins_module
 # a script can reach through a __subclasses__() walk.
 __builtins__ = dict(_builtins_module.__dict__)
 del _builtins_module
+
+# Defined by rollback.py, which the engine runs in this namespace right after this file.
+_lucien_rollback = None
 
 
 def _lucien_make(bridge, script_file, api_source):
@@ -183,109 +186,6 @@ def _lucien_make(bridge, script_file, api_source):
             del codes[next(iter(codes))]
         return '{"ok":true,"id":%d}' % counter[0]
 
-    # ---- the snapshot every run is rolled back to ---------------------------
-    IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE
-
-    def classes():
-        seen, todo = set(), [object]
-        while todo:
-            cls = todo.pop()
-            if id(cls) in seen:
-                continue
-            seen.add(id(cls))
-            try:
-                todo.extend(type.__subclasses__(cls))
-            except TypeError:
-                pass
-            yield cls
-
-    def freeze_classes():
-        """Marks every class that exists now immutable, as C types already are:
-        "json.JSONEncoder.x = 1" then raises TypeError instead of leaking into
-        later runs, and no run pays for checking 800 class dicts. tp_flags has
-        no Python setter, so write it through ctypes, once, before ctypes is
-        blocked. Returns the classes it could not freeze."""
-        import ctypes
-        word = ctypes.sizeof(ctypes.c_void_p)
-        offset = 21 * word  # PyVarObject header + 18 slots before tp_flags
-        left = []
-        for cls in classes():
-            flags = cls.__flags__
-            if flags & IMMUTABLE:
-                continue
-            cell = ctypes.c_ulong.from_address(id(cls) + offset)
-            if cell.value != flags:
-                left.append(cls)
-                continue
-            cell.value = flags | IMMUTABLE
-        for name in [n for n in sys.modules if n.partition('.')[0] in ('ctypes', '_ctypes')]:
-            del sys.modules[name]
-        return left
-
-    # What a run may change, and how each one looked at the snapshot. The
-    # JavaScript side (state-watch.ts) watches these objects and names the
-    # ones that changed; only those are restored, so a run that changes
-    # nothing pays nothing here. This is the cheap rollback between runs of
-    # one script; between runs of different scripts the engine restores the
-    # whole of wasm memory (memory-image.ts), which covers everything else.
-    saved = {}       # id -> (dict | list | set, copy of its contents)
-    bindings = {}    # id -> (instance, the __dict__ it had): "obj.__dict__ = {}" swaps it
-    saved_classes = []
-    dropped = []     # what restores took out; released with the hook on (finalizers)
-    MANAGED_DICT = 1 << 4  # Py_TPFLAGS_MANAGED_DICT
-    PTR = tuple.__itemsize__
-
-    def dict_slot(obj):
-        """Where the object keeps its __dict__ pointer, relative to id(obj)."""
-        t = type(obj)
-        if t.__flags__ & MANAGED_DICT:
-            return -3 * PTR
-        if t.__dictoffset__ > 0:
-            return t.__dictoffset__
-        return None
-
-    def take_snapshot():
-        saved_classes.extend((c, dict(c.__dict__)) for c in freeze_classes())
-        modules = [o for o in gc.get_objects() if type(o) is types.ModuleType]
-        # Drop the JavaScript objects Pyodide's own modules still hold (e.g.
-        # webloop's scheduler), so no module dict leads to JavaScript.
-        for m in modules:
-            d = m.__dict__
-            for k in [k for k, v in d.items() if not isinstance(v, type) and type(type(v)).__name__ == '_JsProxyMetaClass']:
-                del d[k]
-        spaces = [m.__dict__ for m in modules] + [api, api_builtins, base_builtins]
-        seen = {id(run_state)}  # the run in progress: reset by every run
-        for space in spaces:
-            for value in [space] + list(space.values()):
-                if id(value) in seen:
-                    continue
-                seen.add(id(value))
-                t = type(value)
-                if t is dict or t is set:
-                    saved[id(value)] = (value, value.copy())
-                elif t is list:
-                    saved[id(value)] = (value, value[:])
-                elif t not in (types.ModuleType, FunctionType, type) and type(getattr(value, '__dict__', None)) is dict:
-                    inner = value.__dict__
-                    # Only an object that holds its own __dict__ can have it
-                    # swapped (a bound method shows its function's).
-                    if dict_slot(value) is not None and object.__getattribute__(value, '__dict__') is inner:
-                        bindings[id(value)] = (value, inner)
-                    if id(inner) not in seen:
-                        seen.add(id(inner))
-                        saved[id(inner)] = (inner, inner.copy())
-        plan = {'dicts': [], 'lists': [], 'sets': [], 'listType': id(list), 'setType': id(set),
-                'bindings': [[k, dict_slot(o), id(d)] for k, (o, d) in bindings.items()]}
-        for k, (o, _) in saved.items():
-            if type(o) is dict:
-                plan['dicts'].append(k)
-            else:
-                plan['lists' if type(o) is list else 'sets'].append([k, len(o)])
-        text = json.dumps(plan)
-        # From here on, the hook never goes off again.
-        hook[0] = HOOK_ON
-        return text
-
     limits = (sys.getrecursionlimit(), sys.get_int_max_str_digits())
 
     # Reseed the generator's C state only: random.seed() also writes
@@ -300,68 +200,8 @@ def _lucien_make(bridge, script_file, api_source):
         set_int_max_str_digits(limits[1])
         gc_enable()
 
-    def restore_contents(obj, snap):
-        # Nothing that dies here may run code now: keep it alive until release().
-        if type(obj) is list:
-            dropped.append(obj[:])
-            obj[:] = snap
-        else:
-            dropped.append(obj.copy())
-            obj.clear()
-            obj.update(snap)
-
-    def restore_binding(obj, inner):
-        now = object.__getattribute__(obj, '__dict__')
-        if now is not inner:
-            dropped.append(now)
-            object.__setattr__(obj, '__dict__', inner)
-
-    def restore(changed):
-        """Rolls back what changed: '*' (everything) or the ids the watcher
-        named, "b<id>" for an instance whose __dict__ was replaced."""
-        hook[0] = HOOK_RESTORING
-        try:
-            if changed == '*':
-                for entry in bindings.values():
-                    restore_binding(*entry)
-                for entry in saved.values():
-                    restore_contents(*entry)
-            else:
-                for p in changed.split():
-                    if p[0] == 'b':
-                        entry = bindings.get(int(p[1:]))
-                        if entry is not None:
-                            restore_binding(*entry)
-                    else:
-                        entry = saved.get(int(p))
-                        if entry is not None:
-                            restore_contents(*entry)
-            for cls, snap in saved_classes:
-                now = cls.__dict__
-                if len(now) == len(snap) and all(now.get(k) is v for k, v in snap.items()):
-                    continue
-                for k in [k for k in now if k not in snap]:
-                    try:
-                        delattr(cls, k)
-                    except (AttributeError, TypeError):
-                        pass
-                for k, v in snap.items():
-                    if now.get(k) is not v:
-                        try:
-                            setattr(cls, k, v)
-                        except (AttributeError, TypeError):
-                            pass
-        finally:
-            hook[0] = HOOK_ON
-            finish()
-
-    def release():
-        """Lets go of what restore() took out. Finalizers may run, audited, and
-        whatever they change the watcher sees (the engine then restores again)."""
-        try:
-            dropped.clear()
-        finally:
-            finish()
+    take_snapshot, restore, release = _lucien_rollback(
+        hook, HOOK_ON, HOOK_RESTORING, finish, (api, api_builtins, base_builtins), (id(run_state),))
 
     # ---- one run -------------------------------------------------------------
     def script_line(tb):
