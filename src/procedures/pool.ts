@@ -5,7 +5,7 @@
  * host, then starts a replacement in the background while the other hosts
  * keep serving, so a runaway script costs its own caller, never the others.
  */
-import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
+import type { CacheSync, CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { HostLoss } from '../observe/observer';
@@ -137,9 +137,17 @@ export class EnginePool implements ScriptEngine {
       });
     }, MEMORY_POLL_MS);
     let done: DoneMessage;
+    /** The store failed while the run was prepared (its snapshot): the host did nothing and goes back to the pool. */
+    let unsent: unknown;
     try {
       // The host's read cache is brought to the run's snapshot on the run message itself; nothing awaits after this.
-      const cache = request.cache === undefined ? undefined : await request.cache.sync(host);
+      let cache: CacheSync | undefined;
+      try {
+        cache = request.cache === undefined ? undefined : await request.cache.sync(host);
+      } catch (err) {
+        unsent = err;
+        throw err;
+      }
       if (!host.alive) throw new HostExitedError({ code: null, signal: null, stderr: '' });
       const send = (withSource: boolean) =>
         host.run({ key: request.key, name: request.name, source: withSource ? request.source : undefined, args: request.args, limits: request.limits, cache }, bridge);
@@ -153,6 +161,7 @@ export class EnginePool implements ScriptEngine {
       }
       if (done.ok) request.cache?.record(done.cached);
     } catch (err) {
+      if (unsent !== undefined && err === unsent && host.alive && killedFor === undefined) throw err;
       host.kill();
       this.options.onHostLost?.(this.name, killedFor === 'time' ? 'timeout' : killedFor ?? 'crash');
       if (killedFor === 'time') throw new LucienError('SCRIPT_TIMEOUT', `script "${request.name}" exceeded its time limit; nothing was written`);

@@ -78,3 +78,25 @@ test('a preload compile that never answers rejects instead of hanging the start,
   await new Promise((resolve) => setTimeout(resolve, 2500));
   expect(lines.slice(before)).toEqual([]);
 });
+
+test('a store that fails while a run is prepared (its snapshot, for the host read cache) fails the run, not the host', async () => {
+  const pool = new EnginePool(hosts.spec('cache', { onRun: 'done(msg, JSON.stringify(msg.cache ?? null));' }), { ...OPTIONS, size: 1 }, recordingLogger([]));
+  try {
+    await pool.warm();
+    const [first] = pool.pids;
+    const request = { name: 'r', key: 'r@1', source: 'x', args: '[]', timeoutMs: 5000, limits: { maxLogBytes: 1024, maxResultBytes: 1024 } };
+    const unavailable = Object.assign(new Error('etcd is unreachable'), { code: 'UNAVAILABLE' });
+    const failing = { sync: () => Promise.reject(unavailable), record: () => undefined };
+    await expect(pool.run({ ...request, cache: failing }, () => ({ value: 'null' }))).rejects.toBe(unavailable);
+    // The same host serves the next run, and the sync rides on the run message.
+    const sync = { revision: 7, changed: ['b/k'], reset: false, maxReadBatch: 10, maxBytes: 1024 };
+    const recorded: unknown[] = [];
+    const ok = { sync: async () => sync, record: (cached: unknown) => void recorded.push(cached) };
+    const result = await pool.run({ ...request, cache: ok }, () => ({ value: 'null' }));
+    expect(JSON.parse(result.result)).toEqual(sync);
+    expect(recorded).toEqual([undefined]);
+    expect(pool.pids).toEqual([first]);
+  } finally {
+    await pool.close();
+  }
+});
