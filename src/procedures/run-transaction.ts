@@ -121,9 +121,10 @@ export class RunTransaction {
   private readonly syncReads: boolean;
 
   /**
-   * `openSnapshot` is called at the first read, not before: a run that reads
-   * nothing costs no snapshot, and an exclusive run takes its lock only once
-   * it holds an engine host (so waiting for the lock can never starve hosts).
+   * `openSnapshot` is called at the first read, or by open() once the run
+   * holds an engine host (hosts with a read cache need the revision first),
+   * never before: an exclusive run takes its lock only once it holds a host
+   * (so waiting for the lock can never starve hosts).
    */
   constructor(
     private readonly store: Store,
