@@ -29,7 +29,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const auth = config.authFile === undefined ? openAuthenticator : loadAuthenticator(config.authFile);
   const backend = createBackend(config);
   await backend.open();
-  const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes });
+  const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxJsonDepth: config.edge.maxJsonDepth });
   const wrapper = await networkWrapper(log);
   const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper }, log);
   const catalog = new ScriptCatalog(store, engines);
@@ -38,6 +38,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxValueBytes: config.maxValueBytes,
     maxWrites: 10_000,
     maxReadBatch: 1000,
+    maxJsonDepth: config.edge.maxJsonDepth,
     defaultTimeoutMs: config.scriptTimeoutMs,
     maxTimeoutMs: config.scriptMaxTimeoutMs,
     maxResultBytes: config.maxResultBytes,

@@ -20,6 +20,8 @@ export interface BridgeLimits {
   readonly maxWrites: number;
   /** Keys one getMany or list may return. */
   readonly maxReadBatch: number;
+  /** Deepest nesting a written value may have (LUCIEN_MAX_JSON_DEPTH; default 64). */
+  readonly maxJsonDepth?: number;
 }
 
 /** A write the run made, as RunResponse reports it. */
@@ -217,7 +219,7 @@ export class RunTransaction {
     checkBucket(bucket, 'write');
     checkKey(key, this.limits.maxKeyBytes);
     if (value !== null) {
-      checkValue(value, this.limits.maxValueBytes);
+      checkValue(value, this.limits.maxValueBytes, this.limits.maxJsonDepth);
     }
     const raw = encodeKey(bucket, key);
     if (!this.writes.has(raw) && this.writes.size >= this.limits.maxWrites) {

@@ -7,6 +7,7 @@
  * transaction until the single commit at the end.
  */
 import { isLucienError, LucienError } from '../errors';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
@@ -88,6 +89,10 @@ export class ScriptRunner {
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }
+        if (nestsDeeperThan(result, this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)) {
+          const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+          throw new LucienError('SCRIPT_LIMIT', `script result nests deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`, { logs });
+        }
         if (input.dryRun || tx.readOnly) {
           const revision = tx.revision ?? (await this.backend.currentRevision());
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };
@@ -115,6 +120,8 @@ export class ScriptRunner {
   private checkArgs(text: string): string {
     if (text === '') return '[]';
     if (Buffer.byteLength(text) > this.limits.maxArgsBytes) throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
+    const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    if (nestsDeeperThan(text, depth)) throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH)`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -14,6 +14,21 @@ import { toServiceError } from './status';
 export interface EdgeContext {
   readonly log: Logger;
   readonly auth: Authenticator;
+  /** Told each call's authentication outcome by peer (the connection guard closes hopeless connections). */
+  readonly onAuth?: (peer: string, ok: boolean) => void;
+}
+
+/** Authorizes one call and reports the outcome; only UNAUTHENTICATED counts as a failure. */
+export function authorizeCall(edge: EdgeContext, call: { metadata: grpc.Metadata; getPeer(): string }, needed: Role): Principal {
+  if (!edge.auth.enabled || edge.onAuth === undefined) return edge.auth.authorize(call.metadata, needed);
+  try {
+    const principal = edge.auth.authorize(call.metadata, needed);
+    edge.onAuth(call.getPeer(), true);
+    return principal;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'UNAUTHENTICATED') edge.onAuth(call.getPeer(), false);
+    throw err;
+  }
 }
 
 export interface CallContext {
@@ -56,7 +71,7 @@ export function unary<Req, Res>(
     void (async () => {
       try {
         const needed = typeof role === 'function' ? role(call.request) : role;
-        context.principal = edge.auth.authorize(call.metadata, needed);
+        context.principal = authorizeCall(edge, call, needed);
         const response = await handler(call.request, context);
         callback(null, response);
         if (edge.log.debugEnabled) context.log.debug('ok', { ms: Number(process.hrtime.bigint() - started) / 1e6 });
@@ -72,12 +87,17 @@ export function unary<Req, Res>(
 export type StreamHandler<Req, Res> = (request: Req, stream: grpc.ServerWritableStream<Req, Res>, call: CallContext) => Promise<void>;
 
 /** Server-streaming calls: same authorization and error mapping; the handler owns the stream until it resolves. */
-export function serverStream<Req, Res>(edge: EdgeContext, method: string, role: Role, handler: StreamHandler<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
+export function serverStream<Req, Res>(
+  edge: EdgeContext,
+  method: string,
+  role: Role | ((request: Req) => Role),
+  handler: StreamHandler<Req, Res>,
+): grpc.handleServerStreamingCall<Req, Res> {
   return (stream) => {
     const context = lazyContext(edge, method, () => stream.cancelled);
     void (async () => {
       try {
-        context.principal = edge.auth.authorize(stream.metadata, role);
+        context.principal = authorizeCall(edge, stream, typeof role === 'function' ? role(stream.request) : role);
         await handler(stream.request, stream, context);
         if (!stream.cancelled) stream.end();
       } catch (err) {

@@ -14,6 +14,8 @@ import { checkBucket, checkKey, checkRevision, checkValue } from './validate';
 export interface StoreLimits {
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
+  /** Deepest nesting a value may have (LUCIEN_MAX_JSON_DEPTH; default 64). */
+  readonly maxJsonDepth?: number;
 }
 
 export interface KeyRef {
@@ -83,7 +85,7 @@ export class Store {
       if (seen.has(raw)) throw new LucienError('INVALID_ARGUMENT', `key ${JSON.stringify(op.key)} of bucket "${op.bucket}" appears twice in one batch`);
       seen.add(raw);
       if (op.type === 'put') {
-        checkValue(op.value, this.limits.maxValueBytes);
+        checkValue(op.value, this.limits.maxValueBytes, this.limits.maxJsonDepth);
         mutations.push({ type: 'put', key: raw, value: op.value });
       } else {
         mutations.push({ type: 'delete', key: raw });
