@@ -6,13 +6,14 @@
  * that raises, times out or dies writes nothing: writes exist only in the
  * transaction until the single commit at the end.
  */
+import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
 import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
-import { type ScriptCatalog, scriptKey } from './catalog';
+import { MAX_SCRIPT_BYTES, type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry } from './script-engine';
 
 export interface RunnerLimits extends BridgeLimits {
@@ -36,6 +37,26 @@ export interface RunInput {
   readonly timeoutMs: number;
 }
 
+/** Eval: source run without registering it (a dry run unless `commit`). */
+export interface EvalInput {
+  readonly engine: string;
+  readonly source: string;
+  /** JSON array text; '' means []. */
+  readonly args: string;
+  readonly commit: boolean;
+  /** 0 means the server default. */
+  readonly timeoutMs: number;
+}
+
+/** What a run executes: a registered script, or Eval's source. */
+interface Runnable {
+  readonly name: string;
+  /** Compiled-script cache key: changes whenever the source does. */
+  readonly key: string;
+  readonly engine: string;
+  readonly source: string;
+}
+
 export interface RunOutput {
   readonly result: string;
   readonly logs: readonly string[];
@@ -57,9 +78,31 @@ export class ScriptRunner {
 
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
+    const script = await this.catalog.get(input.name);
+    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log);
+  }
+
+  /**
+   * Runs `source` as a script that is not registered: the same engines,
+   * limits, transaction and errors as run(). Compiled once per distinct
+   * source (the cache key is its hash).
+   */
+  async eval(input: EvalInput, log: Logger): Promise<RunOutput> {
+    const args = this.checkArgs(input.args);
+    if (this.engines.get(input.engine) === undefined) {
+      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`);
+    }
+    if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
+    const bytes = Buffer.byteLength(input.source, 'utf8');
+    if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+    const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
+    const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
+    return this.execute(runnable, args, { dryRun: !input.commit, timeoutMs: input.timeoutMs }, log);
+  }
+
+  private async execute(script: Runnable, args: string, input: Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger): Promise<RunOutput> {
     const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
     const deadline = Date.now() + timeoutMs;
-    const script = await this.catalog.get(input.name);
     const engine = this.engines.get(script.engine);
     if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
 
@@ -77,7 +120,7 @@ export class ScriptRunner {
         const { result, logs } = await engine.run(
           {
             name: script.name,
-            key: scriptKey(script),
+            key: script.key,
             source: script.source,
             args,
             timeoutMs: remaining,

@@ -18,6 +18,7 @@ import type { Store } from '../storage/store';
 import type { EdgeContext } from './adapt';
 import type { Authenticator } from './auth';
 import { ConnectionGuard } from './connection-guard';
+import { exportHandler } from './export-service';
 import { kvHandlers } from './kv-service';
 import { lucienService, packageDefinition } from './proto';
 import { addReflection } from './reflection';
@@ -70,6 +71,7 @@ export class LucienServer {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),
       Watch: watchHandler(edge, parts.store, this.watchHub, { bufferBytes: config.edge.watchBufferBytes, pageChanges: WATCH_PAGE_CHANGES }),
+      Export: exportHandler(edge, parts.store),
     };
     this.grpc.addService(lucienService, handlers);
     this.health.addToServer(this.grpc);
