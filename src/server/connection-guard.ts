@@ -36,7 +36,10 @@ export class ConnectionGuard {
   private refusedSinceLog = 0;
 
   constructor(
-    private readonly limits: Pick<EdgeConfig, 'maxConnections' | 'maxStreamsPerConnection' | 'handshakeTimeoutMs' | 'authFailuresPerConnection'>,
+    private readonly limits: Pick<
+      EdgeConfig,
+      'maxConnections' | 'maxStreamsPerConnection' | 'handshakeTimeoutMs' | 'authFailuresPerConnection'
+    >,
     private readonly log: Logger,
   ) {}
 
@@ -66,7 +69,10 @@ export class ConnectionGuard {
     if (tracked.authenticated) return;
     tracked.authFailures++;
     if (tracked.authFailures < this.limits.authFailuresPerConnection) return;
-    this.log.warn('closing a connection whose calls all failed authentication', { peer, failures: tracked.authFailures });
+    this.log.warn('closing a connection whose calls all failed authentication', {
+      peer,
+      failures: tracked.authFailures,
+    });
     // Let the failing call's status go out first, then refuse new calls and close.
     setImmediate(() => {
       const session = tracked.session;
@@ -97,7 +103,10 @@ export class ConnectionGuard {
     }
     const tracked: Tracked = { socket, authFailures: 0, authenticated: false, streams: 0, capLogged: false };
     tracked.handshake = setTimeout(() => {
-      this.log.info('closing a connection that did not complete the handshake in time', { peer, ms: this.limits.handshakeTimeoutMs });
+      this.log.info('closing a connection that did not complete the handshake in time', {
+        peer,
+        ms: this.limits.handshakeTimeoutMs,
+      });
       socket.destroy();
     }, this.limits.handshakeTimeoutMs);
     tracked.handshake.unref();
@@ -124,10 +133,13 @@ export class ConnectionGuard {
     stream.once('close', () => tracked.streams--);
     if (tracked.streams >= this.limits.maxStreamsPerConnection && !tracked.capLogged) {
       tracked.capLogged = true;
-      this.log.warn('a connection reached its cap of concurrent streams; further calls on it wait (LUCIEN_MAX_STREAMS_PER_CONNECTION)', {
-        peer: peerOf(socket?.remoteAddress, socket?.remotePort),
-        maxStreamsPerConnection: this.limits.maxStreamsPerConnection,
-      });
+      this.log.warn(
+        'a connection reached its cap of concurrent streams; further calls on it wait (LUCIEN_MAX_STREAMS_PER_CONNECTION)',
+        {
+          peer: peerOf(socket?.remoteAddress, socket?.remotePort),
+          maxStreamsPerConnection: this.limits.maxStreamsPerConnection,
+        },
+      );
     }
   }
 }

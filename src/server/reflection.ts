@@ -5,7 +5,7 @@
  * health service is never behind this. This file only wraps the reflection
  * package's handler; it never answers reflection requests itself.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { EdgeConfig } from '../config';
@@ -14,7 +14,12 @@ import { toServiceError } from './status';
 
 type BidiHandler = grpc.handleBidiStreamingCall<unknown, unknown>;
 
-export function addReflection(server: grpc.Server, definitions: protoLoader.PackageDefinition, mode: EdgeConfig['reflection'], edge: EdgeContext): void {
+export function addReflection(
+  server: grpc.Server,
+  definitions: protoLoader.PackageDefinition,
+  mode: EdgeConfig['reflection'],
+  edge: EdgeContext,
+): void {
   if (mode === 'off') return;
   const reflection = new ReflectionService(definitions);
   if (mode === 'on') {

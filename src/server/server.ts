@@ -65,12 +65,19 @@ export class LucienServer {
       'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     });
     this.connections = new ConnectionGuard(config.edge, parts.log);
-    const edge: EdgeContext = { log: parts.log, auth: parts.auth, onAuth: (peer, ok) => this.connections.noteAuth(peer, ok) };
+    const edge: EdgeContext = {
+      log: parts.log,
+      auth: parts.auth,
+      onAuth: (peer, ok) => this.connections.noteAuth(peer, ok),
+    };
     this.watchHub = new WatchHub(parts.store.backend);
     const handlers: LucienHandlers = {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),
-      Watch: watchHandler(edge, parts.store, this.watchHub, { bufferBytes: config.edge.watchBufferBytes, pageChanges: WATCH_PAGE_CHANGES }),
+      Watch: watchHandler(edge, parts.store, this.watchHub, {
+        bufferBytes: config.edge.watchBufferBytes,
+        pageChanges: WATCH_PAGE_CHANGES,
+      }),
       Export: exportHandler(edge, parts.store),
     };
     this.grpc.addService(lucienService, handlers);
@@ -96,8 +103,11 @@ export class LucienServer {
       this.grpc.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
     // grpc-js offers no public hook for raw connections; its http2 servers are in a private map.
-    const servers = (this.grpc as unknown as { http2Servers?: Map<http2.Http2Server | http2.Http2SecureServer, unknown> }).http2Servers;
-    if (servers === undefined) throw new Error('this grpc-js version does not expose its http2 servers; connection limits cannot be applied');
+    const servers = (
+      this.grpc as unknown as { http2Servers?: Map<http2.Http2Server | http2.Http2SecureServer, unknown> }
+    ).http2Servers;
+    if (servers === undefined)
+      throw new Error('this grpc-js version does not expose its http2 servers; connection limits cannot be applied');
     for (const server of servers.keys()) this.connections.attach(server);
     return bound;
   }

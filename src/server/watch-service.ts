@@ -16,16 +16,26 @@ import { type EdgeContext, serverStream } from './adapt';
 import type { WatchHub } from './watch-hub';
 import { type WatchLimits, WatchStream } from './watch-stream';
 
-export function watchHandler(edge: EdgeContext, store: Store, hub: WatchHub, limits: WatchLimits): LucienHandlers['Watch'] {
+export function watchHandler(
+  edge: EdgeContext,
+  store: Store,
+  hub: WatchHub,
+  limits: WatchLimits,
+): LucienHandlers['Watch'] {
   const role = (request: WatchRequest__Output) => (request.all_buckets ? 'admin' : 'read');
   return serverStream<WatchRequest__Output, WatchEvent>(edge, 'Watch', role, async (request, stream) => {
     if (request.all_buckets) {
-      if (request.bucket !== '') throw new LucienError('INVALID_ARGUMENT', 'a Watch of all buckets takes no bucket name');
+      if (request.bucket !== '')
+        throw new LucienError('INVALID_ARGUMENT', 'a Watch of all buckets takes no bucket name');
     } else {
       checkBucket(request.bucket, 'read');
     }
     checkRevision(request.start_revision, 'start_revision');
-    const target = { bucket: request.all_buckets ? undefined : request.bucket, prefix: request.prefix, startRevision: request.start_revision };
+    const target = {
+      bucket: request.all_buckets ? undefined : request.bucket,
+      prefix: request.prefix,
+      startRevision: request.start_revision,
+    };
     await new WatchStream(hub, store.backend, stream, target, limits).run();
   });
 }

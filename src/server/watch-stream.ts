@@ -159,7 +159,11 @@ export class WatchStream implements HubSubscriber {
   private async catchUp(): Promise<void> {
     const oldest = await this.backend.oldestRetainedRevision();
     if (this.after + 1 < oldest) {
-      throw new LucienError('COMPACTED', `start_revision ${this.after + 1} is older than the retained history, which begins at revision ${oldest}`, { revision: oldest });
+      throw new LucienError(
+        'COMPACTED',
+        `start_revision ${this.after + 1} is older than the retained history, which begins at revision ${oldest}`,
+        { revision: oldest },
+      );
     }
     /** Changes of commit after + 1 already handed (a page cut short by backpressure). */
     let skip = 0;
@@ -207,9 +211,13 @@ export class WatchStream implements HubSubscriber {
       return await this.backend.changesSince(this.after, this.limits.pageChanges);
     } catch (err) {
       if ((err as LucienError).code === 'COMPACTED') {
-        throw new LucienError('COMPACTED', `this watcher fell behind the retained history; resume with start_revision ${this.after + 1} after re-reading the bucket`, {
-          revision: this.after + 1,
-        });
+        throw new LucienError(
+          'COMPACTED',
+          `this watcher fell behind the retained history; resume with start_revision ${this.after + 1} after re-reading the bucket`,
+          {
+            revision: this.after + 1,
+          },
+        );
       }
       throw err;
     }
@@ -230,5 +238,11 @@ export class WatchStream implements HubSubscriber {
 }
 
 function toEvent(change: Change, bucket: string, key: string): WatchEvent {
-  return { type: change.type === 'put' ? 'PUT' : 'DELETE', bucket, key, value: change.value, revision: change.revision };
+  return {
+    type: change.type === 'put' ? 'PUT' : 'DELETE',
+    bucket,
+    key,
+    value: change.value,
+    revision: change.revision,
+  };
 }

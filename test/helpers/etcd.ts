@@ -16,8 +16,12 @@ export interface RunningEtcd {
 }
 
 export async function startEtcd(): Promise<RunningEtcd> {
-  const binary = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd')).find(isExecutable);
-  if (binary === undefined) throw new Error('etcd is not installed, and these tests need a real one: apt-get install -y etcd-server');
+  const binary = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'etcd'))
+    .find(isExecutable);
+  if (binary === undefined)
+    throw new Error('etcd is not installed, and these tests need a real one: apt-get install -y etcd-server');
   const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lucien-etcd-'));
   const client = `http://127.0.0.1:${await freePort()}`;
   const peer = `http://127.0.0.1:${await freePort()}`;
@@ -41,7 +45,10 @@ export async function startEtcd(): Promise<RunningEtcd> {
       await stop();
       throw new Error(`etcd exited with ${child.exitCode} before serving: ${stderr}`);
     }
-    const healthy = await fetch(`${client}/health`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${client}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) return { endpoint: client.replace('http://', ''), stop };
     if (Date.now() > deadline) {
       await stop();
@@ -66,7 +73,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

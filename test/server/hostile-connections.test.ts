@@ -170,9 +170,17 @@ describe('with auth on', () => {
         const err = await failure(client.call('Get', { bucket: 'b', key: 'k' }, bearer('a-wrong-token-0123456789')));
         expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
       }
-      await until(() => server.output().includes('closing a connection whose calls all failed authentication'), 5000, 'the close log line');
+      await until(
+        () => server.output().includes('closing a connection whose calls all failed authentication'),
+        5000,
+        'the close log line',
+      );
       const channel = client.raw.getChannel();
-      await until(() => channel.getConnectivityState(false) !== grpc.connectivityState.READY, 5000, 'the connection to drop');
+      await until(
+        () => channel.getConnectivityState(false) !== grpc.connectivityState.READY,
+        5000,
+        'the connection to drop',
+      );
     } finally {
       client.close();
     }
@@ -183,7 +191,8 @@ describe('with auth on', () => {
     try {
       await failure(client.call('Get', { bucket: 'b', key: 'k' }, bearer(good)));
       const before = server.output().split('closing a connection whose calls all failed').length;
-      for (let i = 0; i < 5; i++) await failure(client.call('Get', { bucket: 'b', key: 'k' }, bearer('a-wrong-token-0123456789')));
+      for (let i = 0; i < 5; i++)
+        await failure(client.call('Get', { bucket: 'b', key: 'k' }, bearer('a-wrong-token-0123456789')));
       expect(server.output().split('closing a connection whose calls all failed').length).toBe(before);
       expect(client.raw.getChannel().getConnectivityState(false)).toBe(grpc.connectivityState.READY);
     } finally {
@@ -206,13 +215,27 @@ test('reflection can be turned off; health stays open', async () => {
   expect(await healthStatus(server.address)).toBe('SERVING');
 });
 
-async function reflectList(address: string, metadata: grpc.Metadata): Promise<{ services: string[] } | { error: grpc.status }> {
-  const def = protoLoader.loadSync(join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { keepCase: true, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+async function reflectList(
+  address: string,
+  metadata: grpc.Metadata,
+): Promise<{ services: string[] } | { error: grpc.status }> {
+  const def = protoLoader.loadSync(
+    join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
+    { keepCase: true, defaults: true, oneofs: true },
+  );
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
   const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
   try {
     return await new Promise((resolve) => {
-      const stream = (client as unknown as { ServerReflectionInfo(md: grpc.Metadata): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo(metadata);
+      const stream = (
+        client as unknown as {
+          ServerReflectionInfo(
+            md: grpc.Metadata,
+          ): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+        }
+      ).ServerReflectionInfo(metadata);
       stream.on('data', (answer) => {
         resolve({ services: answer.list_services_response?.service.map((s) => s.name) ?? [] });
         stream.end();
@@ -226,14 +249,19 @@ async function reflectList(address: string, metadata: grpc.Metadata): Promise<{ 
 }
 
 async function healthStatus(address: string): Promise<string> {
-  const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), { keepCase: true, enums: String });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+  const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), {
+    keepCase: true,
+    enums: String,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+  };
   const client = new pkg.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
   try {
     return await new Promise((resolve, reject) => {
-      (client as unknown as { Check(req: object, cb: (err: Error | null, res: { status: string }) => void): void }).Check({ service: '' }, (err, res) =>
-        err ? reject(err) : resolve(res.status),
-      );
+      (
+        client as unknown as { Check(req: object, cb: (err: Error | null, res: { status: string }) => void): void }
+      ).Check({ service: '' }, (err, res) => (err ? reject(err) : resolve(res.status)));
     });
   } finally {
     client.close();

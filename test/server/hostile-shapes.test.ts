@@ -57,7 +57,12 @@ test('a value at the limit is stored and read back; one level deeper is INVALID_
     expect((await failure(client.call('Get', { bucket: 'deep', key: `no${depth}` }))).code).toBe(grpc.status.NOT_FOUND);
   }
   const batch = await failure(
-    client.call('Batch', { ops: [{ put: { bucket: 'deep', key: 'b1', value: '{}' } }, { put: { bucket: 'deep', key: 'b2', value: nested(LIMIT + 1) } }] }),
+    client.call('Batch', {
+      ops: [
+        { put: { bucket: 'deep', key: 'b1', value: '{}' } },
+        { put: { bucket: 'deep', key: 'b2', value: nested(LIMIT + 1) } },
+      ],
+    }),
   );
   expect(errorCode(batch)).toBe('INVALID_VALUE');
   expect((await failure(client.call('Get', { bucket: 'deep', key: 'b1' }))).code).toBe(grpc.status.NOT_FOUND);
@@ -77,7 +82,10 @@ describe.each(['python', 'javascript'])('the %s engine', (engine) => {
     engine === 'python'
       ? 'b = buckets.getBucket("deep")\nv = b.get(args[0])\nb.put(args[1], v)\nresult = v'
       : 'const b = buckets.getBucket("deep"); const v = b.get(args[0]); b.put(args[1], v); result = v;';
-  const wrap = engine === 'python' ? 'result = [buckets.getBucket("deep").get(args[0])]' : 'result = [buckets.getBucket("deep").get(args[0])];';
+  const wrap =
+    engine === 'python'
+      ? 'result = [buckets.getBucket("deep").get(args[0])]'
+      : 'result = [buckets.getBucket("deep").get(args[0])];';
   const deeper =
     engine === 'python'
       ? 'v = {}\nfor _ in range(64):\n    v = {"a": v}\nbuckets.getBucket("deep").put(args[0], v)'
@@ -85,14 +93,21 @@ describe.each(['python', 'javascript'])('the %s engine', (engine) => {
 
   test('reads a value at the limit, writes it back, and returns it', async () => {
     await client.call('PutScript', { name: `copy_${engine}`, engine, source: copy });
-    const run = await client.call<{ result: string }>('Run', { name: `copy_${engine}`, args: JSON.stringify(['ok', `copy-${engine}`]) });
+    const run = await client.call<{ result: string }>('Run', {
+      name: `copy_${engine}`,
+      args: JSON.stringify(['ok', `copy-${engine}`]),
+    });
     expect(JSON.parse(run.result)).toEqual(JSON.parse(nested(LIMIT)));
     const stored = await client.call<{ value: string }>('Get', { bucket: 'deep', key: `copy-${engine}` });
     expect(JSON.parse(stored.value)).toEqual(JSON.parse(nested(LIMIT)));
   });
 
   test('takes arguments at the limit', async () => {
-    await client.call('PutScript', { name: `arg_${engine}`, engine, source: engine === 'python' ? 'result = args[0]' : 'result = args[0];' });
+    await client.call('PutScript', {
+      name: `arg_${engine}`,
+      engine,
+      source: engine === 'python' ? 'result = args[0]' : 'result = args[0];',
+    });
     const run = await client.call<{ result: string }>('Run', { name: `arg_${engine}`, args: `[${nested(LIMIT - 1)}]` });
     expect(JSON.parse(run.result)).toEqual(JSON.parse(nested(LIMIT - 1)));
   });
@@ -107,12 +122,16 @@ describe.each(['python', 'javascript'])('the %s engine', (engine) => {
 
   test('a script writing a value past the limit fails (the bridge raises in the script) and writes nothing', async () => {
     await client.call('PutScript', { name: `deeper_${engine}`, engine, source: deeper });
-    const err = await failure(client.call('Run', { name: `deeper_${engine}`, args: JSON.stringify([`deeper-${engine}`]) }));
+    const err = await failure(
+      client.call('Run', { name: `deeper_${engine}`, args: JSON.stringify([`deeper-${engine}`]) }),
+    );
     // The bridge's INVALID_VALUE reaches the script as an exception; uncaught, the run fails as SCRIPT_ERROR.
     expect(err.code).toBe(grpc.status.UNKNOWN);
     expect(errorCode(err)).toBe('SCRIPT_ERROR');
     expect(err.details).toMatch(/nests deeper than 64 levels/);
-    expect((await failure(client.call('Get', { bucket: 'deep', key: `deeper-${engine}` }))).code).toBe(grpc.status.NOT_FOUND);
+    expect((await failure(client.call('Get', { bucket: 'deep', key: `deeper-${engine}` }))).code).toBe(
+      grpc.status.NOT_FOUND,
+    );
   });
 });
 
@@ -135,7 +154,10 @@ test('the Python client reads a value at the limit, and refuses a too-deep one w
     'print("depth ok")',
   ].join('\n');
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', program, server.address], { env: { ...process.env, PYTHONPATH: join(ROOT, 'clients/python') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, ['-c', program, server.address], {
+      env: { ...process.env, PYTHONPATH: join(ROOT, 'clients/python') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -24,7 +24,15 @@ let admin: TestClient;
 
 beforeAll(async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'lucien-auth-')), 'auth.json');
-  writeFileSync(file, JSON.stringify({ tokens: [{ name: 'admin', token: ADMIN, role: 'admin' }, { name: 'reader', token: READER, role: 'read' }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tokens: [
+        { name: 'admin', token: ADMIN, role: 'admin' },
+        { name: 'reader', token: READER, role: 'read' },
+      ],
+    }),
+  );
   server = await startServer({ args: ['--watch-buffer-bytes', String(256 * 1024), '--auth-file', file] });
   admin = connect(server.address);
 });
@@ -43,7 +51,9 @@ function bearer(token: string): grpc.Metadata {
 
 function watch(client: TestClient, request: object, token = ADMIN) {
   const events: Event[] = [];
-  const stream = (client.raw as unknown as { Watch(req: object, md: grpc.Metadata): grpc.ClientReadableStream<Event> }).Watch(request, bearer(token));
+  const stream = (
+    client.raw as unknown as { Watch(req: object, md: grpc.Metadata): grpc.ClientReadableStream<Event> }
+  ).Watch(request, bearer(token));
   let error: grpc.ServiceError | undefined;
   const ended = new Promise<void>((resolve) => {
     stream.on('error', (err: grpc.ServiceError) => {
@@ -79,10 +89,14 @@ test('2,000 idle Watch streams on other buckets leave Put throughput within a fa
   // Several connections, as real watchers would be; each stream watches a bucket nobody writes.
   // grpc-js shares one connection between clients of a target unless told otherwise.
   const watchers = Array.from({ length: 4 }, () => {
-    const raw = new proto.lucien.v1.Lucien(server.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as LucienClient;
+    const raw = new proto.lucien.v1.Lucien(server.address, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+    }) as LucienClient;
     return { raw, call: admin.call, close: () => raw.close() } as TestClient;
   });
-  const streams = watchers.flatMap((client, c) => Array.from({ length: 500 }, (_, i) => watch(client, { bucket: `idle-${c}-${i}` })));
+  const streams = watchers.flatMap((client, c) =>
+    Array.from({ length: 500 }, (_, i) => watch(client, { bucket: `idle-${c}-${i}` })),
+  );
   // The streams are open once writes to the last ones opened arrive on them (a stream sees commits after it opens).
   const probes = watchers.map((_, c) => streams[c * 500 + 499]);
   const deadline = Date.now() + 90_000;

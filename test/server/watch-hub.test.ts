@@ -56,23 +56,42 @@ let etcd: RunningEtcd | undefined;
 let etcdNamespaces = 0;
 
 const BACKENDS: [string, () => Promise<Open>][] = [
-  ['memory', async () => {
-    const backend = new MemoryBackend({ historyRevisions: 100_000 });
-    await backend.open();
-    return { backend, close: () => backend.close() };
-  }],
-  ['leveldb', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lucien-hub-'));
-    const backend = new LevelDbBackend({ location: dir, historyRevisions: 100_000 });
-    await backend.open();
-    return { backend, close: async () => { await backend.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }],
-  ['etcd', async () => {
-    etcd ??= await startEtcd();
-    const backend = new EtcdBackend({ endpoints: [etcd.endpoint], namespace: `hub${++etcdNamespaces}/`, historyRevisions: 100_000 });
-    await backend.open();
-    return { backend, close: () => backend.close() };
-  }],
+  [
+    'memory',
+    async () => {
+      const backend = new MemoryBackend({ historyRevisions: 100_000 });
+      await backend.open();
+      return { backend, close: () => backend.close() };
+    },
+  ],
+  [
+    'leveldb',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lucien-hub-'));
+      const backend = new LevelDbBackend({ location: dir, historyRevisions: 100_000 });
+      await backend.open();
+      return {
+        backend,
+        close: async () => {
+          await backend.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+  [
+    'etcd',
+    async () => {
+      etcd ??= await startEtcd();
+      const backend = new EtcdBackend({
+        endpoints: [etcd.endpoint],
+        namespace: `hub${++etcdNamespaces}/`,
+        historyRevisions: 100_000,
+      });
+      await backend.open();
+      return { backend, close: () => backend.close() };
+    },
+  ],
 ];
 
 afterAll(async () => {
@@ -190,7 +209,12 @@ describe.each(BACKENDS)('%s', (_name, open) => {
     const run = watch({ bucket: undefined, prefix: 'p', startRevision: 0 }, all);
     const r1 = (await store.backend.commit(put('a/p1', '{}'))).revision;
     await store.backend.commit(put('a/q1', '{}'));
-    const r2 = (await store.backend.commit([{ type: 'put', key: 'b/p2', value: '{}' }, { type: 'delete', key: 'a/p1' }])).revision;
+    const r2 = (
+      await store.backend.commit([
+        { type: 'put', key: 'b/p2', value: '{}' },
+        { type: 'delete', key: 'a/p1' },
+      ])
+    ).revision;
     await until(() => all.events.length >= 3);
     all.cancel();
     await run;
@@ -210,7 +234,11 @@ test('streams on other buckets or prefixes are never called: 10,000 idle subscri
   let idleCalls = 0;
   const removals: (() => void)[] = [];
   for (let k = 0; k < 10_000; k++) {
-    const sub: HubSubscriber = { bucket: k % 2 === 0 ? `idle${k}` : 'hot', prefix: k % 2 === 0 ? '' : `nomatch${k}/`, deliver: () => idleCalls++ };
+    const sub: HubSubscriber = {
+      bucket: k % 2 === 0 ? `idle${k}` : 'hot',
+      prefix: k % 2 === 0 ? '' : `nomatch${k}/`,
+      deliver: () => idleCalls++,
+    };
     removals.push(hub.add(sub));
   }
   const seen: string[] = [];
