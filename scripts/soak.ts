@@ -32,15 +32,28 @@ const SAMPLE_MS = Number(values['sample-seconds']) * 1000;
 const WRITERS = 4;
 const KEYS_PER_WRITER = 2000;
 
-type Unary = (request: object, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
+type Unary = (
+  request: object,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, response: Record<string, unknown>) => void,
+) => void;
 
 function newClient(address: string): LucienClient {
-  return new proto.lucien.v1.Lucien(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as LucienClient;
+  return new proto.lucien.v1.Lucien(address, grpc.credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  }) as LucienClient;
 }
 
-function call(client: LucienClient, method: string, request: object, deadlineMs = 30_000): Promise<Record<string, unknown>> {
+function call(
+  client: LucienClient,
+  method: string,
+  request: object,
+  deadlineMs = 30_000,
+): Promise<Record<string, unknown>> {
   const fn = (client as unknown as Record<string, Unary>)[method] as Unary;
-  return new Promise((resolve, reject) => fn.call(client, request, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) =>
+    fn.call(client, request, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 }
 
 function rssMb(pid: number): number {
@@ -86,7 +99,16 @@ async function main(): Promise<void> {
   const server = await launchServer({
     enginePool: 1,
     // A 10,000-revision history window fills during warm-up, so what is left to grow afterwards is not by design.
-    args: ['--handshake-timeout-ms', '2000', '--connection-idle-ms', '30000', '--watch-buffer-bytes', String(1024 * 1024), '--history-revisions', '10000'],
+    args: [
+      '--handshake-timeout-ms',
+      '2000',
+      '--connection-idle-ms',
+      '30000',
+      '--watch-buffer-bytes',
+      String(1024 * 1024),
+      '--history-revisions',
+      '10000',
+    ],
   });
   const pid = server.process.pid as number;
   const address = server.address;
@@ -95,12 +117,36 @@ async function main(): Promise<void> {
   const running = () => Date.now() < end;
   const meters = { put: new Meter(), get: new Meter(), run: new Meter() };
   const problems: string[] = [];
-  const counts = { watchStreams: 0, watchEvents: 0, watchBehind: 0, slowOpened: 0, slowEvents: 0, silentOpened: 0, silentClosedByServer: 0, cancelledRuns: 0, runs: 0 };
+  const counts = {
+    watchStreams: 0,
+    watchEvents: 0,
+    watchBehind: 0,
+    slowOpened: 0,
+    slowEvents: 0,
+    silentOpened: 0,
+    silentClosedByServer: 0,
+    cancelledRuns: 0,
+    runs: 0,
+  };
   let watchOpen = 0;
 
-  await call(admin, 'PutScript', { name: 'soak_js', engine: 'javascript', source: 'const b = buckets.getBucket("counters"); const c = b.get(args[0]) || { n: 0 }; b.put(args[0], { n: c.n + 1 }); result = c.n + 1;' });
-  await call(admin, 'PutScript', { name: 'soak_py', engine: 'python', source: 'b = buckets.getBucket("counters")\nc = b.get(args[0]) or {"n": 0}\nb.put(args[0], {"n": c["n"] + 1})\nresult = c["n"] + 1' });
-  await call(admin, 'PutScript', { name: 'soak_slow', engine: 'javascript', source: 'const t = Date.now(); while (Date.now() - t < 300) {} buckets.getBucket("slow").put("k", { t });' });
+  await call(admin, 'PutScript', {
+    name: 'soak_js',
+    engine: 'javascript',
+    source:
+      'const b = buckets.getBucket("counters"); const c = b.get(args[0]) || { n: 0 }; b.put(args[0], { n: c.n + 1 }); result = c.n + 1;',
+  });
+  await call(admin, 'PutScript', {
+    name: 'soak_py',
+    engine: 'python',
+    source:
+      'b = buckets.getBucket("counters")\nc = b.get(args[0]) or {"n": 0}\nb.put(args[0], {"n": c["n"] + 1})\nresult = c["n"] + 1',
+  });
+  await call(admin, 'PutScript', {
+    name: 'soak_slow',
+    engine: 'javascript',
+    source: 'const t = Date.now(); while (Date.now() - t < 300) {} buckets.getBucket("slow").put("k", { t });',
+  });
 
   // 1. Writers: each owns its keys, so the last acknowledged value of every key is known.
   const acknowledged = new Map<string, { value: string | undefined; revision: number }>();
@@ -178,7 +224,9 @@ async function main(): Promise<void> {
     while (running()) {
       watchOpen++;
       counts.watchStreams++;
-      const stream = (c as unknown as { Watch(r: object): grpc.ClientReadableStream<{ revision: string | number }> }).Watch({ bucket: 'soak' });
+      const stream = (
+        c as unknown as { Watch(r: object): grpc.ClientReadableStream<{ revision: string | number }> }
+      ).Watch({ bucket: 'soak' });
       let last = 0;
       stream.on('data', (e) => {
         const revision = Number(e.revision);
@@ -199,7 +247,9 @@ async function main(): Promise<void> {
   const slowReaders = (async () => {
     while (running()) {
       const c = newClient(address);
-      const stream = (c as unknown as { Watch(r: object): grpc.ClientReadableStream<unknown> }).Watch({ bucket: 'soak' });
+      const stream = (c as unknown as { Watch(r: object): grpc.ClientReadableStream<unknown> }).Watch({
+        bucket: 'soak',
+      });
       counts.slowOpened++;
       // grpc-js surfaces a stream's status only to a reader that consumes its messages.
       stream.on('data', () => counts.slowEvents++);
@@ -294,7 +344,8 @@ async function main(): Promise<void> {
   for (const r of [0, 1]) {
     const got = await call(admin, 'Get', { bucket: 'counters', key: `runner${r}` }).catch(() => ({ value: '{"n":0}' }));
     const n = (JSON.parse(String(got.value)) as { n: number }).n;
-    if (n !== runsDone[r]) problems.push(`counter runner${r} is ${n}, but ${String(runsDone[r])} runs were acknowledged`);
+    if (n !== runsDone[r])
+      problems.push(`counter runner${r} is ${n}, but ${String(runsDone[r])} runs were acknowledged`);
   }
 
   // Memory keeps growing: after the first fifth (warm-up), a least-squares slope over 5 MB/min that also rose 30 MB overall.
@@ -304,7 +355,9 @@ async function main(): Promise<void> {
     const slope = slopePerMinute(settled.map((r) => [r.minute, r[which]]));
     const rise = (settled[settled.length - 1]?.[which] ?? 0) - (settled[0]?.[which] ?? 0);
     const growing = settled.length >= 4 && slope > 5 && rise > 30;
-    verdicts.push(`${which === 'serverMb' ? 'server' : 'hosts'}: ${slope.toFixed(2)} MB/min after warm-up (${rise >= 0 ? '+' : ''}${rise.toFixed(0)} MB)${growing ? '  GROWING' : ''}`);
+    verdicts.push(
+      `${which === 'serverMb' ? 'server' : 'hosts'}: ${slope.toFixed(2)} MB/min after warm-up (${rise >= 0 ? '+' : ''}${rise.toFixed(0)} MB)${growing ? '  GROWING' : ''}`,
+    );
     if (growing) problems.push(`${which} keeps growing: ${slope.toFixed(2)} MB/min`);
   }
 
@@ -317,11 +370,14 @@ async function main(): Promise<void> {
   }
   console.log(`\nacknowledged keys checked: ${acknowledged.size}, missing or wrong: ${missing}`);
   console.log(`runs: ${counts.runs}, cancelled runs: ${counts.cancelledRuns}`);
-  console.log(`watch streams opened and cancelled: ${counts.watchStreams} (${counts.watchEvents} events); slow readers: ${counts.slowOpened}, ended by the server (OUT_OF_RANGE): ${counts.watchBehind}`);
+  console.log(
+    `watch streams opened and cancelled: ${counts.watchStreams} (${counts.watchEvents} events); slow readers: ${counts.slowOpened}, ended by the server (OUT_OF_RANGE): ${counts.watchBehind}`,
+  );
   console.log(`silent connections: ${counts.silentOpened}, closed by the server: ${counts.silentClosedByServer}`);
   console.log(`errors: put ${meters.put.errors}, get ${meters.get.errors}, run ${meters.run.errors}`);
   for (const v of verdicts) console.log(`memory ${v}`);
-  if (values.out !== undefined) writeFileSync(values.out, JSON.stringify({ rows, counts, verdicts, problems: problems.slice(0, 100) }, null, 2));
+  if (values.out !== undefined)
+    writeFileSync(values.out, JSON.stringify({ rows, counts, verdicts, problems: problems.slice(0, 100) }, null, 2));
 
   admin.close();
   await server.stop();
