@@ -33,9 +33,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const wrapper = await networkWrapper(log);
   const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper }, log);
   const catalog = new ScriptCatalog(store, engines);
-  const runner = new ScriptRunner(backend, catalog, engines, {
-    maxKeyBytes: config.maxKeyBytes,
-    maxValueBytes: config.maxValueBytes,
+  const runner = new ScriptRunner(store, catalog, engines, {
     maxWrites: 10_000,
     maxReadBatch: 1000,
     maxJsonDepth: config.edge.maxJsonDepth,

@@ -64,6 +64,8 @@ export interface ErrorDetails {
   readonly line?: number;
   readonly logs?: readonly string[];
   readonly key?: string;
+  /** The bucket of `key`, where a key of a bucket failed. */
+  readonly bucket?: string;
   readonly attempts?: number;
   /** Where a Watch can resume (OUT_OF_RANGE): sent in the lucien-resume-revision trailer. */
   readonly revision?: number;

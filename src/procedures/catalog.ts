@@ -7,7 +7,6 @@
  */
 import { LucienError } from '../errors';
 import type { Store } from '../storage/store';
-import { bucketPrefix } from '../storage/prefixed';
 import { SCRIPTS_BUCKET } from '../storage/validate';
 import type { EngineRegistry } from './script-engine';
 
@@ -50,10 +49,7 @@ export class ScriptCatalog {
     private readonly store: Store,
     private readonly engines: EngineRegistry,
   ) {
-    const prefix = bucketPrefix(SCRIPTS_BUCKET);
-    this.unsubscribe = store.backend.subscribe((changes) => {
-      if (changes.some((c) => c.key.startsWith(prefix))) this.invalidate();
-    });
+    this.unsubscribe = store.space.subscribe(SCRIPTS_BUCKET, () => this.invalidate());
   }
 
   close(): void {

@@ -70,7 +70,7 @@ export class LucienServer {
       auth: parts.auth,
       onAuth: (peer, ok) => this.connections.noteAuth(peer, ok),
     };
-    this.watchHub = new WatchHub(parts.store.backend);
+    this.watchHub = new WatchHub(parts.store.space);
     const handlers: LucienHandlers = {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),

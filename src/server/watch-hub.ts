@@ -8,8 +8,7 @@
  * history are not in the index; they read the backend themselves
  * (watch-stream.ts). This file must never buffer events or read history.
  */
-import type { Backend, Change } from '../storage/backend';
-import { decodeKey } from '../storage/prefixed';
+import type { BucketChange, BucketSpace } from '../storage/buckets';
 
 /** A live stream as the hub sees it: what it wants and where matching changes go. */
 export interface HubSubscriber {
@@ -18,7 +17,7 @@ export interface HubSubscriber {
   /** Key prefix within the bucket(s); '' matches every key. */
   readonly prefix: string;
   /** One matching change; called synchronously, in revision order, during dispatch. */
-  deliver(change: Change, bucket: string, key: string): void;
+  deliver(change: BucketChange): void;
 }
 
 /** The subscribers of one bucket (or of every bucket), grouped by prefix. */
@@ -73,7 +72,7 @@ export class WatchHub {
   /** Highest revision dispatched so far: a catching-up stream compares against it before going live. */
   private latestRevision = 0;
 
-  constructor(private readonly backend: Backend) {}
+  constructor(private readonly space: Pick<BucketSpace, 'subscribeAll' | 'currentRevision'>) {}
 
   /**
    * Subscribes to the backend (once), then learns its current revision: later
@@ -81,8 +80,8 @@ export class WatchHub {
    * client could have been told.
    */
   async start(): Promise<void> {
-    this.unsubscribe ??= this.backend.subscribe((changes) => this.dispatch(changes));
-    const current = await this.backend.currentRevision();
+    this.unsubscribe ??= this.space.subscribeAll((changes) => this.dispatch(changes));
+    const current = await this.space.currentRevision();
     this.latestRevision = Math.max(this.latestRevision, current);
   }
 
@@ -140,21 +139,15 @@ export class WatchHub {
     return index;
   }
 
-  private dispatch(changes: readonly Change[]): void {
+  private dispatch(changes: readonly BucketChange[]): void {
     const first = changes[0];
     if (first === undefined) return;
     this.latestRevision = Math.max(this.latestRevision, first.revision);
     if (this.live === 0) return;
     for (const change of changes) {
-      let ref: { bucket: string; key: string };
-      try {
-        ref = decodeKey(change.key);
-      } catch {
-        continue; // not a bucket key: nothing any Watch can ask for
-      }
-      const deliver = (sub: HubSubscriber): void => sub.deliver(change, ref.bucket, ref.key);
-      this.buckets.get(ref.bucket)?.match(ref.key, deliver);
-      if (!this.everywhere.empty) this.everywhere.match(ref.key, deliver);
+      const deliver = (sub: HubSubscriber): void => sub.deliver(change);
+      this.buckets.get(change.bucket)?.match(change.key, deliver);
+      if (!this.everywhere.empty) this.everywhere.match(change.key, deliver);
     }
   }
 }

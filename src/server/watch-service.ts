@@ -36,6 +36,6 @@ export function watchHandler(
       prefix: request.prefix,
       startRevision: request.start_revision,
     };
-    await new WatchStream(hub, store.backend, stream, target, limits).run();
+    await new WatchStream(hub, store.space, stream, target, limits).run();
   });
 }

@@ -10,8 +10,7 @@
  */
 import { LucienError } from '../errors';
 import type { WatchEvent } from '../generated/lucien/v1/WatchEvent';
-import type { Backend, Change } from '../storage/backend';
-import { decodeKey } from '../storage/prefixed';
+import type { BucketChange, BucketSpace } from '../storage/buckets';
 import type { HubSubscriber, WatchHub } from './watch-hub';
 
 /** The transport, as a stream needs it (a grpc-js ServerWritableStream fits). */
@@ -64,7 +63,7 @@ export class WatchStream implements HubSubscriber {
 
   constructor(
     private readonly hub: WatchHub,
-    private readonly backend: Backend,
+    private readonly space: Pick<BucketSpace, 'changesSinceAll' | 'oldestRetainedRevision'>,
     private readonly sink: WatchSink,
     private readonly target: WatchTarget,
     private readonly limits: WatchLimits,
@@ -102,9 +101,9 @@ export class WatchStream implements HubSubscriber {
   }
 
   /** From the hub, during dispatch: queue one matching change, or end the stream if over budget. */
-  deliver(change: Change, bucket: string, key: string): void {
+  deliver(change: BucketChange): void {
     if (this.done || this.overflow !== undefined || change.revision <= this.after) return;
-    const event = toEvent(change, bucket, key);
+    const event = toEvent(change);
     const bytes = eventBytes(event);
     if (this.unflushed + this.queued + bytes > this.limits.bufferBytes) {
       const resume = this.queue[0]?.revision ?? change.revision;
@@ -157,7 +156,7 @@ export class WatchStream implements HubSubscriber {
 
   /** Reads history from `after` until nothing newer than the hub's latest commit remains. */
   private async catchUp(): Promise<void> {
-    const oldest = await this.backend.oldestRetainedRevision();
+    const oldest = await this.space.oldestRetainedRevision();
     if (this.after + 1 < oldest) {
       throw new LucienError(
         'COMPACTED',
@@ -206,9 +205,9 @@ export class WatchStream implements HubSubscriber {
     }
   }
 
-  private async readPage(): Promise<Change[]> {
+  private async readPage(): Promise<BucketChange[]> {
     try {
-      return await this.backend.changesSince(this.after, this.limits.pageChanges);
+      return await this.space.changesSinceAll(this.after, this.limits.pageChanges);
     } catch (err) {
       if ((err as LucienError).code === 'COMPACTED') {
         throw new LucienError(
@@ -224,24 +223,18 @@ export class WatchStream implements HubSubscriber {
   }
 
   /** The event for a change if this stream wants it. */
-  private matching(change: Change): WatchEvent | undefined {
-    let ref: { bucket: string; key: string };
-    try {
-      ref = decodeKey(change.key);
-    } catch {
-      return undefined;
-    }
-    if (this.bucket !== undefined && ref.bucket !== this.bucket) return undefined;
-    if (!ref.key.startsWith(this.prefix)) return undefined;
-    return toEvent(change, ref.bucket, ref.key);
+  private matching(change: BucketChange): WatchEvent | undefined {
+    if (this.bucket !== undefined && change.bucket !== this.bucket) return undefined;
+    if (!change.key.startsWith(this.prefix)) return undefined;
+    return toEvent(change);
   }
 }
 
-function toEvent(change: Change, bucket: string, key: string): WatchEvent {
+function toEvent(change: BucketChange): WatchEvent {
   return {
     type: change.type === 'put' ? 'PUT' : 'DELETE',
-    bucket,
-    key,
+    bucket: change.bucket,
+    key: change.key,
     value: change.value,
     revision: change.revision,
   };

@@ -14,6 +14,7 @@ import type { WatchEvent } from '../../src/generated/lucien/v1/WatchEvent';
 import { WatchHub, type HubSubscriber } from '../../src/server/watch-hub';
 import { WatchStream, type WatchSink, type WatchTarget } from '../../src/server/watch-stream';
 import type { Backend } from '../../src/storage/backend';
+import { BucketSpace } from '../../src/storage/buckets';
 import { EtcdBackend } from '../../src/storage/etcd';
 import { LevelDbBackend } from '../../src/storage/leveldb';
 import { MemoryBackend } from '../../src/storage/memory';
@@ -105,7 +106,7 @@ describe.each(BACKENDS)('%s', (_name, open) => {
   let hub: WatchHub;
   beforeEach(async () => {
     store = await open();
-    hub = new WatchHub(store.backend);
+    hub = new WatchHub(new BucketSpace(store.backend));
     await hub.start();
   }, 60_000);
   afterEach(async () => {
@@ -114,7 +115,7 @@ describe.each(BACKENDS)('%s', (_name, open) => {
   });
 
   function watch(target: WatchTarget, sink: FakeSink, bufferBytes = 1024 * 1024): Promise<void> {
-    return new WatchStream(hub, store.backend, sink, target, { bufferBytes, pageChanges: 16 }).run();
+    return new WatchStream(hub, new BucketSpace(store.backend), sink, target, { bufferBytes, pageChanges: 16 }).run();
   }
 
   test('every revision once, in order, with no gaps, across catch-up and going live while writers commit', async () => {
@@ -229,7 +230,7 @@ describe.each(BACKENDS)('%s', (_name, open) => {
 test('streams on other buckets or prefixes are never called: 10,000 idle subscribers cost no deliveries', async () => {
   const backend = new MemoryBackend();
   await backend.open();
-  const hub = new WatchHub(backend);
+  const hub = new WatchHub(new BucketSpace(backend));
   await hub.start();
   let idleCalls = 0;
   const removals: (() => void)[] = [];
@@ -242,7 +243,7 @@ test('streams on other buckets or prefixes are never called: 10,000 idle subscri
     removals.push(hub.add(sub));
   }
   const seen: string[] = [];
-  removals.push(hub.add({ bucket: 'hot', prefix: 'k', deliver: (_c, _b, key) => seen.push(key) }));
+  removals.push(hub.add({ bucket: 'hot', prefix: 'k', deliver: (change) => seen.push(change.key) }));
   for (let k = 0; k < 100; k++) await backend.commit(put(`hot/k${k}`, '{}'));
   expect(idleCalls).toBe(0);
   expect(seen).toHaveLength(100);
