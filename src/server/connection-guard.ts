@@ -29,11 +29,15 @@ interface Tracked {
 
 /** At most one "cap reached" warning per this many ms, whatever the load. */
 const CAP_LOG_INTERVAL_MS = 10_000;
+/** At most one line about connections closed for a slow handshake per this many ms (counts the rest). */
+const SLOW_LOG_INTERVAL_MS = 60_000;
 
 export class ConnectionGuard {
   private readonly byPeer = new Map<string, Tracked>();
   private lastCapLog = 0;
   private refusedSinceLog = 0;
+  private lastSlowLog = 0;
+  private slowSinceLog = 0;
 
   constructor(
     private readonly limits: Pick<
@@ -103,10 +107,17 @@ export class ConnectionGuard {
     }
     const tracked: Tracked = { socket, authFailures: 0, authenticated: false, streams: 0, capLogged: false };
     tracked.handshake = setTimeout(() => {
-      this.log.info('closing a connection that did not complete the handshake in time', {
-        peer,
-        ms: this.limits.handshakeTimeoutMs,
-      });
+      this.log.debug('closing a connection that did not complete the handshake in time', { peer });
+      this.slowSinceLog++;
+      const now = Date.now();
+      if (now - this.lastSlowLog >= SLOW_LOG_INTERVAL_MS) {
+        this.log.info('closed connections that did not finish the handshake in time (LUCIEN_HANDSHAKE_TIMEOUT_MS)', {
+          closed: this.slowSinceLog,
+          handshakeTimeoutMs: this.limits.handshakeTimeoutMs,
+        });
+        this.lastSlowLog = now;
+        this.slowSinceLog = 0;
+      }
       socket.destroy();
     }, this.limits.handshakeTimeoutMs);
     tracked.handshake.unref();
