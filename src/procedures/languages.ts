@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { javascriptHostSpec } from '../../engines/javascript/spec';
 import { pythonHostSpec } from '../../engines/python/spec';
 import type { Logger } from '../log';
+import type { HostLoss } from '../observe/observer';
 import { EngineRegistry } from './script-engine';
 import type { HostSpec } from './host-process';
 import { EnginePool } from './pool';
@@ -16,6 +17,8 @@ export interface EngineOptions {
   readonly memoryLimitMb: number;
   /** Command prefix that gives hosts no network (see sandbox.ts), or none. */
   readonly wrapper: readonly string[] | undefined;
+  /** Told when a host is lost and replaced (metrics). */
+  readonly onHostLost?: (engine: string, reason: HostLoss) => void;
 }
 
 /**
@@ -34,7 +37,7 @@ export function createEngines(options: EngineOptions, log: Logger): EngineRegist
   return new EngineRegistry(
     specs.map(
       (spec) =>
-        new EnginePool({ ...spec, wrapper: options.wrapper }, { size: options.poolSize, memoryLimitBytes: options.memoryLimitMb * 2 ** 20, compileTimeoutMs: 10_000 }, log.child({ engine: spec.engine })),
+        new EnginePool({ ...spec, wrapper: options.wrapper }, { size: options.poolSize, memoryLimitBytes: options.memoryLimitMb * 2 ** 20, compileTimeoutMs: 10_000, onHostLost: options.onHostLost }, log.child({ engine: spec.engine })),
     ),
   );
 }

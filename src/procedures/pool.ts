@@ -8,15 +8,21 @@
 import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
-import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './script-engine';
+import type { HostLoss } from '../observe/observer';
+import type { BridgeHandler, EngineRunRequest, EngineRunResult, HostStates, PreloadScript, ScriptEngine } from './script-engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './confinement';
+
+/** What a host answers when asked to run a key it no longer has compiled (engines/host/run-host.ts). */
+const NOT_COMPILED = 'script is not compiled in this host';
 
 export interface PoolOptions {
   readonly size: number;
   /** Resident memory a host may reach during a run before it is killed. */
   readonly memoryLimitBytes: number;
   readonly compileTimeoutMs: number;
+  /** Told when a host is lost (and will be replaced), with why. */
+  readonly onHostLost?: (engine: string, reason: HostLoss) => void;
 }
 
 const MEMORY_POLL_MS = 50;
@@ -105,6 +111,7 @@ export class EnginePool implements ScriptEngine {
         host.compile(name, source, key),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
+            this.options.onHostLost?.(this.name, 'compile_timeout');
             host.kill();
             reject(new LucienError('SCRIPT_TIMEOUT', `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`));
           }, this.options.compileTimeoutMs);
@@ -131,12 +138,18 @@ export class EnginePool implements ScriptEngine {
     }, MEMORY_POLL_MS);
     let done: DoneMessage;
     try {
-      done = await host.run(
-        { key: request.key, name: request.name, source: host.compiledKeys.has(request.key) ? undefined : request.source, args: request.args, limits: request.limits },
-        bridge,
-      );
+      const send = (withSource: boolean) =>
+        host.run({ key: request.key, name: request.name, source: withSource ? request.source : undefined, args: request.args, limits: request.limits }, bridge);
+      done = await send(!host.compiledKeys.has(request.key));
+      // The host's compiled-script cache is bounded: a key it evicted (after many other
+      // scripts or Eval sources) is sent again with its source. The run did not start.
+      if (!done.ok && done.error.type === 'HostError' && done.error.message === NOT_COMPILED) {
+        host.compiledKeys.delete(request.key);
+        done = await send(true);
+      }
     } catch (err) {
       host.kill();
+      this.options.onHostLost?.(this.name, killedFor === 'time' ? 'timeout' : killedFor ?? 'crash');
       if (killedFor === 'time') throw new LucienError('SCRIPT_TIMEOUT', `script "${request.name}" exceeded its time limit; nothing was written`);
       if (killedFor === 'memory') {
         throw new LucienError('SCRIPT_MEMORY', `script "${request.name}" exceeded the memory limit of ${Math.round(this.options.memoryLimitBytes / 2 ** 20)} MiB; nothing was written`);
@@ -159,6 +172,10 @@ export class EnginePool implements ScriptEngine {
     this.closed = true;
     for (const host of this.all) host.kill();
     await Promise.all([...this.all].map((h) => h.exited));
+  }
+
+  hostStates(): HostStates {
+    return { starting: this.starting, idle: this.idle.length, busy: this.all.size - this.idle.length, pids: this.pids };
   }
 
   /** Processes currently alive (for health and memory figures). */
@@ -237,6 +254,7 @@ export class EnginePool implements ScriptEngine {
         // A host that dies while idle (it should not) is dropped and replaced.
         const i = this.idle.indexOf(host);
         if (i >= 0) {
+          this.options.onHostLost?.(this.name, 'crash');
           this.idle.splice(i, 1);
           this.all.delete(host);
           if (!this.closed) void this.replace();

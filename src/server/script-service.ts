@@ -51,7 +51,7 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
     Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'write', async (request, call) => {
       const log = call.log.child({ script: request.name });
       const started = process.hrtime.bigint();
-      const out = await runner.run({ name: request.name, args: request.args, dryRun: request.dry_run, timeoutMs: request.timeout_ms }, log);
+      const out = await runner.run({ name: request.name, args: request.args, dryRun: request.dry_run, timeoutMs: request.timeout_ms, cancelled: call.cancelled }, log);
       if (log.debugEnabled) log.debug('run', { attempts: out.attempts, writes: out.writes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       return toResponse(out);
     }),

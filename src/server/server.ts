@@ -12,6 +12,7 @@ import type * as http2 from 'node:http2';
 import type { Config } from '../config';
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import type { Logger } from '../log';
+import type { Observer } from '../observe/observer';
 import type { ScriptCatalog } from '../procedures/catalog';
 import type { ScriptRunner } from '../procedures/runner';
 import type { Store } from '../storage/store';
@@ -20,6 +21,7 @@ import type { Authenticator } from './auth';
 import { ConnectionGuard } from './connection-guard';
 import { exportHandler } from './export-service';
 import { kvHandlers } from './kv-service';
+import { type ObservedState, observeHandlers } from './observe-service';
 import { lucienService, packageDefinition } from './proto';
 import { addReflection } from './reflection';
 import { scriptHandlers } from './script-service';
@@ -35,6 +37,8 @@ export interface ServerParts {
   readonly store: Store;
   readonly catalog: ScriptCatalog;
   readonly runner: ScriptRunner;
+  /** Events of every call (metrics), and the statistics the observability rpcs read. */
+  readonly observer: Observer & ObservedState;
 }
 
 /** Leaves headroom over the largest value for framing and the other fields. */
@@ -47,8 +51,11 @@ const WATCH_PAGE_CHANGES = 64;
 export class LucienServer {
   readonly grpc: grpc.Server;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  /** The handlers grpc-js calls; the HTTP admin API calls the same ones (src/http/invoke.ts). */
+  readonly handlers: LucienHandlers;
   /** The Watch fan-out; its streamCount is the number of open Watch streams. */
   readonly watchHub: WatchHub;
+  /** Connection caps and deadlines; its `connections` is the number of open connections. */
   readonly connections: ConnectionGuard;
   private status: 'new' | 'serving' | 'closing' | 'closed' = 'new';
 
@@ -68,10 +75,11 @@ export class LucienServer {
     const edge: EdgeContext = {
       log: parts.log,
       auth: parts.auth,
+      observer: parts.observer,
       onAuth: (peer, ok) => this.connections.noteAuth(peer, ok),
     };
     this.watchHub = new WatchHub(parts.store.space);
-    const handlers: LucienHandlers = {
+    const handlers: LucienHandlers = (this.handlers = {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),
       Watch: watchHandler(edge, parts.store, this.watchHub, {
@@ -79,7 +87,8 @@ export class LucienServer {
         pageChanges: WATCH_PAGE_CHANGES,
       }),
       Export: exportHandler(edge, parts.store),
-    };
+      ...observeHandlers(edge, parts.observer),
+    });
     this.grpc.addService(lucienService, handlers);
     this.health.addToServer(this.grpc);
     const healthDefinition = protoLoader.loadSync(healthProtoPath, { keepCase: true });
@@ -110,6 +119,10 @@ export class LucienServer {
       throw new Error('this grpc-js version does not expose its http2 servers; connection limits cannot be applied');
     for (const server of servers.keys()) this.connections.attach(server);
     return bound;
+  }
+
+  get serving(): boolean {
+    return this.status === 'serving';
   }
 
   setServing(): void {
