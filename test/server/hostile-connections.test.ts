@@ -60,7 +60,9 @@ describe('silent and idle connections', () => {
   test('a TCP connection that never sends a byte is closed after the handshake timeout', async () => {
     const silent = Array.from({ length: 20 }, () => rawSocket(server.port));
     await until(() => silent.every((s) => s.closed()), 10_000, 'silent connections to close');
-    expect(server.output()).toMatch(/closed connections that did not finish the handshake in time \(LUCIEN_HANDSHAKE_TIMEOUT_MS\)/);
+    expect(server.output()).toMatch(
+      /closed connections that did not finish the handshake in time \(LUCIEN_HANDSHAKE_TIMEOUT_MS\)/,
+    );
   });
 
   test('a connection that sends only part of the HTTP/2 preface is closed too', async () => {
