@@ -36,7 +36,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const auth = config.authFile === undefined ? openAuthenticator : loadAuthenticator(config.authFile);
   const backend = createBackend(config);
   await backend.open();
-  const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes });
+  const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxJsonDepth: config.edge.maxJsonDepth });
   const wrapper = await networkWrapper(log);
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
   const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper, onHostLost: (e, reason) => observatory.hostLost(e, reason) }, log);
@@ -49,6 +49,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const runner = new ScriptRunner(store, catalog, engines, {
     maxWrites: 10_000,
     maxReadBatch: 1000,
+    maxJsonDepth: config.edge.maxJsonDepth,
     defaultTimeoutMs: config.scriptTimeoutMs,
     maxTimeoutMs: config.scriptMaxTimeoutMs,
     maxResultBytes: config.maxResultBytes,

@@ -52,6 +52,30 @@ export interface Config {
   readonly slowRunMs: number;
   /** Entries the slow-run log keeps (0: none). */
   readonly slowRunLogSize: number;
+  /** Defences of the gRPC edge against hostile or careless clients (issue 16). */
+  readonly edge: EdgeConfig;
+}
+
+/** Limits the edge enforces on connections, streams and request shapes. */
+export interface EdgeConfig {
+  /** Byte budget of one Watch stream's unread events; past it the stream ends with OUT_OF_RANGE. */
+  readonly watchBufferBytes: number;
+  /** Open TCP connections the server accepts; more are closed at once (and logged). */
+  readonly maxConnections: number;
+  /** Concurrent calls (HTTP/2 streams) on one connection. */
+  readonly maxStreamsPerConnection: number;
+  /** A connection that has not finished TLS and the HTTP/2 preface by then is closed. */
+  readonly handshakeTimeoutMs: number;
+  /** A connection with no call in flight for this long is closed (GOAWAY). */
+  readonly connectionIdleMs: number;
+  /** The server pings a connection after this much silence; no answer in 20 s closes it. */
+  readonly keepaliveMs: number;
+  /** With auth on: a connection whose first calls all fail authentication is closed after this many. */
+  readonly authFailuresPerConnection: number;
+  /** JSON values, script arguments and results nested deeper than this are refused. */
+  readonly maxJsonDepth: number;
+  /** Server reflection: served to all, not served, or only to authenticated callers. */
+  readonly reflection: 'on' | 'off' | 'auth';
 }
 
 export class ConfigError extends Error {
@@ -95,6 +119,16 @@ const OPTIONS = {
   metrics: { flag: 'metrics', env: 'LUCIEN_METRICS', default: 'on' },
   slowRunMs: { flag: 'slow-run-ms', env: 'LUCIEN_SLOW_RUN_MS', default: '100' },
   slowRunLogSize: { flag: 'slow-run-log-size', env: 'LUCIEN_SLOW_RUN_LOG_SIZE', default: '128' },
+  // The edge's defences (EdgeConfig).
+  watchBufferBytes: { flag: 'watch-buffer-bytes', env: 'LUCIEN_WATCH_BUFFER_BYTES', default: String(4 * 1024 * 1024) },
+  maxConnections: { flag: 'max-connections', env: 'LUCIEN_MAX_CONNECTIONS', default: '4096' },
+  maxStreamsPerConnection: { flag: 'max-streams-per-connection', env: 'LUCIEN_MAX_STREAMS_PER_CONNECTION', default: '1000' },
+  handshakeTimeoutMs: { flag: 'handshake-timeout-ms', env: 'LUCIEN_HANDSHAKE_TIMEOUT_MS', default: '5000' },
+  connectionIdleMs: { flag: 'connection-idle-ms', env: 'LUCIEN_CONNECTION_IDLE_MS', default: '300000' },
+  keepaliveMs: { flag: 'keepalive-ms', env: 'LUCIEN_KEEPALIVE_MS', default: '60000' },
+  authFailuresPerConnection: { flag: 'auth-failures-per-connection', env: 'LUCIEN_AUTH_FAILURES_PER_CONNECTION', default: '5' },
+  maxJsonDepth: { flag: 'max-json-depth', env: 'LUCIEN_MAX_JSON_DEPTH', default: '64' },
+  reflection: { flag: 'reflection', env: 'LUCIEN_REFLECTION', default: 'on' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -202,6 +236,17 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     metrics: boolean(label('metrics'), raw('metrics')),
     slowRunMs: int('slowRunMs', 0, 3_600_000),
     slowRunLogSize: int('slowRunLogSize', 0, 100_000),
+    edge: {
+      watchBufferBytes: int('watchBufferBytes', 64 * 1024, 1024 * 1024 * 1024),
+      maxConnections: int('maxConnections', 1, 1_000_000),
+      maxStreamsPerConnection: int('maxStreamsPerConnection', 1, 1_000_000),
+      handshakeTimeoutMs: int('handshakeTimeoutMs', 100, 600_000),
+      connectionIdleMs: int('connectionIdleMs', 1000, 86_400_000),
+      keepaliveMs: int('keepaliveMs', 1000, 86_400_000),
+      authFailuresPerConnection: int('authFailuresPerConnection', 1, 1000),
+      maxJsonDepth: int('maxJsonDepth', 2, 10_000),
+      reflection: oneOf(label('reflection'), raw('reflection'), ['on', 'off', 'auth'] as const),
+    },
   };
   if (config.httpPort !== 0 && config.httpPort === config.port) throw new ConfigError(`${label('httpPort')} must differ from ${label('port')}`);
   if (config.scriptTimeoutMs > config.scriptMaxTimeoutMs) {

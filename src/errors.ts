@@ -41,6 +41,11 @@ export const ERROR_CATALOG = {
   CONDITION_FAILED: { status: 'FAILED_PRECONDITION', retryable: false, doc: 'An `if_revision` condition did not hold; nothing was written.' },
   CONFLICT: { status: 'ABORTED', retryable: true, doc: 'A script run kept conflicting with concurrent commits after its retries.' },
   COMPACTED: { status: 'OUT_OF_RANGE', retryable: false, doc: 'Watch start_revision is older than the retained history.' },
+  WATCH_BEHIND: {
+    status: 'OUT_OF_RANGE',
+    retryable: false,
+    doc: 'A Watch stream\'s unread events passed its byte budget; the message and the `lucien-resume-revision` trailer name the start_revision to resume from.',
+  },
   SCRIPT_ERROR: { status: 'UNKNOWN', retryable: false, doc: 'The script raised; the message carries the exception type, its message and the script line, and the logs come back in trailers.' },
   SCRIPT_TIMEOUT: { status: 'DEADLINE_EXCEEDED', retryable: true, doc: 'A script run exceeded its wall-clock time limit; nothing was written.' },
   SCRIPT_MEMORY: { status: 'RESOURCE_EXHAUSTED', retryable: false, doc: 'A script run exceeded its memory limit; nothing was written.' },
@@ -62,6 +67,8 @@ export interface ErrorDetails {
   /** The bucket of `key`, where a key of a bucket failed. */
   readonly bucket?: string;
   readonly attempts?: number;
+  /** Where a Watch can resume (OUT_OF_RANGE): sent in the lucien-resume-revision trailer. */
+  readonly revision?: number;
 }
 
 export class LucienError extends Error {

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
 import type { Store } from '../storage/store';
 import { bridgeOp, type BridgeCounts, emptyBridgeCounts, NO_OBSERVER, type Observer, outcomeOf, type RunOutcome, type RunReport } from '../observe/observer';
@@ -23,6 +24,8 @@ export interface RunnerLimits extends BridgeLimits {
   readonly maxResultBytes: number;
   readonly maxLogBytes: number;
   readonly maxArgsBytes: number;
+  /** Deepest nesting of args and results (LUCIEN_MAX_JSON_DEPTH; default 64). Written values: StoreLimits. */
+  readonly maxJsonDepth?: number;
   /** Attempts before a conflicting run fails with ABORTED. */
   readonly maxAttempts: number;
   /** Attempts made optimistically before a run takes the commit gate exclusively. */
@@ -209,6 +212,10 @@ export class ScriptRunner {
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }
+        if (nestsDeeperThan(result, this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)) {
+          const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+          throw new LucienError('SCRIPT_LIMIT', `script result nests deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`, { logs });
+        }
         if (input.dryRun || tx.readOnly) {
           const revision = tx.revision ?? (await this.store.space.currentRevision());
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };
@@ -237,6 +244,8 @@ export class ScriptRunner {
   private checkArgs(text: string): string {
     if (text === '') return '[]';
     if (Buffer.byteLength(text) > this.limits.maxArgsBytes) throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
+    const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    if (nestsDeeperThan(text, depth)) throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH)`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -18,6 +18,21 @@ export interface EdgeContext {
   readonly auth: Authenticator;
   /** Told of every finished call and open stream (metrics); none by default. */
   readonly observer?: Observer;
+  /** Told each call's authentication outcome by peer (the connection guard closes hopeless connections). */
+  readonly onAuth?: (peer: string, ok: boolean) => void;
+}
+
+/** Authorizes one call and reports the outcome; only UNAUTHENTICATED counts as a failure. */
+export function authorizeCall(edge: EdgeContext, call: { metadata: grpc.Metadata; getPeer(): string }, needed: Role): Principal {
+  if (!edge.auth.enabled || edge.onAuth === undefined) return edge.auth.authorize(call.metadata, needed);
+  try {
+    const principal = edge.auth.authorize(call.metadata, needed);
+    edge.onAuth(call.getPeer(), true);
+    return principal;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'UNAUTHENTICATED') edge.onAuth(call.getPeer(), false);
+    throw err;
+  }
 }
 
 const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;
@@ -63,7 +78,7 @@ export function unary<Req, Res>(
     void (async () => {
       try {
         const needed = typeof role === 'function' ? role(call.request) : role;
-        context.principal = edge.auth.authorize(call.metadata, needed);
+        context.principal = authorizeCall(edge, call, needed);
         const response = await handler(call.request, context);
         callback(null, response);
         record('OK', seconds(started));
@@ -81,7 +96,12 @@ export function unary<Req, Res>(
 export type StreamHandler<Req, Res> = (request: Req, stream: grpc.ServerWritableStream<Req, Res>, call: CallContext) => Promise<void>;
 
 /** Server-streaming calls: same authorization and error mapping; the handler owns the stream until it resolves. */
-export function serverStream<Req, Res>(edge: EdgeContext, method: string, role: Role, handler: StreamHandler<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
+export function serverStream<Req, Res>(
+  edge: EdgeContext,
+  method: string,
+  role: Role | ((request: Req) => Role),
+  handler: StreamHandler<Req, Res>,
+): grpc.handleServerStreamingCall<Req, Res> {
   const observer = edge.observer ?? NO_OBSERVER;
   const record = observer.rpc(method);
   return (stream) => {
@@ -91,7 +111,7 @@ export function serverStream<Req, Res>(edge: EdgeContext, method: string, role: 
       let code = 'OK';
       observer.streamOpened(method);
       try {
-        context.principal = edge.auth.authorize(stream.metadata, role);
+        context.principal = authorizeCall(edge, stream, typeof role === 'function' ? role(stream.request) : role);
         await handler(stream.request, stream, context);
         if (!stream.cancelled) stream.end();
         else code = 'CANCELLED';

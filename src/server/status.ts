@@ -13,6 +13,7 @@ export const ERROR_CODE_TRAILER = 'lucien-error-code';
 export const SCRIPT_LOGS_TRAILER = 'lucien-script-logs';
 export const SCRIPT_LINE_TRAILER = 'lucien-script-line';
 export const REQUEST_ID_TRAILER = 'lucien-request-id';
+export const RESUME_REVISION_TRAILER = 'lucien-resume-revision';
 
 /** Trailers must stay well under grpc's 8 KiB metadata limit. */
 const MAX_LOGS_TRAILER_BYTES = 4096;
@@ -45,6 +46,7 @@ export function toServiceError(err: unknown, requestId: string, log: Logger): Pa
     metadata.set(ERROR_CODE_TRAILER, err.code);
     if (err.details.logs !== undefined) metadata.set(SCRIPT_LOGS_TRAILER, logsTrailer(err.details.logs));
     if (err.details.line !== undefined) metadata.set(SCRIPT_LINE_TRAILER, String(err.details.line));
+    if (err.details.revision !== undefined) metadata.set(RESUME_REVISION_TRAILER, String(err.details.revision));
     return { code: Status[spec.status], details: err.message, metadata };
   }
   log.error('internal error', { requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });

@@ -63,6 +63,11 @@ export interface ChangePage {
   readonly through: number;
 }
 
+/** A change of any bucket, its key a key of that bucket: what the Watch fan-out reads. */
+export interface BucketChange extends Change {
+  readonly bucket: string;
+}
+
 const prefixOf = (bucket: string): string => bucket + SEPARATOR;
 const rawKey = (bucket: string, key: string): string => bucket + SEPARATOR + key;
 
@@ -90,6 +95,17 @@ function named(keys: readonly string[], found: (KeyValue | undefined)[]): (KeyVa
 function stripVersions(bucket: string, rows: readonly KeyValue[]): KeyValue[] {
   const length = prefixOf(bucket).length;
   return rows.map((kv) => renamed(kv, kv.key.slice(length)));
+}
+
+/** Raw changes named by bucket and key (a raw key outside every bucket is never written, so none is dropped). */
+function withBuckets(changes: readonly Change[]): BucketChange[] {
+  const out: BucketChange[] = [];
+  for (const c of changes) {
+    const ref = decodeKey(c.key);
+    if (ref !== undefined)
+      out.push({ type: c.type, bucket: ref.bucket, key: ref.key, value: c.value, revision: c.revision });
+  }
+  return out;
 }
 
 /** Takes a bucket's prefix off the raw keys of changes (which all carry it). */
@@ -218,6 +234,20 @@ export class BucketSpace {
       if (ref !== undefined) last.keys.push(ref);
     }
     return out;
+  }
+
+  /**
+   * As Backend.changesSince, for every bucket at once: each change named by
+   * its bucket and key, in commit order, whole commits (the Watch fan-out's
+   * catch-up and the whole-store Watch).
+   */
+  async changesSinceAll(after: number, limit: number): Promise<BucketChange[]> {
+    return withBuckets(await this.backend.changesSince(after, limit));
+  }
+
+  /** Calls `listener` after every commit with all its changes, each named by its bucket and key. */
+  subscribeAll(listener: (changes: readonly BucketChange[]) => void): () => void {
+    return this.backend.subscribe((changes) => listener(withBuckets(changes)));
   }
 
   /** Calls `listener` after every commit, to any bucket: a wake-up, with no keys. */

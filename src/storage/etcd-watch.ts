@@ -36,6 +36,10 @@ export async function readHistory(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // End our side first: etcd3 marks the connection failed (and, after three, opens its circuit
+      // breaker for every call, commits included) when a still-writable watch stream errors, and a
+      // cancel is such an error. Concurrent replays (several Watch streams catching up) tripped it.
+      stream.end();
       stream.cancel();
       if (err === undefined) resolve(out);
       else reject(err);

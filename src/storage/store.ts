@@ -14,6 +14,8 @@ import { checkBucket, checkKey, checkRevision, checkValue } from './validate';
 export interface StoreLimits {
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
+  /** Deepest nesting a value may have (LUCIEN_MAX_JSON_DEPTH; default 64). */
+  readonly maxJsonDepth?: number;
 }
 
 export interface KeyRef {
@@ -164,6 +166,6 @@ export class Store {
     checkBucket(bucket, mode);
     checkKey(key, this.limits.maxKeyBytes);
     checkRevision(ifRevision);
-    if (value !== null) checkValue(value, this.limits.maxValueBytes);
+    if (value !== null) checkValue(value, this.limits.maxValueBytes, this.limits.maxJsonDepth);
   }
 }

@@ -4,6 +4,7 @@
  * writes, so both paths reject exactly the same inputs with the same codes.
  */
 import { LucienError } from '../errors';
+import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 
 const BUCKET_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -33,10 +34,13 @@ export function checkKey(key: string, maxKeyBytes: number): void {
   if (LONE_SURROGATE.test(key)) throw new LucienError('INVALID_KEY', 'key is not valid Unicode (lone surrogate)');
 }
 
-/** Parses value text and checks it is a JSON object within the size limit; returns the parsed object. */
-export function checkValue(value: string, maxValueBytes: number): Record<string, unknown> {
+/** Parses value text and checks it is a JSON object within the size and nesting limits; returns the parsed object. */
+export function checkValue(value: string, maxValueBytes: number, maxDepth = DEFAULT_MAX_JSON_DEPTH): Record<string, unknown> {
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > maxValueBytes) throw new LucienError('INVALID_VALUE', `value is ${bytes} bytes; the limit is ${maxValueBytes}`);
+  if (nestsDeeperThan(value, maxDepth)) {
+    throw new LucienError('INVALID_VALUE', `value nests deeper than ${maxDepth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);

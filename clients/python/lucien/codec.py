@@ -69,6 +69,8 @@ def dump(obj: Any, what: str) -> str:
         return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise invalid_argument(f"{what} is not JSON-serializable: {exc}") from None
+    except RecursionError:
+        raise invalid_argument(f"{what} nests too deeply to encode") from None
 
 
 def decode(text: str) -> Any:
@@ -79,5 +81,10 @@ def decode(text: str) -> Any:
     """
     if text == "":
         return None
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        # The server refuses values nested past LUCIEN_MAX_JSON_DEPTH (64 by default, far
+        # under Python's limit); only data stored before that limit can get here.
+        raise invalid_argument("value nests too deeply for Python to decode", "INVALID_VALUE") from None
 
