@@ -30,21 +30,30 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const backend = createBackend(config);
   await backend.open();
   const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes });
-  const wrapper = await networkWrapper(log);
-  const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper }, log);
-  const catalog = new ScriptCatalog(store, engines);
+  const wrapper = await networkWrapper(log, config.engineNamespaces);
+  const engines = createEngines(
+    {
+      poolSize: config.enginePool,
+      memoryLimitMb: config.engineMemoryMb,
+      compileTimeoutMs: config.scriptCompileTimeoutMs,
+      scriptCache: config.engineScriptCache,
+      wrapper,
+    },
+    log,
+  );
+  const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const runner = new ScriptRunner(backend, catalog, engines, {
     maxKeyBytes: config.maxKeyBytes,
     maxValueBytes: config.maxValueBytes,
-    maxWrites: 10_000,
-    maxReadBatch: 1000,
+    maxWrites: config.scriptMaxWrites,
+    maxReadBatch: config.scriptMaxReadBatch,
     defaultTimeoutMs: config.scriptTimeoutMs,
     maxTimeoutMs: config.scriptMaxTimeoutMs,
     maxResultBytes: config.maxResultBytes,
     maxLogBytes: config.maxLogBytes,
     maxArgsBytes: config.maxValueBytes,
-    maxAttempts: 10,
-    optimisticAttempts: 3,
+    maxAttempts: config.scriptMaxAttempts,
+    optimisticAttempts: config.scriptOptimisticAttempts,
   });
   const server = new LucienServer({ config, log, auth, store, catalog, runner });
   let port: number;

@@ -47,6 +47,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     private readonly runFn: PyCallable,
     private readonly restoreFn: PyCallable,
     private readonly releaseFn: PyCallable,
+    private readonly discardFn: PyCallable,
     /** Undefined when watching is unavailable: then every run restores everything. */
     private readonly watch: StateWatch | undefined,
   ) {}
@@ -79,6 +80,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     const snapshot = parts.get(2);
     const restoreFn = parts.get(3);
     const releaseFn = parts.get(4);
+    const discardFn = parts.get(5);
     parts.destroy();
     make.destroy();
     // Everything Python will ever need is loaded; freeze the state runs return to.
@@ -86,7 +88,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     snapshot.destroy();
     const wasm = (pyodide as unknown as { _module: WasmPython })._module;
     const watch = StateWatch.install(wasm, plan);
-    engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, watch);
+    engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, discardFn, watch);
     return engine;
   }
 
@@ -98,12 +100,18 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     return parsed.ok ? { ok: true, compiled: { id: parsed.id, name, source } } : parsed;
   }
 
+  /** Forgets a compiled script's code object (the host loop says when: the server owns the cache). */
+  discard(compiled: PythonCompiled): void {
+    this.callPython(() => this.discardFn(compiled.id));
+    this.settle();
+  }
+
   run(compiled: PythonCompiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
     this.current = bridge;
     try {
       let answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
       if (answer === 'missing') {
-        // The Python-side cache evicted this script: compile it again once.
+        // Python no longer holds this script (it should: the host loop drops only what it forgets): compile it again once.
         const again = this.compile(compiled.name, compiled.source);
         if (!again.ok) return { ok: false, error: again.error, logs: [] };
         answer = this.callPython(() => this.runFn(again.compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));

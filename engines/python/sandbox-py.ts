@@ -76,6 +76,9 @@ def _lucien_make(bridge, script_file):
     class LucienError(Exception):
         """A bucket operation the server refused."""
 
+    class PermissionDenied(LucienError):
+        """A bucket operation the caller's rights do not allow (scripts run with their caller's rights)."""
+
     class _Limit(BaseException):
         pass
 
@@ -101,6 +104,8 @@ def _lucien_make(bridge, script_file):
         answer = bridge(text)
         if answer[:1] == 'v':
             return loads(answer, 1)
+        if answer[:1] == 'd':
+            raise PermissionDenied(answer[1:])
         raise LucienError(answer[1:])
 
     def need_str(what, value):
@@ -176,8 +181,6 @@ def _lucien_make(bridge, script_file):
             return encode({'ok': False, 'error': {'kind': 'syntax', 'type': type(e).__name__, 'message': str(e)}})
         counter[0] += 1
         codes[counter[0]] = code
-        while len(codes) > 1024:
-            del codes[next(iter(codes))]
         return encode({'ok': True, 'id': counter[0]})
 
     # ---- the snapshot every run is rolled back to ---------------------------
@@ -386,7 +389,7 @@ def _lucien_make(bridge, script_file):
         own_builtins = dict(base_builtins)
         own_builtins['print'] = script_print
         g = {'__builtins__': own_builtins, '__name__': '__lucien__', 'buckets': Buckets(),
-             'args': loads(args_text), 'LucienError': LucienError}
+             'args': loads(args_text), 'LucienError': LucienError, 'PermissionDenied': PermissionDenied}
         error = None
         result = 'null'
         state['hook'] = True
@@ -428,5 +431,11 @@ def _lucien_make(bridge, script_file):
             return 'r' + result  # the common answer, without JSON around JSON
         return encode({'ok': True, 'result': result, 'logs': logs})
 
-    return compile_script, run_script, take_snapshot, restore, release
+    def discard_script(code_id):
+        """Forgets a compiled script: the server decides what a host keeps
+        (engines/host/run-host.ts), so this cache has no policy of its own."""
+        codes.pop(code_id, None)
+        return ''
+
+    return compile_script, run_script, take_snapshot, restore, release, discard_script
 `;

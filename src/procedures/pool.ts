@@ -1,22 +1,42 @@
 /**
  * A pool of engine host processes for one language, presented as a
- * ScriptEngine. Runs take an idle host (or wait for one); the pool enforces
- * the wall-clock deadline and the memory cap from outside by killing the
- * host, then starts a replacement in the background while the other hosts
- * keep serving, so a runaway script costs its own caller, never the others.
+ * ScriptEngine. Runs take an idle host (or wait for one, in order, within
+ * their deadline); the pool enforces the deadline, the memory cap and the
+ * caller's cancellation from outside by killing the host, then starts a
+ * replacement in the background while the other hosts keep serving, so a
+ * runaway or abandoned script costs its own caller, never the others.
+ *
+ * A host is checked before every dispatch and never handed on once it died,
+ * was killed, broke the protocol or said it will exit. Each failure is
+ * reported to the run that met it, with its own code (failure-codes.ts).
+ * Must never know about storage: bridge calls go to the caller's handler.
  */
-import type { CompiledMessage, DoneMessage, ScriptFailure } from '../../engines/protocol';
+import type { CompiledMessage, DoneMessage } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './script-engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './confinement';
+import { failureError, lostHostError, type KillReason } from './failure-codes';
+
+/** What a pool tells an observer (metrics, tests): every change in a host's life. */
+export type PoolEvent =
+  | { readonly type: 'host-ready'; readonly engine: string; readonly pid: number | undefined; readonly startMs: number }
+  | { readonly type: 'host-failed-to-start'; readonly engine: string; readonly error: string }
+  | { readonly type: 'host-gone'; readonly engine: string; readonly pid: number | undefined; readonly reason: KillReason | 'exited' | 'retired' };
+
+export interface PoolObserver {
+  onPoolEvent(event: PoolEvent): void;
+}
 
 export interface PoolOptions {
   readonly size: number;
   /** Resident memory a host may reach during a run before it is killed. */
   readonly memoryLimitBytes: number;
   readonly compileTimeoutMs: number;
+  /** Compiled scripts one host keeps (the pool preloads at most this many). */
+  readonly scriptCache: number;
+  readonly observer?: PoolObserver;
 }
 
 const MEMORY_POLL_MS = 50;
@@ -72,14 +92,15 @@ export class EnginePool implements ScriptEngine {
     return this.complete;
   }
 
+  /** Compiles scripts into every idle host (the most recent ones, as many as a host keeps). */
   async preload(scripts: readonly PreloadScript[]): Promise<void> {
-    this.preloads = scripts;
-    if (scripts.length === 0) return;
+    this.preloads = scripts.slice(-this.options.scriptCache);
+    if (this.preloads.length === 0) return;
     const hosts = this.idle.splice(0);
     await Promise.all(
       hosts.map(async (host) => {
         try {
-          for (const script of scripts) await this.compileWithin(host, script.name, script.source, script.key);
+          for (const script of this.preloads) await this.compileWithin(host, script.name, script.source, script.key);
         } finally {
           this.release(host);
         }
@@ -88,10 +109,13 @@ export class EnginePool implements ScriptEngine {
   }
 
   async validate(name: string, source: string): Promise<void> {
-    const host = await this.acquire(Date.now() + this.options.compileTimeoutMs);
+    const host = await this.acquire(Date.now() + this.options.compileTimeoutMs, false, undefined, name);
     try {
       const compiled = await this.compileWithin(host, name, source);
       if (!compiled.ok) throw failureError(name, compiled.error, []);
+    } catch (err) {
+      if (err instanceof HostExitedError) throw lostHostError(name, err, undefined, this.options.memoryLimitBytes, 'validate');
+      throw err;
     } finally {
       this.release(host);
     }
@@ -116,10 +140,12 @@ export class EnginePool implements ScriptEngine {
   }
 
   async run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult> {
-    const deadline = Date.now() + request.timeoutMs;
-    const host = await this.acquire(deadline, request.retry === true);
-    let killedFor: 'time' | 'memory' | undefined;
-    const kill = (reason: 'time' | 'memory') => {
+    const queuedAt = Date.now();
+    const deadline = request.deadline ?? queuedAt + request.timeoutMs;
+    const host = await this.acquire(deadline, request.retry === true, request.signal, request.name);
+    const startedAt = Date.now();
+    let killedFor: KillReason | undefined;
+    const kill = (reason: KillReason) => {
       killedFor ??= reason;
       host.kill();
     };
@@ -129,27 +155,24 @@ export class EnginePool implements ScriptEngine {
         if (rss > this.options.memoryLimitBytes) kill('memory');
       });
     }, MEMORY_POLL_MS);
+    const onAbort = () => kill('cancel');
+    request.signal?.addEventListener('abort', onAbort);
     let done: DoneMessage;
     try {
-      done = await host.run(
-        { key: request.key, name: request.name, source: host.compiledKeys.has(request.key) ? undefined : request.source, args: request.args, limits: request.limits },
-        bridge,
-      );
+      done = await host.run({ key: request.key, name: request.name, source: request.source, args: request.args, limits: request.limits }, bridge);
     } catch (err) {
+      if (!(err instanceof HostExitedError)) throw err;
       host.kill();
-      if (killedFor === 'time') throw new LucienError('SCRIPT_TIMEOUT', `script "${request.name}" exceeded its time limit; nothing was written`);
-      if (killedFor === 'memory') {
-        throw new LucienError('SCRIPT_MEMORY', `script "${request.name}" exceeded the memory limit of ${Math.round(this.options.memoryLimitBytes / 2 ** 20)} MiB; nothing was written`);
+      const timing = { queuedMs: startedAt - queuedAt, ranMs: Date.now() - startedAt };
+      if (killedFor === undefined) {
+        this.log.warn('engine host died during a run', { engine: this.name, script: request.name, exit: err.exit.code, signal: err.exit.signal, breach: err.breach, stderr: err.exit.stderr.slice(-500) });
       }
-      if (err instanceof HostExitedError) {
-        this.log.warn('engine host died during a run', { engine: this.name, script: request.name, exit: err.exit.code, signal: err.exit.signal, stderr: err.exit.stderr.slice(-500) });
-        throw new LucienError('SCRIPT_MEMORY', `script "${request.name}" ended its engine host (out of memory or a fatal engine error); nothing was written`);
-      }
-      throw err;
+      throw lostHostError(request.name, err, killedFor, this.options.memoryLimitBytes, timing);
     } finally {
       clearTimeout(timer);
       clearInterval(memoryTimer);
-      this.release(host);
+      request.signal?.removeEventListener('abort', onAbort);
+      this.release(host, killedFor);
     }
     if (!done.ok) throw failureError(request.name, done.error, done.logs);
     return { result: done.result, logs: done.logs };
@@ -166,33 +189,60 @@ export class EnginePool implements ScriptEngine {
     return [...this.all].map((h) => h.pid).filter((p): p is number => p !== undefined);
   }
 
-  private async acquire(deadline: number, first = false): Promise<HostProcess> {
+  /** Hosts by state, and runs waiting for one (for observers). */
+  get stats(): { readonly hosts: number; readonly idle: number; readonly starting: number; readonly waiting: number } {
+    return { hosts: this.all.size, idle: this.idle.length, starting: this.starting, waiting: this.waiters.length };
+  }
+
+  /**
+   * An idle host that is alive, or the first one released to this caller
+   * before `deadline`. A caller whose signal aborts leaves the queue at once
+   * and never starts.
+   */
+  private async acquire(deadline: number, first: boolean, signal: AbortSignal | undefined, script: string): Promise<HostProcess> {
+    if (signal?.aborted === true) throw cancelledError(script, 'queued');
     for (;;) {
       const host = this.idle.pop();
       if (host === undefined) break;
       if (host.alive) return host;
+      this.drop(host, 'exited');
     }
     if (this.closed) throw new LucienError('UNAVAILABLE', 'the server is shutting down');
-    if (this.all.size + this.starting === 0) void this.startHost().catch(() => undefined);
+    if (this.all.size + this.starting === 0) void this.replace();
+    const queuedAt = Date.now();
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = (host) => {
+      const leave = () => {
         clearTimeout(timer);
-        resolve(host);
-      };
-      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(new LucienError('SCRIPT_TIMEOUT', `no ${this.name} engine became free before the time limit; nothing was written`));
+      };
+      const waiter: Waiter = (host) => {
+        leave();
+        resolve(host);
+      };
+      const onAbort = () => {
+        leave();
+        reject(cancelledError(script, 'queued'));
+      };
+      const timer = setTimeout(() => {
+        leave();
+        reject(
+          new LucienError(
+            'SCRIPT_TIMEOUT',
+            `script "${script}" waited ${Date.now() - queuedAt} ms in the queue for a free ${this.name} engine and never started before its deadline; nothing was written`,
+          ),
+        );
       }, Math.max(0, deadline - Date.now()));
+      signal?.addEventListener('abort', onAbort);
       if (first) this.waiters.unshift(waiter);
       else this.waiters.push(waiter);
     });
   }
 
-  private release(host: HostProcess): void {
+  private release(host: HostProcess, killedFor?: KillReason): void {
     if (!host.alive) {
-      this.all.delete(host);
-      if (!this.closed) void this.replace();
+      this.drop(host, killedFor ?? (host.breach !== undefined ? 'protocol' : 'retired'));
       return;
     }
     const waiter = this.waiters.shift();
@@ -200,24 +250,36 @@ export class EnginePool implements ScriptEngine {
     else this.idle.push(host);
   }
 
+  /** Forgets a host that can serve no more (killing it if it still runs) and starts its replacement. */
+  private drop(host: HostProcess, reason: KillReason | 'exited' | 'retired'): void {
+    if (!this.all.delete(host)) return;
+    const i = this.idle.indexOf(host);
+    if (i >= 0) this.idle.splice(i, 1);
+    host.kill();
+    this.options.observer?.onPoolEvent({ type: 'host-gone', engine: this.name, pid: host.pid, reason });
+    if (!this.closed) void this.replace();
+  }
+
   /** Starts a replacement host, backing off if hosts keep failing to start. */
   private async replace(): Promise<void> {
     if (this.closed || this.all.size + this.starting >= this.options.size) return;
     if (this.failures > 0) await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** this.failures)));
     // Closed while backing off: no new host after close().
-    if (this.closed) return;
+    if (this.closed || this.all.size + this.starting >= this.options.size) return;
     try {
       await this.startHost();
     } catch (err) {
       this.log.error('engine host failed to start', { engine: this.name, error: (err as Error).message });
+      this.options.observer?.onPoolEvent({ type: 'host-failed-to-start', engine: this.name, error: (err as Error).message });
       void this.replace();
     }
   }
 
   private async startHost(): Promise<void> {
     this.starting++;
+    const started = Date.now();
     try {
-      const host = await HostProcess.start(this.spec);
+      const host = await HostProcess.start(this.spec, { scriptCache: this.options.scriptCache });
       try {
         for (const script of this.preloads) {
           if (this.closed) break;
@@ -233,14 +295,10 @@ export class EnginePool implements ScriptEngine {
         return;
       }
       this.all.add(host);
+      this.options.observer?.onPoolEvent({ type: 'host-ready', engine: this.name, pid: host.pid, startMs: Date.now() - started });
+      // A host that dies while idle (killed from outside) is dropped and replaced at once.
       void host.exited.then(() => {
-        // A host that dies while idle (it should not) is dropped and replaced.
-        const i = this.idle.indexOf(host);
-        if (i >= 0) {
-          this.idle.splice(i, 1);
-          this.all.delete(host);
-          if (!this.closed) void this.replace();
-        }
+        if (this.idle.includes(host)) this.drop(host, 'exited');
       });
       this.release(host);
     } catch (err) {
@@ -252,17 +310,6 @@ export class EnginePool implements ScriptEngine {
   }
 }
 
-function failureError(name: string, failure: ScriptFailure, logs: readonly string[]): LucienError {
-  const where = failure.line !== undefined ? ` (line ${failure.line})` : '';
-  const text = `${failure.type}: ${failure.message}${where}`;
-  switch (failure.kind) {
-    case 'syntax':
-      return new LucienError('SCRIPT_SYNTAX', `script "${name}" does not compile: ${text}`, { line: failure.line, logs });
-    case 'memory':
-      return new LucienError('SCRIPT_MEMORY', `script "${name}" ran out of memory: ${text}; nothing was written`, { line: failure.line, logs });
-    case 'limit':
-      return new LucienError('SCRIPT_LIMIT', `script "${name}" hit a limit: ${text}; nothing was written`, { line: failure.line, logs });
-    default:
-      return new LucienError('SCRIPT_ERROR', `script "${name}" raised ${text}; nothing was written`, { line: failure.line, logs });
-  }
+function cancelledError(script: string, when: 'queued' | 'running'): LucienError {
+  return new LucienError('CANCELLED', `script "${script}" was cancelled by its caller while ${when}; nothing was written`);
 }

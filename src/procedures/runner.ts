@@ -9,7 +9,7 @@
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
-import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
+import { type BridgeLimits, type BucketAccess, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry } from './script-engine';
@@ -28,6 +28,12 @@ export interface RunnerLimits extends BridgeLimits {
 
 export interface RunInput {
   readonly name: string;
+  /** Aborts when the caller is gone: a queued run never starts, a running one is stopped, nothing commits. */
+  readonly signal?: AbortSignal;
+  /** The caller's own deadline (ms since the epoch), e.g. its gRPC deadline; the run ends by then too. */
+  readonly callerDeadline?: number;
+  /** The caller's rights over buckets (invoker rights); undefined: everything. */
+  readonly access?: BucketAccess;
   /** JSON array text; '' means []. */
   readonly args: string;
   readonly dryRun: boolean;
@@ -57,7 +63,7 @@ export class ScriptRunner {
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
     const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Math.min(Date.now() + timeoutMs, input.callerDeadline ?? Number.POSITIVE_INFINITY);
     const script = await this.catalog.get(input.name);
     const engine = this.engines.get(script.engine);
     if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
@@ -71,7 +77,7 @@ export class ScriptRunner {
       const tx = new RunTransaction(async () => {
         if (exclusive) release = await this.gate.exclusive();
         return this.backend.snapshot();
-      }, this.limits);
+      }, this.limits, input.access);
       try {
         const { result, logs } = await engine.run(
           {
@@ -80,11 +86,21 @@ export class ScriptRunner {
             source: script.source,
             args,
             timeoutMs: remaining,
+            deadline,
+            signal: input.signal,
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
             retry: attempt > 1,
           },
           (request) => tx.handle(request),
-        );
+        ).catch((err: unknown) => {
+          // A refusal of the caller's rights that the script did not catch is the caller's PERMISSION_DENIED.
+          if (tx.denied && isLucienError(err) && err.code === 'SCRIPT_ERROR' && err.details.exception === 'PermissionDenied') {
+            throw new LucienError('PERMISSION_DENIED', `${err.message.replace(/; nothing was written$/, '')}: the caller may not do this; nothing was written`, err.details);
+          }
+          throw err;
+        });
+        // A caller that left while its run finished gets nothing committed in its name.
+        if (input.signal?.aborted === true) throw new LucienError('CANCELLED', `script "${script.name}" was cancelled by its caller; nothing was written`, { logs });
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }

@@ -6,11 +6,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { join } from 'node:path';
 import type { ProtoGrpcType } from '../generated/lucien';
+import { PROTO_ROOT } from '../paths';
 
-/** proto/ at the package root, whether running from src/ (ts-jest) or dist/src/. */
-export const PROTO_ROOT = join(__dirname, __dirname.includes(`${'dist'}`) ? '../../../proto' : '../../proto');
+export { PROTO_ROOT };
 export const PROTO_FILE = 'lucien/v1/lucien.proto';
 
 export const LOADER_OPTIONS: protoLoader.Options = {

@@ -16,6 +16,7 @@ import type { Script as ScriptMessage } from '../generated/lucien/v1/Script';
 import type { Script, ScriptCatalog } from '../procedures/catalog';
 import type { ScriptRunner } from '../procedures/runner';
 import { type EdgeContext, unary } from './adapt';
+import { bucketAccess } from './auth';
 
 type ScriptHandlers = Pick<LucienHandlers, 'PutScript' | 'GetScript' | 'ListScripts' | 'DeleteScript' | 'Run'>;
 
@@ -39,10 +40,22 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
       deleted: await catalog.delete(request.name),
     })),
 
-    Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'write', async (request, call) => {
+    // Invoker rights: any role may call Run; the script's bucket calls are checked against the caller's role and scope.
+    Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'read', async (request, call) => {
       const log = call.log.child({ script: request.name });
       const started = process.hrtime.bigint();
-      const out = await runner.run({ name: request.name, args: request.args, dryRun: request.dry_run, timeoutMs: request.timeout_ms }, log);
+      const out = await runner.run(
+        {
+          name: request.name,
+          args: request.args,
+          dryRun: request.dry_run,
+          timeoutMs: request.timeout_ms,
+          signal: call.signal,
+          callerDeadline: call.deadline,
+          access: bucketAccess(call.principal),
+        },
+        log,
+      );
       if (log.debugEnabled) log.debug('run', { attempts: out.attempts, writes: out.writes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       return {
         result: out.result,

@@ -16,13 +16,15 @@ import { bucketPrefix } from '../storage/prefixed';
 import type { Store } from '../storage/store';
 import { checkBucket, checkRevision } from '../storage/validate';
 import { type EdgeContext, serverStream } from './adapt';
+import { requireBuckets } from './auth';
 
 const PAGE = 512;
 
 export function watchHandler(edge: EdgeContext, store: Store): LucienHandlers['Watch'] {
   const backend = store.backend;
-  return serverStream<WatchRequest__Output, WatchEvent>(edge, 'Watch', 'read', async (request, stream) => {
+  return serverStream<WatchRequest__Output, WatchEvent>(edge, 'Watch', 'read', async (request, stream, call) => {
     checkBucket(request.bucket, 'read');
+    requireBuckets(call.principal, [request.bucket], 'read');
     checkRevision(request.start_revision, 'start_revision');
     const base = bucketPrefix(request.bucket);
     const prefix = base + request.prefix;

@@ -38,7 +38,7 @@ export interface LevelDbBackendOptions {
    * only an OS crash or power loss can lose the latest commits.
    */
   readonly sync?: boolean;
-  /** Bytes of recently used records kept in memory in front of LevelDB (default 64 MiB; 0 disables). */
+  /** Bytes of recently used records kept in memory in front of LevelDB (LUCIEN_READ_CACHE_BYTES; 0 disables). */
   readonly cacheBytes?: number;
 }
 
@@ -51,6 +51,8 @@ export interface LevelDbBackendOptions {
 type Db = ClassicLevel<string, string>;
 /** Commits queued together while a batch is written go into the next batch, up to this many. */
 const MAX_GROUP = 64;
+/** The read cache's size when the caller names none (the config's default, for tests and tools). */
+const DEFAULT_READ_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Commit {
   readonly mutations: readonly Mutation[];
@@ -80,7 +82,7 @@ export class LevelDbBackend implements Backend {
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
     this.sync = options.sync ?? false;
-    this.cache = new ReadCache(options.cacheBytes ?? 64 * 1024 * 1024);
+    this.cache = new ReadCache(options.cacheBytes ?? DEFAULT_READ_CACHE_BYTES);
   }
 
   get status(): LifecycleStatus {
