@@ -28,8 +28,21 @@ export function failureError(name: string, failure: ScriptFailure, logs: readonl
   }
 }
 
-/** Signals that say someone outside the server ended the host (an operator, a supervisor), not the script. */
-const OUTSIDE_SIGNALS: readonly string[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+/** Signals of a process that crashed (V8 aborts when its heap is full). */
+const CRASH_SIGNALS: readonly string[] = ['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGTRAP', 'SIGFPE'];
+
+/** What V8 and Node print when they die of the script's doing (the heap cap, a fatal engine error). */
+const CRASH_OUTPUT = /out of memory|FATAL ERROR|Fatal (JavaScript|process)|Aborted|Maximum call stack/i;
+
+/**
+ * Whether the host crashed (the script's doing) rather than being killed
+ * from outside. A wrapper (unshare) hides how the host below it died, so its
+ * last words on stderr decide; a host that vanished silently was killed.
+ */
+function crashed(err: HostExitedError): boolean {
+  if (err.exit.signal !== null && CRASH_SIGNALS.includes(err.exit.signal)) return true;
+  return CRASH_OUTPUT.test(err.exit.stderr);
+}
 
 /**
  * The host running (or compiling) a script is gone: because the pool killed
@@ -53,8 +66,7 @@ export function lostHostError(
   if (err.breach !== undefined) {
     return new LucienError('ENGINE_PROTOCOL', `the engine host running script "${name}" broke the protocol (${err.breach}) and was killed; nothing was written`);
   }
-  if (err.exit.signal !== null && OUTSIDE_SIGNALS.includes(err.exit.signal)) {
-    return new LucienError('ENGINE_LOST', `the engine host running script "${name}" was killed (${err.exit.signal}) ${when}; nothing was written; retry`);
-  }
-  return new LucienError('SCRIPT_MEMORY', `script "${name}" ended its engine host (out of memory or a fatal engine error); nothing was written`);
+  if (crashed(err)) return new LucienError('SCRIPT_MEMORY', `script "${name}" ended its engine host (out of memory or a fatal engine error); nothing was written`);
+  const how = err.exit.signal !== null ? ` (${err.exit.signal})` : '';
+  return new LucienError('ENGINE_LOST', `the engine host running script "${name}" was killed from outside${how} ${when}; nothing was written; retry`);
 }

@@ -15,6 +15,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { encodeFrame, FrameDecoder } from '../../engines/frame';
 import { hostArgs, type HostSpec } from '../../engines/host-spec';
+import { MAX_NESTING_DEPTH, nestsDeeperThan } from '../../engines/json-depth';
 import {
   type BridgeReply,
   type CompiledMessage,
@@ -30,7 +31,7 @@ import {
   type RunMessage,
   type ToHost,
 } from '../../engines/protocol';
-import { isLucienError } from '../errors';
+import { isLucienError, LucienError } from '../errors';
 import type { BridgeHandler } from './script-engine';
 import { processTree } from './confinement';
 
@@ -73,6 +74,17 @@ interface CallState {
 }
 
 const FRAME_CALL_BYTE = FRAME_CALL.charCodeAt(0);
+
+/** Whether a process exists (signal 0 checks without sending anything); true when unknown. */
+function exists(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export class HostProcess {
   readonly spec: HostSpec;
@@ -145,6 +157,7 @@ export class HostProcess {
       ]);
       if (ready.t !== 'ready') throw new Error(`protocol: expected ready, got ${ready.t}`);
       host.ready = ready;
+      host.enginePid = host.child.pid === undefined ? undefined : processTree(host.child.pid).at(-1);
       return host;
     } catch (err) {
       host.kill();
@@ -167,8 +180,18 @@ export class HostProcess {
    * dispatch, so a host that died or said it will is never handed on.
    */
   get alive(): boolean {
-    return !this.killed && !this.retiring && !this.ended && this.exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return !this.killed && !this.retiring && !this.ended && this.exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null && exists(this.enginePid);
   }
+
+  /**
+   * The engine's own process: the deepest one under the child (the child is
+   * the host itself, or its confinement wrapper, which outlives the host for
+   * a moment and keeps the pipes open meanwhile).
+   */
+  private enginePid: number | undefined;
+
+  /** Frames the host sent during the run in progress (or the last one): none means it never started it. */
+  framesThisRun = 0;
 
   /** How many compiled scripts the server has told this host to keep. */
   get heldScripts(): number {
@@ -195,8 +218,11 @@ export class HostProcess {
    * store failed during a bridge call (the host stays in service).
    */
   async run(run: Omit<RunMessage, 't' | 'id' | 'drop' | 'source'> & { readonly source: string }, onCall: BridgeHandler): Promise<DoneMessage> {
+    // Deep nesting can overflow an engine's parser and kill the host: it never crosses (see json-depth.ts).
+    if (nestsDeeperThan(run.args, MAX_NESTING_DEPTH)) throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${MAX_NESTING_DEPTH} levels`);
     const calls: CallState = { handler: onCall, busy: false, failure: undefined };
     this.calls = calls;
+    this.framesThisRun = 0;
     try {
       let known = this.held.has(run.key);
       for (;;) {
@@ -294,6 +320,7 @@ export class HostProcess {
         return;
       }
       if (body === undefined) return;
+      this.framesThisRun++;
       if (body[0] === FRAME_CALL_BYTE) {
         this.onCallFrame(body.toString('utf8', 1));
         if (this.killed) return;
@@ -369,7 +396,8 @@ export class HostProcess {
   }
 
   private writeReply(reply: BridgeReply): void {
-    if ('value' in reply) this.write(FRAME_VALUE + reply.value);
+    if ('value' in reply && nestsDeeperThan(reply.value, MAX_NESTING_DEPTH)) this.write(`${FRAME_ERROR}the value read nests deeper than ${MAX_NESTING_DEPTH} levels`);
+    else if ('value' in reply) this.write(FRAME_VALUE + reply.value);
     else if ('denied' in reply) this.write(FRAME_DENIED + reply.denied);
     else this.write(FRAME_ERROR + reply.error);
   }

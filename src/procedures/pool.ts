@@ -140,9 +140,20 @@ export class EnginePool implements ScriptEngine {
   }
 
   async run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult> {
+    const deadline = request.deadline ?? Date.now() + request.timeoutMs;
+    try {
+      return await this.runOnce(request, bridge, deadline);
+    } catch (err) {
+      // A host found dead before it answered anything (killed between the liveness check and the dispatch)
+      // never ran the script: the run goes to another host, once.
+      if (err instanceof LostBeforeStart) return this.runOnce(request, bridge, deadline, true);
+      throw err;
+    }
+  }
+
+  private async runOnce(request: EngineRunRequest, bridge: BridgeHandler, deadline: number, again = false): Promise<EngineRunResult> {
     const queuedAt = Date.now();
-    const deadline = request.deadline ?? queuedAt + request.timeoutMs;
-    const host = await this.acquire(deadline, request.retry === true, request.signal, request.name);
+    const host = await this.acquire(deadline, again || request.retry === true, request.signal, request.name);
     const startedAt = Date.now();
     let killedFor: KillReason | undefined;
     const kill = (reason: KillReason) => {
@@ -167,7 +178,9 @@ export class EnginePool implements ScriptEngine {
       if (killedFor === undefined) {
         this.log.warn('engine host died during a run', { engine: this.name, script: request.name, exit: err.exit.code, signal: err.exit.signal, breach: err.breach, stderr: err.exit.stderr.slice(-500) });
       }
-      throw lostHostError(request.name, err, killedFor, this.options.memoryLimitBytes, timing);
+      const lost = lostHostError(request.name, err, killedFor, this.options.memoryLimitBytes, timing);
+      if (lost.code === 'ENGINE_LOST' && host.framesThisRun === 0 && !again) throw new LostBeforeStart(lost);
+      throw lost;
     } finally {
       clearTimeout(timer);
       clearInterval(memoryTimer);
@@ -307,6 +320,13 @@ export class EnginePool implements ScriptEngine {
     } finally {
       this.starting--;
     }
+  }
+}
+
+/** A run's host was lost before it sent a single frame for it: the script never started. */
+class LostBeforeStart extends Error {
+  constructor(readonly lost: LucienError) {
+    super(lost.message);
   }
 }
 
