@@ -5,7 +5,8 @@
 # Why this is more than one protoc call: the only Python gRPC we may use comes
 # from Debian (python3-grpcio 1.51, python3-protobuf 3.21 with the C++ runtime,
 # python3-grpc-tools 1.14 which bundles libprotoc 3.5.1). That protoc
-#   - rejects proto3 `optional` (added in protoc 3.12), and
+#   - rejects proto3 `optional` (added in protoc 3.12) and file options newer
+#     than it (ruby_package, php_metadata_namespace: not used by Python), and
 #   - emits old-style _pb2 modules that the 3.21 C++ runtime refuses
 #     ("Descriptors cannot be created directly").
 # So we
@@ -30,8 +31,9 @@ trap 'rm -rf "$WORK"' EXIT
 
 mkdir -p "$WORK/proto/lucien/v1" "$WORK/out" "$OUT"
 
-# 1. proto3 `optional` -> synthetic oneof (the names are remembered for step 3).
-sed -E 's/^([[:space:]]*)optional[[:space:]]+([A-Za-z0-9_.]+)[[:space:]]+([A-Za-z0-9_]+)[[:space:]]*=[[:space:]]*([0-9]+)[[:space:]]*;/\1oneof _\3 { \2 \3 = \4; }/' \
+# 1. proto3 `optional` -> synthetic oneof (the names are remembered for step 3);
+#    drop the file options the old protoc does not know.
+sed -E -e '/^option (ruby_package|php_metadata_namespace) /d' -e 's/^([[:space:]]*)optional[[:space:]]+([A-Za-z0-9_.]+)[[:space:]]+([A-Za-z0-9_]+)[[:space:]]*=[[:space:]]*([0-9]+)[[:space:]]*;/\1oneof _\3 { \2 \3 = \4; }/' \
   "$ROOT/proto/$PROTO_REL" > "$WORK/proto/$PROTO_REL"
 
 # 2. descriptor set + grpc service stub.

@@ -54,11 +54,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxArgsBytes: config.maxValueBytes,
     maxAttempts: config.scriptMaxAttempts,
     optimisticAttempts: config.scriptOptimisticAttempts,
+    maxScriptBytes: config.maxScriptBytes,
   });
   const server = new LucienServer({ config, log, auth, store, catalog, runner });
   let port: number;
   try {
     port = await server.listen();
+    log.info('listening', { address: `${config.host}:${port}` });
     const scripts = await catalog.list();
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {

@@ -5,6 +5,7 @@
  * Names of the variables are part of the public contract (DESIGN §6).
  */
 import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
 
 export type BackendName = 'leveldb' | 'etcd' | 'memory';
 
@@ -106,20 +107,31 @@ type OptionName = keyof typeof OPTIONS;
 
 export const CONFIG_OPTIONS: readonly { flag: string; env: string; default: string }[] = Object.values(OPTIONS);
 
-function parseFlags(argv: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  const known = new Set<string>(Object.values(OPTIONS).map((o) => o.flag));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (!known.has(name)) throw new ConfigError(`unknown flag --${name}`);
-    const value = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
-    if (value === undefined || (eq === -1 && value.startsWith('--'))) throw new ConfigError(`flag --${name} needs a value`);
-    if (eq === -1) i++;
-    flags.set(name, value);
+/** parseArgs' refusals, said the way the rest of the configuration errors are. */
+function flagError(err: Error & { code?: string }): string {
+  const named = /'(--?[^' <]+)/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown flag ${named}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `flag ${named} needs a value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${/'([^']*)'/.exec(err.message)?.[1] ?? ''}"`;
+    default:
+      return err.message;
   }
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const options = Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: 'string' as const }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError(flagError(err as Error & { code?: string }));
+  }
+  const flags = new Map<string, string>();
+  for (const [name, value] of Object.entries(values)) if (typeof value === 'string') flags.set(name, value);
   return flags;
 }
 

@@ -9,7 +9,7 @@ import type { LucienClient } from '../../src/generated/lucien/v1/Lucien';
 import { drive, type Op, type Sample } from './drive';
 import { type EtcdLean, encodeEtcdPut, encodeRange, encodeRangePrefix } from './etcd-client';
 import { KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY } from './fixtures';
-import { encodeBatchGet, encodeGet, encodeList, encodePut, encodeRun, type LucienLean } from './lucien-client';
+import { BATCH_ENTRIES, ENTRY_VALUE, encodeBatchGet, encodeGet, encodeList, encodePut, encodeRun, type LucienLean } from './lucien-client';
 import type { PingPong, PingPongMode } from './pingpong';
 import type { Resp } from './resp';
 import { walk } from './wire';
@@ -77,9 +77,9 @@ export async function batchRender(c: LucienLean): Promise<unknown> {
   const values = async (bucket: string, keys: string[]) => {
     const out: Record<string, unknown>[] = [];
     walk(await c.rpc.unary('/lucien.v1.Lucien/BatchGet', encodeBatchGet(bucket, keys)), (f, entry) => {
-      if (f !== 1 || typeof entry === 'number') return;
+      if (f !== BATCH_ENTRIES || typeof entry === 'number') return;
       walk(entry, (g, v) => {
-        if (g === 4 && typeof v !== 'number') out.push(JSON.parse(v.toString('utf8')) as Record<string, unknown>);
+        if (g === ENTRY_VALUE && typeof v !== 'number') out.push(JSON.parse(v.toString('utf8')) as Record<string, unknown>);
       });
     });
     return out;

@@ -17,7 +17,7 @@ import { ClassicLevel } from 'classic-level';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import type { LucienClient } from '../../src/generated/lucien/v1/Lucien';
 import { proto } from '../../src/server/proto';
 import { batchRender, BRIDGE_CALLS, type Cell, type Clients, clientGroup, type Group, keyValueGroups, LEVELS, naiveRender, scriptGroups } from './cells';
@@ -31,22 +31,30 @@ import { type CellResult, type Lifecycle, markdown, targets } from './report';
 import { Resp } from './resp';
 import { ROOT, type Running, startEcho, startEtcd, startLucien, startRedis } from './servers';
 
-function flag(name: string): boolean {
-  return process.argv.includes(`--${name}`);
-}
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    reps: { type: 'string' },
+    warmup: { type: 'string' },
+    starts: { type: 'string' },
+    only: { type: 'string', default: 'kv,scripts,bridge,client' },
+    'no-peers': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'profile-seconds': { type: 'string', default: '8' },
+    'profile-workloads': { type: 'string', default: 'get64,render-js16,render-py16,trivial-js1' },
+  },
+  strict: true,
+});
 
-const quick = flag('quick');
+const quick = argv.quick === true;
 const settings = {
-  durationMs: Number(option('duration', quick ? '300' : '1000')),
-  reps: Number(option('reps', quick ? '2' : '5')),
-  warmupMs: Number(option('warmup', quick ? '150' : '300')),
-  starts: Number(option('starts', quick ? '1' : '3')),
-  only: option('only', 'kv,scripts,bridge,client').split(','),
-  peers: !flag('no-peers'),
+  durationMs: Number(argv.duration ?? (quick ? '300' : '1000')),
+  reps: Number(argv.reps ?? (quick ? '2' : '5')),
+  warmupMs: Number(argv.warmup ?? (quick ? '150' : '300')),
+  starts: Number(argv.starts ?? (quick ? '1' : '3')),
+  only: (argv.only as string).split(','),
+  peers: argv['no-peers'] !== true,
 };
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -138,7 +146,7 @@ function machine(): string {
 }
 
 async function main(): Promise<void> {
-  if (flag('profile')) return profileRun(Number(option('profile-seconds', '8')), option('profile-workloads', 'get64,render-js16,render-py16,trivial-js1'));
+  if (argv.profile === true) return profileRun(Number(argv['profile-seconds']), argv['profile-workloads'] as string);
   const machineAtStart = machine();
   log(`machine: ${machineAtStart}`);
   log('starting Lucien (default engine pool)…');

@@ -6,6 +6,7 @@
  *   node dist/scripts/bench/profile.js FILE.cpuprofile [--top 25]
  *   node dist/scripts/bench/profile.js FILE.cpuprofile --callers writeBuffer
  */
+import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -145,16 +146,18 @@ export function callers(file: string, name: string, depth = 4): { chain: string;
 }
 
 if (require.main === module) {
-  const file = process.argv[2];
+  const { values, positionals } = parseArgs({
+    options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const file = positionals[0];
   if (file === undefined) {
-    process.stderr.write('usage: node dist/scripts/bench/profile.js FILE.cpuprofile [--top N]\n');
+    process.stderr.write('usage: node dist/scripts/bench/profile.js FILE.cpuprofile [--top N] [--callers FUNCTION]\n');
     process.exit(2);
   }
-  const c = process.argv.indexOf('--callers');
-  if (c > 0) {
-    for (const x of callers(file, process.argv[c + 1] ?? '')) process.stdout.write(`${Math.round(x.ms)} ms  ${x.chain}\n`);
+  if (values.callers !== undefined) {
+    for (const x of callers(file, values.callers)) process.stdout.write(`${Math.round(x.ms)} ms  ${x.chain}\n`);
     process.exit(0);
   }
-  const i = process.argv.indexOf('--top');
-  process.stdout.write(`${profileMarkdown(file, summarise(file, i > 0 ? Number(process.argv[i + 1]) : 25))}\n`);
+  process.stdout.write(`${profileMarkdown(file, summarise(file, Number(values.top)))}\n`);
 }

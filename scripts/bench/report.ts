@@ -175,7 +175,7 @@ function lifecycleTable(life: Lifecycle): string {
     m === undefined ? ['–', '–', '–'] : [Math.round(m.rssMb).toString(), Math.round(m.pssMb).toString(), String(m.processes)];
   return [
     head(['measurement', 'value']),
-    row(['start to SERVING (spawn → "serving" line), ms', `${fmt(spread(life.startMs))} over ${life.startMs.length} cold starts`]),
+    row(['start to SERVING (spawn → health SERVING), ms', `${fmt(spread(life.startMs))} over ${life.startMs.length} cold starts`]),
     row(['server-reported startupMs (store open → SERVING)', fmt(spread(life.reportedStartupMs))]),
     ...Object.entries(life.engineWarmMs).map(([engine, ms]) => row([`  of which: the first ${engine} host ready, ms`, fmt(spread(ms))])),
     row(['start to every engine pool complete (the other hosts start one by one after SERVING), ms', fmt(spread(life.poolCompleteMs))]),

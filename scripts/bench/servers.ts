@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdLean } from './etcd-client';
 import { Resp } from './resp';
+import { launchServer } from '../lib/server-process';
+import { PACKAGE_ROOT } from '../../src/paths';
 
-export const ROOT = join(__dirname, '../../..');
-const MAIN = join(ROOT, 'dist/src/main.js');
+export const ROOT = PACKAGE_ROOT;
 
 export interface Running {
   readonly name: string;
@@ -109,46 +110,35 @@ export interface LucienOptions {
 
 export async function startLucien(options: LucienOptions = {}): Promise<RunningLucien> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lucien-bench-'));
-  const args = [...(options.nodeFlags ?? []), MAIN, '--port', '0', '--data-dir', dataDir, '--log-format', 'json', '--log-level', 'info', ...(options.args ?? [])];
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  child.stderr?.resume();
-  let all = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    if (all.length < 1e6) all += chunk.toString();
-  });
-  const m = await waitForLine(child, /^(\{[^\n]*"message":"serving"[^\n]*\})$/m, 120000, 'lucien').catch((err: Error) => {
-    child.kill('SIGKILL');
+  const server = await launchServer({
+    dataDir,
+    nodeFlags: options.nodeFlags,
+    args: ['--log-level', 'info', ...(options.args ?? [])],
+    enginePool: 'server',
+    waitForPool: false,
+    startTimeoutMs: 120_000,
+  }).catch((err: Error) => {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });
-  const startMs = performance.now() - t0;
-  const line = JSON.parse(m[1] as string) as { address: string; startupMs?: number };
-  const port = Number(line.address.split(':').pop());
-  const engineWarmMs: Record<string, number> = {};
-  for (const text of m.output.split('\n')) {
-    if (!text.includes('"engine warm"')) continue;
-    try {
-      const w = JSON.parse(text) as { engine?: string; ms?: number };
-      if (w.engine !== undefined && w.ms !== undefined) engineWarmMs[w.engine] = w.ms;
-    } catch {
-      // not a JSON line
-    }
-  }
-  const count = (what: string) => all.split('\n').filter((l) => l.includes(`"message":"${what}"`)).length;
-  while (count('engine pool complete') < count('engine warm')) {
-    if (performance.now() - t0 > 120000) throw new Error(`engine pools did not complete:\n${all.slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const startMs = server.startMs;
+  await server.poolComplete(120_000);
   const poolCompleteMs = performance.now() - t0;
+  const serving = server.logLines('serving')[0];
+  const engineWarmMs: Record<string, number> = {};
+  for (const line of server.logLines('engine warm')) {
+    if (typeof line.engine === 'string' && typeof line.ms === 'number') engineWarmMs[line.engine] = line.ms;
+  }
+  const child = server.process;
   return {
     name: 'lucien',
     pid: child.pid as number,
     poolCompleteMs,
-    address: `127.0.0.1:${port}`,
-    port,
+    address: server.address,
+    port: server.port,
     startMs,
-    reportedStartupMs: line.startupMs,
+    reportedStartupMs: typeof serving?.startupMs === 'number' ? serving.startupMs : undefined,
     engineWarmMs,
     dataDir,
     stop: stopper(child, () => rmSync(dataDir, { recursive: true, force: true })),

@@ -10,6 +10,10 @@ import type { DeleteResponse as _lucien_v1_DeleteResponse, DeleteResponse__Outpu
 import type { DeleteScriptRequest as _lucien_v1_DeleteScriptRequest, DeleteScriptRequest__Output as _lucien_v1_DeleteScriptRequest__Output } from './lucien/v1/DeleteScriptRequest';
 import type { DeleteScriptResponse as _lucien_v1_DeleteScriptResponse, DeleteScriptResponse__Output as _lucien_v1_DeleteScriptResponse__Output } from './lucien/v1/DeleteScriptResponse';
 import type { Entry as _lucien_v1_Entry, Entry__Output as _lucien_v1_Entry__Output } from './lucien/v1/Entry';
+import type { EvalRequest as _lucien_v1_EvalRequest, EvalRequest__Output as _lucien_v1_EvalRequest__Output } from './lucien/v1/EvalRequest';
+import type { ExportChunk as _lucien_v1_ExportChunk, ExportChunk__Output as _lucien_v1_ExportChunk__Output } from './lucien/v1/ExportChunk';
+import type { ExportRecord as _lucien_v1_ExportRecord, ExportRecord__Output as _lucien_v1_ExportRecord__Output } from './lucien/v1/ExportRecord';
+import type { ExportRequest as _lucien_v1_ExportRequest, ExportRequest__Output as _lucien_v1_ExportRequest__Output } from './lucien/v1/ExportRequest';
 import type { GetRequest as _lucien_v1_GetRequest, GetRequest__Output as _lucien_v1_GetRequest__Output } from './lucien/v1/GetRequest';
 import type { GetResponse as _lucien_v1_GetResponse, GetResponse__Output as _lucien_v1_GetResponse__Output } from './lucien/v1/GetResponse';
 import type { GetScriptRequest as _lucien_v1_GetScriptRequest, GetScriptRequest__Output as _lucien_v1_GetScriptRequest__Output } from './lucien/v1/GetScriptRequest';
@@ -50,6 +54,10 @@ export interface ProtoGrpcType {
       DeleteScriptRequest: MessageTypeDefinition<_lucien_v1_DeleteScriptRequest, _lucien_v1_DeleteScriptRequest__Output>
       DeleteScriptResponse: MessageTypeDefinition<_lucien_v1_DeleteScriptResponse, _lucien_v1_DeleteScriptResponse__Output>
       Entry: MessageTypeDefinition<_lucien_v1_Entry, _lucien_v1_Entry__Output>
+      EvalRequest: MessageTypeDefinition<_lucien_v1_EvalRequest, _lucien_v1_EvalRequest__Output>
+      ExportChunk: MessageTypeDefinition<_lucien_v1_ExportChunk, _lucien_v1_ExportChunk__Output>
+      ExportRecord: MessageTypeDefinition<_lucien_v1_ExportRecord, _lucien_v1_ExportRecord__Output>
+      ExportRequest: MessageTypeDefinition<_lucien_v1_ExportRequest, _lucien_v1_ExportRequest__Output>
       GetRequest: MessageTypeDefinition<_lucien_v1_GetRequest, _lucien_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_lucien_v1_GetResponse, _lucien_v1_GetResponse__Output>
       GetScriptRequest: MessageTypeDefinition<_lucien_v1_GetScriptRequest, _lucien_v1_GetScriptRequest__Output>

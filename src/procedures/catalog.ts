@@ -108,7 +108,7 @@ export class ScriptCatalog {
     const generation = this.generation;
     try {
       const kv = await this.store.get(SCRIPTS_BUCKET, name);
-      const script = decode(name, kv.value, kv.modRevision);
+      const script = decodeScript(name, kv.value, kv.modRevision);
       if (generation === this.generation) this.cache.set(name, script);
       return script;
     } catch (err) {
@@ -122,7 +122,7 @@ export class ScriptCatalog {
     let startAfter = '';
     for (;;) {
       const page = await this.store.list(SCRIPTS_BUCKET, { prefix: '', startAfter, limit: 1000, keysOnly: false });
-      for (const kv of page.items) scripts.push(decode(kv.key, kv.value, kv.modRevision));
+      for (const kv of page.items) scripts.push(decodeScript(kv.key, kv.value, kv.modRevision));
       if (!page.more) return scripts;
       startAfter = (page.items[page.items.length - 1] as { key: string }).key;
     }
@@ -145,7 +145,8 @@ function checkName(name: string): void {
   }
 }
 
-function decode(name: string, valueText: string, revision: number): Script {
+/** A `_scripts` value as a Script (also used by Export, which reads `_scripts` from its snapshot). */
+export function decodeScript(name: string, valueText: string, revision: number): Script {
   const value = JSON.parse(valueText) as { engine?: unknown; script?: unknown; description?: unknown };
   return {
     name,

@@ -6,6 +6,7 @@
  * that raises, times out or dies writes nothing: writes exist only in the
  * transaction until the single commit at the end.
  */
+import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend } from '../storage/backend';
@@ -24,21 +25,47 @@ export interface RunnerLimits extends BridgeLimits {
   readonly maxAttempts: number;
   /** Attempts made optimistically before a run takes the commit gate exclusively. */
   readonly optimisticAttempts: number;
+  /** Largest source Eval accepts (as PutScript: LUCIEN_MAX_SCRIPT_BYTES). */
+  readonly maxScriptBytes: number;
 }
 
-export interface RunInput {
-  readonly name: string;
+/** Who asked for a run, and how long they wait: both Run and Eval carry it. */
+export interface CallerContext {
   /** Aborts when the caller is gone: a queued run never starts, a running one is stopped, nothing commits. */
   readonly signal?: AbortSignal;
   /** The caller's own deadline (ms since the epoch), e.g. its gRPC deadline; the run ends by then too. */
   readonly callerDeadline?: number;
   /** The caller's rights over buckets (invoker rights); undefined: everything. */
   readonly access?: BucketAccess;
+}
+
+export interface RunInput extends CallerContext {
+  readonly name: string;
   /** JSON array text; '' means []. */
   readonly args: string;
   readonly dryRun: boolean;
   /** 0 means the server default. */
   readonly timeoutMs: number;
+}
+
+/** Eval: source run without registering it (a dry run unless `commit`). */
+export interface EvalInput extends CallerContext {
+  readonly engine: string;
+  readonly source: string;
+  /** JSON array text; '' means []. */
+  readonly args: string;
+  readonly commit: boolean;
+  /** 0 means the server default. */
+  readonly timeoutMs: number;
+}
+
+/** What a run executes: a registered script, or Eval's source. */
+interface Runnable {
+  readonly name: string;
+  /** Compiled-script cache key: changes whenever the source does. */
+  readonly key: string;
+  readonly engine: string;
+  readonly source: string;
 }
 
 export interface RunOutput {
@@ -62,9 +89,31 @@ export class ScriptRunner {
 
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
+    const script = await this.catalog.get(input.name);
+    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log);
+  }
+
+  /**
+   * Runs `source` as a script that is not registered: the same engines,
+   * limits, transaction and errors as run(). Compiled once per distinct
+   * source (the cache key is its hash).
+   */
+  async eval(input: EvalInput, log: Logger): Promise<RunOutput> {
+    const args = this.checkArgs(input.args);
+    if (this.engines.get(input.engine) === undefined) {
+      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`);
+    }
+    if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
+    const bytes = Buffer.byteLength(input.source, 'utf8');
+    if (bytes > this.limits.maxScriptBytes) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${this.limits.maxScriptBytes}`);
+    const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
+    const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
+    return this.execute(runnable, args, { ...input, dryRun: !input.commit }, log);
+  }
+
+  private async execute(script: Runnable, args: string, input: CallerContext & Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger): Promise<RunOutput> {
     const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
     const deadline = Math.min(Date.now() + timeoutMs, input.callerDeadline ?? Number.POSITIVE_INFINITY);
-    const script = await this.catalog.get(input.name);
     const engine = this.engines.get(script.engine);
     if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
 
@@ -82,7 +131,7 @@ export class ScriptRunner {
         const { result, logs } = await engine.run(
           {
             name: script.name,
-            key: scriptKey(script),
+            key: script.key,
             source: script.source,
             args,
             timeoutMs: remaining,

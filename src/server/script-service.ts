@@ -1,9 +1,10 @@
 /**
  * Handlers of the script rpcs (PutScript, GetScript, ListScripts,
- * DeleteScript, Run): translate messages to the catalog and the runner.
+ * DeleteScript, Run, Eval): translate messages to the catalog and the runner.
  */
 import type { DeleteScriptRequest__Output } from '../generated/lucien/v1/DeleteScriptRequest';
 import type { DeleteScriptResponse } from '../generated/lucien/v1/DeleteScriptResponse';
+import type { EvalRequest__Output } from '../generated/lucien/v1/EvalRequest';
 import type { GetScriptRequest__Output } from '../generated/lucien/v1/GetScriptRequest';
 import type { ListScriptsRequest__Output } from '../generated/lucien/v1/ListScriptsRequest';
 import type { ListScriptsResponse } from '../generated/lucien/v1/ListScriptsResponse';
@@ -14,11 +15,19 @@ import type { RunRequest__Output } from '../generated/lucien/v1/RunRequest';
 import type { RunResponse } from '../generated/lucien/v1/RunResponse';
 import type { Script as ScriptMessage } from '../generated/lucien/v1/Script';
 import type { Script, ScriptCatalog } from '../procedures/catalog';
-import type { ScriptRunner } from '../procedures/runner';
+import type { RunOutput, ScriptRunner } from '../procedures/runner';
 import { type EdgeContext, unary } from './adapt';
 import { bucketAccess } from './auth';
 
-type ScriptHandlers = Pick<LucienHandlers, 'PutScript' | 'GetScript' | 'ListScripts' | 'DeleteScript' | 'Run'>;
+type ScriptHandlers = Pick<LucienHandlers, 'PutScript' | 'GetScript' | 'ListScripts' | 'DeleteScript' | 'Run' | 'Eval'>;
+
+const toResponse = (out: RunOutput): RunResponse => ({
+  result: out.result,
+  logs: [...out.logs],
+  revision: out.revision,
+  attempts: out.attempts,
+  writes: out.writes.map((w) => ({ bucket: w.bucket, key: w.key, value: w.value ?? '', deleted: w.value === null })),
+});
 
 const toMessage = (s: Script): ScriptMessage => ({ name: s.name, engine: s.engine, source: s.source, description: s.description, revision: s.revision });
 
@@ -57,13 +66,27 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
         log,
       );
       if (log.debugEnabled) log.debug('run', { attempts: out.attempts, writes: out.writes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-      return {
-        result: out.result,
-        logs: [...out.logs],
-        revision: out.revision,
-        attempts: out.attempts,
-        writes: out.writes.map((w) => ({ bucket: w.bucket, key: w.key, value: w.value ?? '', deleted: w.value === null })),
-      };
+      return toResponse(out);
+    }),
+
+    // Eval runs arbitrary source, so it needs what registering a script needs: admin.
+    Eval: unary<EvalRequest__Output, RunResponse>(edge, 'Eval', 'admin', async (request, call) => {
+      const log = call.log.child({ script: 'eval', engine: request.engine });
+      const out = await runner.eval(
+        {
+          engine: request.engine,
+          source: request.source,
+          args: request.args,
+          commit: request.commit,
+          timeoutMs: request.timeout_ms,
+          signal: call.signal,
+          callerDeadline: call.deadline,
+          access: bucketAccess(call.principal),
+        },
+        log,
+      );
+      if (log.debugEnabled) log.debug('eval', { attempts: out.attempts, writes: out.writes.length, committed: request.commit });
+      return toResponse(out);
     }),
   };
 }

@@ -17,6 +17,7 @@ import type { ScriptRunner } from '../procedures/runner';
 import type { Store } from '../storage/store';
 import type { EdgeContext } from './adapt';
 import type { Authenticator } from './auth';
+import { exportHandler } from './export-service';
 import { kvHandlers } from './kv-service';
 import { lucienService, packageDefinition } from './proto';
 import { scriptHandlers } from './script-service';
@@ -54,6 +55,7 @@ export class LucienServer {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),
       Watch: watchHandler(edge, parts.store),
+      Export: exportHandler(edge, parts.store),
     };
     this.grpc.addService(lucienService, handlers);
     this.health.addToServer(this.grpc);

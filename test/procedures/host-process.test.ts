@@ -17,7 +17,7 @@ const LIMITS = { maxLogBytes: 1024, maxResultBytes: 1024 };
 const fakeHost = (name: string, body: string): Promise<HostProcess> => HostProcess.start(hosts.spec(name, { onRun: body }));
 
 const run = (host: HostProcess, onCall: (request: string) => unknown) =>
-  host.run({ key: 'k', name: 's', args: '[]', limits: LIMITS }, onCall as never);
+  host.run({ key: 'k', name: 's', source: 'x', args: '[]', limits: LIMITS }, onCall as never);
 
 const ECHO = `const answers = []; for (let i = 0; i < 3; i++) { send('c' + JSON.stringify({ i })); answers.push(recv()); } done(msg, JSON.stringify(answers));`;
 

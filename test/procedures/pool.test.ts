@@ -20,7 +20,7 @@ function recordingLogger(lines: { level: string; message: string; meta?: LogMeta
   return log;
 }
 
-const OPTIONS = { size: 3, memoryLimitBytes: 1 << 30, compileTimeoutMs: 400 };
+const OPTIONS = { size: 3, memoryLimitBytes: 1 << 30, compileTimeoutMs: 400, scriptCache: 16 };
 const RUN = "done(msg, '1');";
 const HANG = '/* never answers */';
 

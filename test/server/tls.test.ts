@@ -36,7 +36,10 @@ beforeAll(() => {
 });
 
 test('with a certificate the server speaks TLS, and a plaintext client cannot talk to it', async () => {
-  const server = await startServer({ args: ['--backend', 'memory', '--tls-cert', file('server.pem'), '--tls-key', file('server.key')] });
+  const server = await startServer({
+    args: ['--backend', 'memory', '--tls-cert', file('server.pem'), '--tls-key', file('server.key')],
+    credentials: grpc.credentials.createSsl(readFileSync(file('ca.pem'))),
+  });
   try {
     const secure = connect(server.address, grpc.credentials.createSsl(readFileSync(file('ca.pem'))));
     await secure.call('Put', { bucket: 'tls', key: 'k', value: '{"secure":true}' });
@@ -52,7 +55,10 @@ test('with a certificate the server speaks TLS, and a plaintext client cannot ta
 });
 
 test('with a CA the server requires a client certificate signed by it', async () => {
-  const server = await startServer({ args: ['--backend', 'memory', '--tls-cert', file('server.pem'), '--tls-key', file('server.key'), '--tls-ca', file('ca.pem')] });
+  const server = await startServer({
+    args: ['--backend', 'memory', '--tls-cert', file('server.pem'), '--tls-key', file('server.key'), '--tls-ca', file('ca.pem')],
+    credentials: grpc.credentials.createSsl(readFileSync(file('ca.pem')), readFileSync(file('client.key')), readFileSync(file('client.pem'))),
+  });
   try {
     const ca = readFileSync(file('ca.pem'));
     const anonymous = connect(server.address, grpc.credentials.createSsl(ca));

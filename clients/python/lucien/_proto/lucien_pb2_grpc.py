@@ -6,8 +6,9 @@ from . import lucien_pb2 as lucien_dot_v1_dot_lucien__pb2
 
 
 class LucienStub(object):
-  # missing associated documentation comment in .proto file
-  pass
+  """The Lucien service. Roles (when auth is on): `read` < `write` < `admin`.
+  Key-value operations. Values are JSON objects sent as JSON text.
+  """
 
   def __init__(self, channel):
     """Constructor.
@@ -80,98 +81,140 @@ class LucienStub(object):
         request_serializer=lucien_dot_v1_dot_lucien__pb2.WatchRequest.SerializeToString,
         response_deserializer=lucien_dot_v1_dot_lucien__pb2.WatchEvent.FromString,
         )
+    self.Export = channel.unary_stream(
+        '/lucien.v1.Lucien/Export',
+        request_serializer=lucien_dot_v1_dot_lucien__pb2.ExportRequest.SerializeToString,
+        response_deserializer=lucien_dot_v1_dot_lucien__pb2.ExportChunk.FromString,
+        )
+    self.Eval = channel.unary_unary(
+        '/lucien.v1.Lucien/Eval',
+        request_serializer=lucien_dot_v1_dot_lucien__pb2.EvalRequest.SerializeToString,
+        response_deserializer=lucien_dot_v1_dot_lucien__pb2.RunResponse.FromString,
+        )
 
 
 class LucienServicer(object):
-  # missing associated documentation comment in .proto file
-  pass
+  """The Lucien service. Roles (when auth is on): `read` < `write` < `admin`.
+  Key-value operations. Values are JSON objects sent as JSON text.
+  """
 
   def Put(self, request, context):
-    """Key-value operations. Values are JSON objects sent as JSON text.
+    """Writes one key (role: write; admin for the `_scripts` bucket). With
+    `if_revision` it is a compare-and-set; a mismatch fails with
+    FAILED_PRECONDITION (CONDITION_FAILED) and writes nothing.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def Get(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Reads the latest version of one key (role: read). A missing key is
+    NOT_FOUND.
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def Delete(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Deletes one key (role: write). Deleting a missing key is not an error:
+    `deleted` is false.
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def List(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Lists a bucket's keys in bytewise order, one page at a time (role: read).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def BatchGet(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Reads up to 1,000 keys from one snapshot (role: read).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def Batch(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Applies up to 1,000 puts and deletes atomically under one revision: all
+    or nothing (role: write).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def ListBuckets(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Names of the buckets that hold at least one key (role: read).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def PutScript(self, request, context):
     """Stored procedures.
+
+    Registers or replaces a script after compiling it; a syntax error is
+    INVALID_ARGUMENT (SCRIPT_SYNTAX) naming the line (role: admin).
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def GetScript(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """One registered script, with its source (role: read).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def ListScripts(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Every registered script, with its source (role: read).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def DeleteScript(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Removes a script; removing a missing one is not an error (role: admin).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def Run(self, request, context):
-    # missing associated documentation comment in .proto file
-    pass
+    """Runs a registered script as one serializable transaction (role: write).
+    """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
   def Watch(self, request, context):
-    """Change stream of a bucket, resumable from a retained revision.
+    """Change stream of a bucket, resumable from a retained revision (role:
+    read). Ends with OUT_OF_RANGE (COMPACTED) when the start revision is
+    older than the retained history.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def Export(self, request, context):
+    """---- Operator toolkit (issue 12) ----
+
+    Streams every key of the chosen buckets, and the registered scripts, all
+    read from one snapshot at one revision while writes go on (role: read).
+    The first message carries the revision and no records; later messages
+    carry records and scripts in batches. Used by `lucien export`.
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def Eval(self, request, context):
+    """Runs script source without registering it, as Redis EVAL does (role:
+    admin): the same sandbox, limits, logs and error lines as Run. A dry run
+    unless `commit` is set.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
@@ -244,6 +287,16 @@ def add_LucienServicer_to_server(servicer, server):
           servicer.Watch,
           request_deserializer=lucien_dot_v1_dot_lucien__pb2.WatchRequest.FromString,
           response_serializer=lucien_dot_v1_dot_lucien__pb2.WatchEvent.SerializeToString,
+      ),
+      'Export': grpc.unary_stream_rpc_method_handler(
+          servicer.Export,
+          request_deserializer=lucien_dot_v1_dot_lucien__pb2.ExportRequest.FromString,
+          response_serializer=lucien_dot_v1_dot_lucien__pb2.ExportChunk.SerializeToString,
+      ),
+      'Eval': grpc.unary_unary_rpc_method_handler(
+          servicer.Eval,
+          request_deserializer=lucien_dot_v1_dot_lucien__pb2.EvalRequest.FromString,
+          response_serializer=lucien_dot_v1_dot_lucien__pb2.RunResponse.SerializeToString,
       ),
   }
   generic_handler = grpc.method_handlers_generic_handler(

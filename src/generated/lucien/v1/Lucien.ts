@@ -10,6 +10,9 @@ import type { DeleteRequest as _lucien_v1_DeleteRequest, DeleteRequest__Output a
 import type { DeleteResponse as _lucien_v1_DeleteResponse, DeleteResponse__Output as _lucien_v1_DeleteResponse__Output } from '../../lucien/v1/DeleteResponse';
 import type { DeleteScriptRequest as _lucien_v1_DeleteScriptRequest, DeleteScriptRequest__Output as _lucien_v1_DeleteScriptRequest__Output } from '../../lucien/v1/DeleteScriptRequest';
 import type { DeleteScriptResponse as _lucien_v1_DeleteScriptResponse, DeleteScriptResponse__Output as _lucien_v1_DeleteScriptResponse__Output } from '../../lucien/v1/DeleteScriptResponse';
+import type { EvalRequest as _lucien_v1_EvalRequest, EvalRequest__Output as _lucien_v1_EvalRequest__Output } from '../../lucien/v1/EvalRequest';
+import type { ExportChunk as _lucien_v1_ExportChunk, ExportChunk__Output as _lucien_v1_ExportChunk__Output } from '../../lucien/v1/ExportChunk';
+import type { ExportRequest as _lucien_v1_ExportRequest, ExportRequest__Output as _lucien_v1_ExportRequest__Output } from '../../lucien/v1/ExportRequest';
 import type { GetRequest as _lucien_v1_GetRequest, GetRequest__Output as _lucien_v1_GetRequest__Output } from '../../lucien/v1/GetRequest';
 import type { GetResponse as _lucien_v1_GetResponse, GetResponse__Output as _lucien_v1_GetResponse__Output } from '../../lucien/v1/GetResponse';
 import type { GetScriptRequest as _lucien_v1_GetScriptRequest, GetScriptRequest__Output as _lucien_v1_GetScriptRequest__Output } from '../../lucien/v1/GetScriptRequest';
@@ -65,6 +68,20 @@ export interface LucienClient extends grpc.Client {
   deleteScript(argument: _lucien_v1_DeleteScriptRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_DeleteScriptResponse__Output>): grpc.ClientUnaryCall;
   deleteScript(argument: _lucien_v1_DeleteScriptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_DeleteScriptResponse__Output>): grpc.ClientUnaryCall;
   deleteScript(argument: _lucien_v1_DeleteScriptRequest, callback: grpc.requestCallback<_lucien_v1_DeleteScriptResponse__Output>): grpc.ClientUnaryCall;
+  
+  Eval(argument: _lucien_v1_EvalRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  Eval(argument: _lucien_v1_EvalRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  Eval(argument: _lucien_v1_EvalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  Eval(argument: _lucien_v1_EvalRequest, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  eval(argument: _lucien_v1_EvalRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  eval(argument: _lucien_v1_EvalRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  eval(argument: _lucien_v1_EvalRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  eval(argument: _lucien_v1_EvalRequest, callback: grpc.requestCallback<_lucien_v1_RunResponse__Output>): grpc.ClientUnaryCall;
+  
+  Export(argument: _lucien_v1_ExportRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_lucien_v1_ExportChunk__Output>;
+  Export(argument: _lucien_v1_ExportRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_lucien_v1_ExportChunk__Output>;
+  export(argument: _lucien_v1_ExportRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_lucien_v1_ExportChunk__Output>;
+  export(argument: _lucien_v1_ExportRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_lucien_v1_ExportChunk__Output>;
   
   Get(argument: _lucien_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   Get(argument: _lucien_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_GetResponse__Output>): grpc.ClientUnaryCall;
@@ -154,6 +171,10 @@ export interface LucienHandlers extends grpc.UntypedServiceImplementation {
   
   DeleteScript: grpc.handleUnaryCall<_lucien_v1_DeleteScriptRequest__Output, _lucien_v1_DeleteScriptResponse>;
   
+  Eval: grpc.handleUnaryCall<_lucien_v1_EvalRequest__Output, _lucien_v1_RunResponse>;
+  
+  Export: grpc.handleServerStreamingCall<_lucien_v1_ExportRequest__Output, _lucien_v1_ExportChunk>;
+  
   Get: grpc.handleUnaryCall<_lucien_v1_GetRequest__Output, _lucien_v1_GetResponse>;
   
   GetScript: grpc.handleUnaryCall<_lucien_v1_GetScriptRequest__Output, _lucien_v1_Script>;
@@ -179,6 +200,8 @@ export interface LucienDefinition extends grpc.ServiceDefinition {
   BatchGet: MethodDefinition<_lucien_v1_BatchGetRequest, _lucien_v1_BatchGetResponse, _lucien_v1_BatchGetRequest__Output, _lucien_v1_BatchGetResponse__Output>
   Delete: MethodDefinition<_lucien_v1_DeleteRequest, _lucien_v1_DeleteResponse, _lucien_v1_DeleteRequest__Output, _lucien_v1_DeleteResponse__Output>
   DeleteScript: MethodDefinition<_lucien_v1_DeleteScriptRequest, _lucien_v1_DeleteScriptResponse, _lucien_v1_DeleteScriptRequest__Output, _lucien_v1_DeleteScriptResponse__Output>
+  Eval: MethodDefinition<_lucien_v1_EvalRequest, _lucien_v1_RunResponse, _lucien_v1_EvalRequest__Output, _lucien_v1_RunResponse__Output>
+  Export: MethodDefinition<_lucien_v1_ExportRequest, _lucien_v1_ExportChunk, _lucien_v1_ExportRequest__Output, _lucien_v1_ExportChunk__Output>
   Get: MethodDefinition<_lucien_v1_GetRequest, _lucien_v1_GetResponse, _lucien_v1_GetRequest__Output, _lucien_v1_GetResponse__Output>
   GetScript: MethodDefinition<_lucien_v1_GetScriptRequest, _lucien_v1_Script, _lucien_v1_GetScriptRequest__Output, _lucien_v1_Script__Output>
   List: MethodDefinition<_lucien_v1_ListRequest, _lucien_v1_ListResponse, _lucien_v1_ListRequest__Output, _lucien_v1_ListResponse__Output>
