@@ -43,8 +43,10 @@ export class FrameEncoder {
 
   encode(body: string): Buffer {
     const length = Buffer.byteLength(body, 'utf8');
-    if (length > this.maxFrameBytes) throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
-    if (this.buf.length < HEADER_BYTES + length) this.buf = Buffer.alloc(Math.max(HEADER_BYTES + length, this.buf.length * 2));
+    if (length > this.maxFrameBytes)
+      throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    if (this.buf.length < HEADER_BYTES + length)
+      this.buf = Buffer.alloc(Math.max(HEADER_BYTES + length, this.buf.length * 2));
     this.buf.writeUInt32LE(length, 0);
     this.buf.write(body, HEADER_BYTES, length, 'utf8');
     return this.buf.subarray(0, HEADER_BYTES + length);
@@ -99,7 +101,8 @@ export class FrameDecoder {
   next(): Buffer | undefined {
     if (this.end - this.start < HEADER_BYTES) return this.reset();
     const length = this.buf.readUInt32LE(this.start);
-    if (length > this.maxFrameBytes) throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    if (length > this.maxFrameBytes)
+      throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`);
     if (this.end - this.start < HEADER_BYTES + length) return undefined;
     const body = this.buf.subarray(this.start + HEADER_BYTES, this.start + HEADER_BYTES + length);
     this.start += HEADER_BYTES + length;

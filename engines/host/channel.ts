@@ -9,7 +9,16 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { FrameDecoder, FrameEncoder } from '../frame';
-import { FRAME_CALL, FRAME_ERROR, FRAME_JSON, FRAME_VALUE, FRAME_DENIED, FromHost, MAX_FRAME_BYTES, ToHost } from '../protocol';
+import {
+  FRAME_CALL,
+  FRAME_ERROR,
+  FRAME_JSON,
+  FRAME_VALUE,
+  FRAME_DENIED,
+  type FromHost,
+  MAX_FRAME_BYTES,
+  type ToHost,
+} from '../protocol';
 
 const IN_FD = 3;
 const OUT_FD = 4;
@@ -62,7 +71,8 @@ export function sendFrame(body: string): void {
 export function receive(): ToHost | undefined {
   const body = receiveFrame();
   if (body === undefined) return undefined;
-  if (body.charCodeAt(0) !== FRAME_JSON) throw new Error(`protocol: unexpected frame '${body[0]}' outside a bridge call`);
+  if (body.charCodeAt(0) !== FRAME_JSON)
+    throw new Error(`protocol: unexpected frame '${body[0]}' outside a bridge call`);
   return JSON.parse(body) as ToHost;
 }
 
@@ -78,14 +88,18 @@ export function send(message: FromHost): void {
  */
 export function bridgeCall(request: string): string | undefined {
   // UTF-8 takes at most 3 bytes per UTF-16 unit: count bytes only for a call that could be too big.
-  if (request.length * 3 >= MAX_FRAME_BYTES && Buffer.byteLength(request, 'utf8') >= MAX_FRAME_BYTES) return `${FRAME_ERROR}bridge call exceeds ${MAX_FRAME_BYTES} bytes`;
+  if (request.length * 3 >= MAX_FRAME_BYTES && Buffer.byteLength(request, 'utf8') >= MAX_FRAME_BYTES)
+    return `${FRAME_ERROR}bridge call exceeds ${MAX_FRAME_BYTES} bytes`;
   // UTF-8 has no form for a lone surrogate (it would arrive as U+FFFD, another
   // key): send it as a JSON escape, which is the same string to the server's
   // parser, so the server sees exactly what the script asked for.
-  const wellFormed = (request as string & { isWellFormed(): boolean }).isWellFormed() ? request : request.replace(/\p{Surrogate}/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  const wellFormed = (request as string & { isWellFormed(): boolean }).isWellFormed()
+    ? request
+    : request.replace(/\p{Surrogate}/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
   sendFrame(FRAME_CALL + wellFormed);
   const reply = receiveFrame();
   if (reply === undefined) return undefined;
-  if (reply[0] !== FRAME_VALUE && reply[0] !== FRAME_ERROR && reply[0] !== FRAME_DENIED) throw new Error(`protocol: expected a bridge answer, got frame '${reply[0]}'`);
+  if (reply[0] !== FRAME_VALUE && reply[0] !== FRAME_ERROR && reply[0] !== FRAME_DENIED)
+    throw new Error(`protocol: expected a bridge answer, got frame '${reply[0]}'`);
   return reply;
 }

@@ -56,7 +56,11 @@ export function runHost<C>(engine: HostEngine<C>): void {
           // Compiled only to check it (PutScript): nothing keeps it.
           engine.discard?.(compiled.compiled);
         }
-        answer(compiled.ok ? { t: 'compiled', id: message.id, ok: true } : { t: 'compiled', id: message.id, ok: false, error: compiled.error });
+        answer(
+          compiled.ok
+            ? { t: 'compiled', id: message.id, ok: true }
+            : { t: 'compiled', id: message.id, ok: false, error: compiled.error },
+        );
         break;
       }
       case 'run': {

@@ -17,11 +17,7 @@ export function pythonHostSpec(distRoot: string, nodeModules: string): HostSpec 
     entry: join(engines, 'python', 'host.js'),
     // A trailing slash grants the folder and everything under it on Node 20;
     // one flag per path (host-spec.ts), a comma list grants nothing.
-    readPaths: [
-      `${join(engines, 'python')}/`,
-      ...sharedReadPaths(engines),
-      `${join(nodeModules, 'pyodide')}/`,
-    ],
+    readPaths: [`${join(engines, 'python')}/`, ...sharedReadPaths(engines), `${join(nodeModules, 'pyodide')}/`],
     nodeFlags: [`--wasm-max-mem-pages=${PYTHON_WASM_MAX_PAGES}`, '--max-old-space-size=256'],
     startTimeoutMs: 30_000,
   };

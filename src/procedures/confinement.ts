@@ -23,14 +23,35 @@ const DIE_WITH_PARENT: readonly string[] = ['setpriv', '--pdeathsig', 'SIGKILL',
 
 const CANDIDATES: readonly (readonly string[])[] = [
   // Changing the uid clears the parent-death signal, so setpriv sets it again afterwards.
-  [...DIE_WITH_PARENT, 'unshare', '--net', '--pid', '--fork', '--kill-child', '--', 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--pdeathsig', 'SIGKILL', '--'],
+  [
+    ...DIE_WITH_PARENT,
+    'unshare',
+    '--net',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--',
+    'setpriv',
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    '--clear-groups',
+    '--pdeathsig',
+    'SIGKILL',
+    '--',
+  ],
   [...DIE_WITH_PARENT, 'unshare', '--net', '--pid', '--fork', '--kill-child', '--'],
   [...DIE_WITH_PARENT, 'unshare', '--net', '--'],
 ];
 
 function works(prefix: readonly string[], probe: string): boolean {
   const [command, ...args] = prefix;
-  return spawnSync(command as string, [...args, process.execPath, '-e', probe], { env: {}, stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return (
+    spawnSync(command as string, [...args, process.execPath, '-e', probe], {
+      env: {},
+      stdio: 'ignore',
+      timeout: 10_000,
+    }).status === 0
+  );
 }
 
 /**
@@ -42,14 +63,22 @@ export async function networkWrapper(log: Logger, namespaces = true): Promise<re
   const probe = `require('fs').readFileSync(${JSON.stringify(__filename)}); if (Object.keys(require('os').networkInterfaces()).some((n) => n !== 'lo')) process.exit(3)`;
   for (const prefix of namespaces ? CANDIDATES : []) {
     if (works(prefix, probe)) {
-      log.info('engine hosts confined', { namespaces: prefix.includes('--pid') ? 'net,pid' : 'net', user: prefix.includes(`--reuid=${NOBODY}`) ? 'nobody' : 'same' });
+      log.info('engine hosts confined', {
+        namespaces: prefix.includes('--pid') ? 'net,pid' : 'net',
+        user: prefix.includes(`--reuid=${NOBODY}`) ? 'nobody' : 'same',
+      });
       return prefix;
     }
   }
-  if (namespaces) log.warn('engine hosts run without network/PID namespaces: this system does not allow unshare; the permission model and the language sandboxes still apply');
+  if (namespaces)
+    log.warn(
+      'engine hosts run without network/PID namespaces: this system does not allow unshare; the permission model and the language sandboxes still apply',
+    );
   else log.info('engine hosts run without namespaces (LUCIEN_ENGINE_NAMESPACES=off)');
   if (works(DIE_WITH_PARENT, `require('fs').readFileSync(${JSON.stringify(__filename)})`)) return DIE_WITH_PARENT;
-  log.warn('setpriv is not available: engine hosts stop when their pipe closes, but one spinning in a script outlives a server killed with SIGKILL');
+  log.warn(
+    'setpriv is not available: engine hosts stop when their pipe closes, but one spinning in a script outlives a server killed with SIGKILL',
+  );
   return undefined;
 }
 
@@ -61,7 +90,8 @@ export function processTree(pid: number): number[] {
     const next = pending.pop() as number;
     found.push(next);
     try {
-      for (const child of readFileSync(`/proc/${next}/task/${next}/children`, 'utf8').split(' ')) if (child.trim() !== '') pending.push(Number(child));
+      for (const child of readFileSync(`/proc/${next}/task/${next}/children`, 'utf8').split(' '))
+        if (child.trim() !== '') pending.push(Number(child));
     } catch {
       // Gone, or no /proc: nothing below it to find.
     }
@@ -77,7 +107,10 @@ export async function treeResidentBytes(pid: number | undefined): Promise<number
   while (pending.length > 0) {
     const next = pending.pop() as number;
     try {
-      const [status, children] = await Promise.all([readFile(`/proc/${next}/status`, 'utf8'), readFile(`/proc/${next}/task/${next}/children`, 'utf8').catch(() => '')]);
+      const [status, children] = await Promise.all([
+        readFile(`/proc/${next}/status`, 'utf8'),
+        readFile(`/proc/${next}/task/${next}/children`, 'utf8').catch(() => ''),
+      ]);
       const match = /VmRSS:\s+(\d+) kB/.exec(status);
       if (match) total += Number(match[1]) * 1024;
       for (const child of children.split(' ')) if (child.trim() !== '') pending.push(Number(child));

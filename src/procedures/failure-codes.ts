@@ -18,13 +18,26 @@ export function failureError(name: string, failure: ScriptFailure, logs: readonl
   const text = `${failure.type}: ${failure.message}${where}`;
   switch (failure.kind) {
     case 'syntax':
-      return new LucienError('SCRIPT_SYNTAX', `script "${name}" does not compile: ${text}`, { line: failure.line, logs });
+      return new LucienError('SCRIPT_SYNTAX', `script "${name}" does not compile: ${text}`, {
+        line: failure.line,
+        logs,
+      });
     case 'memory':
-      return new LucienError('SCRIPT_MEMORY', `script "${name}" ran out of memory: ${text}; nothing was written`, { line: failure.line, logs });
+      return new LucienError('SCRIPT_MEMORY', `script "${name}" ran out of memory: ${text}; nothing was written`, {
+        line: failure.line,
+        logs,
+      });
     case 'limit':
-      return new LucienError('SCRIPT_LIMIT', `script "${name}" hit a limit: ${text}; nothing was written`, { line: failure.line, logs });
+      return new LucienError('SCRIPT_LIMIT', `script "${name}" hit a limit: ${text}; nothing was written`, {
+        line: failure.line,
+        logs,
+      });
     default:
-      return new LucienError('SCRIPT_ERROR', `script "${name}" raised ${text}; nothing was written`, { line: failure.line, logs, exception: failure.type });
+      return new LucienError('SCRIPT_ERROR', `script "${name}" raised ${text}; nothing was written`, {
+        line: failure.line,
+        logs,
+        exception: failure.type,
+      });
   }
 }
 
@@ -57,16 +70,34 @@ export function lostHostError(
   memoryLimitBytes: number,
   timing: { readonly queuedMs: number; readonly ranMs: number } | 'validate',
 ): LucienError {
-  const when = timing === 'validate' ? 'while it was compiled' : `after ${timing.ranMs} ms running (${timing.queuedMs} ms queued before)`;
-  if (killedFor === 'time') return new LucienError('SCRIPT_TIMEOUT', `script "${name}" exceeded its time limit ${when}; nothing was written`);
+  const when =
+    timing === 'validate'
+      ? 'while it was compiled'
+      : `after ${timing.ranMs} ms running (${timing.queuedMs} ms queued before)`;
+  if (killedFor === 'time')
+    return new LucienError('SCRIPT_TIMEOUT', `script "${name}" exceeded its time limit ${when}; nothing was written`);
   if (killedFor === 'memory') {
-    return new LucienError('SCRIPT_MEMORY', `script "${name}" exceeded the memory limit of ${Math.round(memoryLimitBytes / 2 ** 20)} MiB; nothing was written`);
+    return new LucienError(
+      'SCRIPT_MEMORY',
+      `script "${name}" exceeded the memory limit of ${Math.round(memoryLimitBytes / 2 ** 20)} MiB; nothing was written`,
+    );
   }
-  if (killedFor === 'cancel') return new LucienError('CANCELLED', `script "${name}" was cancelled by its caller ${when}; nothing was written`);
+  if (killedFor === 'cancel')
+    return new LucienError('CANCELLED', `script "${name}" was cancelled by its caller ${when}; nothing was written`);
   if (err.breach !== undefined) {
-    return new LucienError('ENGINE_PROTOCOL', `the engine host running script "${name}" broke the protocol (${err.breach}) and was killed; nothing was written`);
+    return new LucienError(
+      'ENGINE_PROTOCOL',
+      `the engine host running script "${name}" broke the protocol (${err.breach}) and was killed; nothing was written`,
+    );
   }
-  if (crashed(err)) return new LucienError('SCRIPT_MEMORY', `script "${name}" ended its engine host (out of memory or a fatal engine error); nothing was written`);
+  if (crashed(err))
+    return new LucienError(
+      'SCRIPT_MEMORY',
+      `script "${name}" ended its engine host (out of memory or a fatal engine error); nothing was written`,
+    );
   const how = err.exit.signal !== null ? ` (${err.exit.signal})` : '';
-  return new LucienError('ENGINE_LOST', `the engine host running script "${name}" was killed from outside${how} ${when}; nothing was written; retry`);
+  return new LucienError(
+    'ENGINE_LOST',
+    `the engine host running script "${name}" was killed from outside${how} ${when}; nothing was written; retry`,
+  );
 }

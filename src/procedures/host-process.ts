@@ -11,7 +11,7 @@
  * which compiled scripts the host keeps (an LRU of `scriptCache` keys; the
  * host forgets what it is told to drop).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { encodeFrame, FrameDecoder } from '../../engines/frame';
 import { hostArgs, type HostSpec } from '../../engines/host-spec';
@@ -37,7 +37,11 @@ import { processTree } from './confinement';
 
 export type { HostSpec };
 
-export type HostExit = { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stderr: string };
+export type HostExit = {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+};
 
 export class HostExitedError extends Error {
   constructor(
@@ -45,7 +49,11 @@ export class HostExitedError extends Error {
     /** Why the server killed it, when it did so for breaking the protocol. */
     readonly breach?: string,
   ) {
-    super(breach !== undefined ? `engine host broke the protocol (${breach})` : `engine host exited (code ${exit.code}, signal ${exit.signal})`);
+    super(
+      breach !== undefined
+        ? `engine host broke the protocol (${breach})`
+        : `engine host exited (code ${exit.code}, signal ${exit.signal})`,
+    );
     this.name = 'HostExitedError';
   }
 }
@@ -114,7 +122,8 @@ export class HostProcess {
     this.options = options;
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     const [command, ...prefix] = spec.wrapper && spec.wrapper.length > 0 ? spec.wrapper : [process.execPath];
-    const args = spec.wrapper && spec.wrapper.length > 0 ? [...prefix, process.execPath, ...hostArgs(spec)] : hostArgs(spec);
+    const args =
+      spec.wrapper && spec.wrapper.length > 0 ? [...prefix, process.execPath, ...hostArgs(spec)] : hostArgs(spec);
     this.child = spawn(command as string, args, {
       env: {},
       cwd: '/',
@@ -152,7 +161,10 @@ export class HostProcess {
       const ready = await Promise.race([
         host.next(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`${spec.engine} host did not start within ${spec.startTimeoutMs} ms`)), spec.startTimeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`${spec.engine} host did not start within ${spec.startTimeoutMs} ms`)),
+            spec.startTimeoutMs,
+          );
         }),
       ]);
       if (ready.t !== 'ready') throw new Error(`protocol: expected ready, got ${ready.t}`);
@@ -162,7 +174,9 @@ export class HostProcess {
     } catch (err) {
       host.kill();
       if (err instanceof HostExitedError) {
-        throw new Error(`${spec.engine} host failed to start: ${err.message}: ${err.exit.stderr.slice(0, 2000)}`);
+        throw new Error(`${spec.engine} host failed to start: ${err.message}: ${err.exit.stderr.slice(0, 2000)}`, {
+          cause: err,
+        });
       }
       throw err;
     } finally {
@@ -180,7 +194,15 @@ export class HostProcess {
    * dispatch, so a host that died or said it will is never handed on.
    */
   get alive(): boolean {
-    return !this.killed && !this.retiring && !this.ended && this.exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null && exists(this.enginePid);
+    return (
+      !this.killed &&
+      !this.retiring &&
+      !this.ended &&
+      this.exitInfo === undefined &&
+      this.child.exitCode === null &&
+      this.child.signalCode === null &&
+      exists(this.enginePid)
+    );
   }
 
   /**
@@ -204,7 +226,8 @@ export class HostProcess {
     const drop = key !== undefined && !this.held.has(key) ? this.makeRoom() : undefined;
     this.send({ t: 'compile', id, name, source, key, drop });
     const answer = await this.next();
-    if (answer.t !== 'compiled' || answer.id !== id) throw this.protocolBreach(`expected compiled ${id}, got ${answer.t}`);
+    if (answer.t !== 'compiled' || answer.id !== id)
+      throw this.protocolBreach(`expected compiled ${id}, got ${answer.t}`);
     if (answer.retire === true) this.retiring = true;
     if (answer.ok && key !== undefined) this.hold(key);
     return answer;
@@ -217,9 +240,13 @@ export class HostProcess {
    * with HostExitedError if the host dies, and with the store's error if the
    * store failed during a bridge call (the host stays in service).
    */
-  async run(run: Omit<RunMessage, 't' | 'id' | 'drop' | 'source'> & { readonly source: string }, onCall: BridgeHandler): Promise<DoneMessage> {
+  async run(
+    run: Omit<RunMessage, 't' | 'id' | 'drop' | 'source'> & { readonly source: string },
+    onCall: BridgeHandler,
+  ): Promise<DoneMessage> {
     // Deep nesting can overflow an engine's parser and kill the host: it never crosses (see json-depth.ts).
-    if (nestsDeeperThan(run.args, MAX_NESTING_DEPTH)) throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${MAX_NESTING_DEPTH} levels`);
+    if (nestsDeeperThan(run.args, MAX_NESTING_DEPTH))
+      throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${MAX_NESTING_DEPTH} levels`);
     const calls: CallState = { handler: onCall, busy: false, failure: undefined };
     this.calls = calls;
     this.framesThisRun = 0;
@@ -228,7 +255,16 @@ export class HostProcess {
       for (;;) {
         const id = this.nextId++;
         const drop = known ? undefined : this.makeRoom();
-        this.send({ t: 'run', id, key: run.key, name: run.name, source: known ? undefined : run.source, args: run.args, limits: run.limits, drop });
+        this.send({
+          t: 'run',
+          id,
+          key: run.key,
+          name: run.name,
+          source: known ? undefined : run.source,
+          args: run.args,
+          limits: run.limits,
+          drop,
+        });
         const message = await this.next();
         if (message.t === 'missing' && message.id === id && known) {
           // The host lacks a script the server thought it held: send it again, with the source.
@@ -332,7 +368,9 @@ export class HostProcess {
         message = JSON.parse(body.toString('utf8')) as FromHost;
         if (typeof message !== 'object' || message === null || typeof message.t !== 'string') throw new Error();
       } catch {
-        this.protocolBreach(body.length === 0 ? 'an empty frame' : `a frame of unknown kind '${String.fromCharCode(body[0] as number)}'`);
+        this.protocolBreach(
+          body.length === 0 ? 'an empty frame' : `a frame of unknown kind '${String.fromCharCode(body[0] as number)}'`,
+        );
         return;
       }
       const waiting = this.waiting;
@@ -396,7 +434,8 @@ export class HostProcess {
   }
 
   private writeReply(reply: BridgeReply): void {
-    if ('value' in reply && nestsDeeperThan(reply.value, MAX_NESTING_DEPTH)) this.write(`${FRAME_ERROR}the value read nests deeper than ${MAX_NESTING_DEPTH} levels`);
+    if ('value' in reply && nestsDeeperThan(reply.value, MAX_NESTING_DEPTH))
+      this.write(`${FRAME_ERROR}the value read nests deeper than ${MAX_NESTING_DEPTH} levels`);
     else if ('value' in reply) this.write(FRAME_VALUE + reply.value);
     else if ('denied' in reply) this.write(FRAME_DENIED + reply.denied);
     else this.write(FRAME_ERROR + reply.error);

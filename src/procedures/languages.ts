@@ -31,7 +31,10 @@ export interface EngineOptions {
 const V8_HEAP_HEADROOM_MB = 128;
 
 export function createEngines(options: EngineOptions, log: Logger): EngineRegistry {
-  const specs: HostSpec[] = [javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: options.memoryLimitMb + V8_HEAP_HEADROOM_MB }), pythonHostSpec(DIST_ROOT, NODE_MODULES)];
+  const specs: HostSpec[] = [
+    javascriptHostSpec(DIST_ROOT, { maxOldSpaceMb: options.memoryLimitMb + V8_HEAP_HEADROOM_MB }),
+    pythonHostSpec(DIST_ROOT, NODE_MODULES),
+  ];
   return new EngineRegistry(
     specs.map(
       (spec) =>

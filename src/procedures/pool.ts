@@ -23,7 +23,12 @@ import { failureError, lostHostError, type KillReason } from './failure-codes';
 export type PoolEvent =
   | { readonly type: 'host-ready'; readonly engine: string; readonly pid: number | undefined; readonly startMs: number }
   | { readonly type: 'host-failed-to-start'; readonly engine: string; readonly error: string }
-  | { readonly type: 'host-gone'; readonly engine: string; readonly pid: number | undefined; readonly reason: KillReason | 'exited' | 'retired' };
+  | {
+      readonly type: 'host-gone';
+      readonly engine: string;
+      readonly pid: number | undefined;
+      readonly reason: KillReason | 'exited' | 'retired';
+    };
 
 export interface PoolObserver {
   onPoolEvent(event: PoolEvent): void;
@@ -114,7 +119,8 @@ export class EnginePool implements ScriptEngine {
       const compiled = await this.compileWithin(host, name, source);
       if (!compiled.ok) throw failureError(name, compiled.error, []);
     } catch (err) {
-      if (err instanceof HostExitedError) throw lostHostError(name, err, undefined, this.options.memoryLimitBytes, 'validate');
+      if (err instanceof HostExitedError)
+        throw lostHostError(name, err, undefined, this.options.memoryLimitBytes, 'validate');
       throw err;
     } finally {
       this.release(host);
@@ -130,7 +136,12 @@ export class EnginePool implements ScriptEngine {
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             host.kill();
-            reject(new LucienError('SCRIPT_TIMEOUT', `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`));
+            reject(
+              new LucienError(
+                'SCRIPT_TIMEOUT',
+                `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`,
+              ),
+            );
           }, this.options.compileTimeoutMs);
         }),
       ]);
@@ -151,7 +162,12 @@ export class EnginePool implements ScriptEngine {
     }
   }
 
-  private async runOnce(request: EngineRunRequest, bridge: BridgeHandler, deadline: number, again = false): Promise<EngineRunResult> {
+  private async runOnce(
+    request: EngineRunRequest,
+    bridge: BridgeHandler,
+    deadline: number,
+    again = false,
+  ): Promise<EngineRunResult> {
     const queuedAt = Date.now();
     const host = await this.acquire(deadline, again || request.retry === true, request.signal, request.name);
     const startedAt = Date.now();
@@ -170,13 +186,23 @@ export class EnginePool implements ScriptEngine {
     request.signal?.addEventListener('abort', onAbort);
     let done: DoneMessage;
     try {
-      done = await host.run({ key: request.key, name: request.name, source: request.source, args: request.args, limits: request.limits }, bridge);
+      done = await host.run(
+        { key: request.key, name: request.name, source: request.source, args: request.args, limits: request.limits },
+        bridge,
+      );
     } catch (err) {
       if (!(err instanceof HostExitedError)) throw err;
       host.kill();
       const timing = { queuedMs: startedAt - queuedAt, ranMs: Date.now() - startedAt };
       if (killedFor === undefined) {
-        this.log.warn('engine host died during a run', { engine: this.name, script: request.name, exit: err.exit.code, signal: err.exit.signal, breach: err.breach, stderr: err.exit.stderr.slice(-500) });
+        this.log.warn('engine host died during a run', {
+          engine: this.name,
+          script: request.name,
+          exit: err.exit.code,
+          signal: err.exit.signal,
+          breach: err.breach,
+          stderr: err.exit.stderr.slice(-500),
+        });
       }
       const lost = lostHostError(request.name, err, killedFor, this.options.memoryLimitBytes, timing);
       if (lost.code === 'ENGINE_LOST' && host.framesThisRun === 0 && !again) throw new LostBeforeStart(lost);
@@ -212,7 +238,12 @@ export class EnginePool implements ScriptEngine {
    * before `deadline`. A caller whose signal aborts leaves the queue at once
    * and never starts.
    */
-  private async acquire(deadline: number, first: boolean, signal: AbortSignal | undefined, script: string): Promise<HostProcess> {
+  private async acquire(
+    deadline: number,
+    first: boolean,
+    signal: AbortSignal | undefined,
+    script: string,
+  ): Promise<HostProcess> {
     if (signal?.aborted === true) throw cancelledError(script, 'queued');
     for (;;) {
       const host = this.idle.pop();
@@ -238,15 +269,18 @@ export class EnginePool implements ScriptEngine {
         leave();
         reject(cancelledError(script, 'queued'));
       };
-      const timer = setTimeout(() => {
-        leave();
-        reject(
-          new LucienError(
-            'SCRIPT_TIMEOUT',
-            `script "${script}" waited ${Date.now() - queuedAt} ms in the queue for a free ${this.name} engine and never started before its deadline; nothing was written`,
-          ),
-        );
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          leave();
+          reject(
+            new LucienError(
+              'SCRIPT_TIMEOUT',
+              `script "${script}" waited ${Date.now() - queuedAt} ms in the queue for a free ${this.name} engine and never started before its deadline; nothing was written`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       signal?.addEventListener('abort', onAbort);
       if (first) this.waiters.unshift(waiter);
       else this.waiters.push(waiter);
@@ -283,7 +317,11 @@ export class EnginePool implements ScriptEngine {
       await this.startHost();
     } catch (err) {
       this.log.error('engine host failed to start', { engine: this.name, error: (err as Error).message });
-      this.options.observer?.onPoolEvent({ type: 'host-failed-to-start', engine: this.name, error: (err as Error).message });
+      this.options.observer?.onPoolEvent({
+        type: 'host-failed-to-start',
+        engine: this.name,
+        error: (err as Error).message,
+      });
       void this.replace();
     }
   }
@@ -308,7 +346,12 @@ export class EnginePool implements ScriptEngine {
         return;
       }
       this.all.add(host);
-      this.options.observer?.onPoolEvent({ type: 'host-ready', engine: this.name, pid: host.pid, startMs: Date.now() - started });
+      this.options.observer?.onPoolEvent({
+        type: 'host-ready',
+        engine: this.name,
+        pid: host.pid,
+        startMs: Date.now() - started,
+      });
       // A host that dies while idle (killed from outside) is dropped and replaced at once.
       void host.exited.then(() => {
         if (this.idle.includes(host)) this.drop(host, 'exited');
@@ -331,5 +374,8 @@ class LostBeforeStart extends Error {
 }
 
 function cancelledError(script: string, when: 'queued' | 'running'): LucienError {
-  return new LucienError('CANCELLED', `script "${script}" was cancelled by its caller while ${when}; nothing was written`);
+  return new LucienError(
+    'CANCELLED',
+    `script "${script}" was cancelled by its caller while ${when}; nothing was written`,
+  );
 }

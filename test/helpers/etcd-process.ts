@@ -25,7 +25,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -43,13 +45,39 @@ export async function startEtcdProcess(): Promise<EtcdProcess> {
   const start = async () => {
     child = spawn(
       'etcd',
-      ['--name', 'lucien-test', '--data-dir', dir, '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lucien-test=${peer}`, '--initial-cluster-state', 'new', '--logger', 'zap', '--log-level', 'error'],
+      [
+        '--name',
+        'lucien-test',
+        '--data-dir',
+        dir,
+        '--listen-client-urls',
+        client,
+        '--advertise-client-urls',
+        client,
+        '--listen-peer-urls',
+        peer,
+        '--initial-advertise-peer-urls',
+        peer,
+        '--initial-cluster',
+        `lucien-test=${peer}`,
+        '--initial-cluster-state',
+        'new',
+        '--logger',
+        'zap',
+        '--log-level',
+        'error',
+      ],
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
     const own = child;
     exited = new Promise<void>((resolve) => own.once('exit', () => resolve()));
     const deadline = Date.now() + 20000;
-    while (!(await fetch(`${client}/health`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`${client}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (own.exitCode !== null || Date.now() > deadline) {
         await kill();
         throw new Error('etcd did not become healthy (is etcd-server installed?)');
@@ -58,5 +86,10 @@ export async function startEtcdProcess(): Promise<EtcdProcess> {
     }
   };
   await start();
-  return { endpoint: client.replace('http://', ''), kill, restart: start, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    endpoint: client.replace('http://', ''),
+    kill,
+    restart: start,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

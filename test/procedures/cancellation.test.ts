@@ -30,7 +30,8 @@ beforeAll(async () => {
   server = await startServer({ args: ['--backend', 'memory'] });
   client = connect(server.address);
   for (const [engine, scripts] of Object.entries(SCRIPTS)) {
-    for (const [name, source] of Object.entries(scripts)) await client.call('PutScript', { name: `${engine}_${name}`, engine, source });
+    for (const [name, source] of Object.entries(scripts))
+      await client.call('PutScript', { name: `${engine}_${name}`, engine, source });
   }
 });
 
@@ -44,14 +45,23 @@ afterAll(async () => {
 function startRun(name: string, args: unknown[], options: { timeoutMs?: number; deadlineMs?: number } = {}) {
   let call: grpc.ClientUnaryCall | undefined;
   const settled = new Promise<grpc.ServiceError | null>((resolve) => {
-    const opts: grpc.CallOptions = options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
-    call = client.raw.Run({ name, args: JSON.stringify(args), timeout_ms: options.timeoutMs ?? 60000 }, new grpc.Metadata(), opts, (err) => resolve(err));
+    const opts: grpc.CallOptions =
+      options.deadlineMs !== undefined ? { deadline: Date.now() + options.deadlineMs } : {};
+    call = client.raw.Run(
+      { name, args: JSON.stringify(args), timeout_ms: options.timeoutMs ?? 60000 },
+      new grpc.Metadata(),
+      opts,
+      (err) => resolve(err),
+    );
   });
   return { cancel: () => call?.cancel(), settled };
 }
 
 async function absent(key: string): Promise<boolean> {
-  const err = await client.call('Get', { bucket: 'out', key }).then(() => undefined, (e: grpc.ServiceError) => e);
+  const err = await client.call('Get', { bucket: 'out', key }).then(
+    () => undefined,
+    (e: grpc.ServiceError) => e,
+  );
   return err?.code === grpc.status.NOT_FOUND;
 }
 
@@ -96,7 +106,9 @@ describe.each(['javascript', 'python'])('%s', (engine) => {
     expect((await queued.settled)?.code).toBe(grpc.status.CANCELLED);
     // Queued with less time than the blocker has left: it times out in the queue.
     const started = Date.now();
-    const late = await failure(client.call('Run', { name: `${engine}_mark`, args: JSON.stringify([`${engine}-late`]), timeout_ms: 400 }));
+    const late = await failure(
+      client.call('Run', { name: `${engine}_mark`, args: JSON.stringify([`${engine}-late`]), timeout_ms: 400 }),
+    );
     expect(late.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     expect(errorCode(late)).toBe('SCRIPT_TIMEOUT');
     expect(late.details).toMatch(/in the queue .* never started/);

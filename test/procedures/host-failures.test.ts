@@ -38,7 +38,8 @@ beforeAll(async () => {
   server = await startServer({ args: ['--backend', 'memory', '--script-max-writes', '5'] });
   client = connect(server.address);
   for (const engine of ENGINES) {
-    for (const [name, source] of Object.entries(SCRIPTS[engine])) await client.call('PutScript', { name: `${engine}_${name}`, engine, source });
+    for (const [name, source] of Object.entries(SCRIPTS[engine]))
+      await client.call('PutScript', { name: `${engine}_${name}`, engine, source });
   }
 });
 
@@ -54,8 +55,10 @@ const hostOf = (engine: string): number => {
   return host.pid;
 };
 // A generous time limit: after a kill the run waits for a replacement host (Pyodide takes seconds on a busy machine).
-const one = async (engine: string): Promise<unknown> => JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_one`, timeout_ms: 20000 })).result);
-const absent = async (key: string): Promise<boolean> => (await failure(client.call('Get', { bucket: 'out', key }))).code === grpc.status.NOT_FOUND;
+const one = async (engine: string): Promise<unknown> =>
+  JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_one`, timeout_ms: 20000 })).result);
+const absent = async (key: string): Promise<boolean> =>
+  (await failure(client.call('Get', { bucket: 'out', key }))).code === grpc.status.NOT_FOUND;
 
 describe.each(ENGINES)('%s', (engine) => {
   test('a host killed while idle is never handed to the next run (before dispatch)', async () => {
@@ -72,7 +75,9 @@ describe.each(ENGINES)('%s', (engine) => {
       process.kill(pid, 'SIGKILL');
       return r;
     });
-    const second = first.then(() => client.call<{ result: string }>('Run', { name: `${engine}_one`, timeout_ms: 20000 }));
+    const second = first.then(() =>
+      client.call<{ result: string }>('Run', { name: `${engine}_one`, timeout_ms: 20000 }),
+    );
     expect(JSON.parse((await first).result)).toBe(1);
     expect(JSON.parse((await second).result)).toBe(1);
   });

@@ -14,7 +14,8 @@ afterAll(() => hosts.cleanup());
 const LIMITS = { maxLogBytes: 1024, maxResultBytes: 1024 };
 
 /** A host whose run does `body` (JS, with send(text), recv(), done() and the run message `msg` in scope). */
-const fakeHost = (name: string, body: string): Promise<HostProcess> => HostProcess.start(hosts.spec(name, { onRun: body }));
+const fakeHost = (name: string, body: string): Promise<HostProcess> =>
+  HostProcess.start(hosts.spec(name, { onRun: body }));
 
 const run = (host: HostProcess, onCall: (request: string) => unknown) =>
   host.run({ key: 'k', name: 's', source: 'x', args: '[]', limits: LIMITS }, onCall as never);
@@ -42,7 +43,11 @@ test('answers reach the host in order, given at once or later, as v and e frames
 test('a handler that throws, or rejects (the store failed), ends the run with its error once the host answers, and the host stays in service', async () => {
   const host = await fakeHost('echo-fail', ECHO);
   try {
-    await expect(run(host, () => { throw new Error('store down'); })).rejects.toThrow('store down');
+    await expect(
+      run(host, () => {
+        throw new Error('store down');
+      }),
+    ).rejects.toThrow('store down');
     expect(host.alive).toBe(true);
     await expect(run(host, () => ({ value: '1' }))).resolves.toMatchObject({ ok: true });
   } finally {
@@ -59,7 +64,9 @@ test('a handler that throws, or rejects (the store failed), ends the run with it
 test('done while a call is unanswered is a protocol error', async () => {
   const host = await fakeHost('hasty', `send('c{}'); done(msg, '1');`);
   try {
-    await expect(run(host, () => new Promise((resolve) => setTimeout(() => resolve({ value: 'null' }), 50)))).rejects.toThrow(/unanswered/);
+    await expect(
+      run(host, () => new Promise((resolve) => setTimeout(() => resolve({ value: 'null' }), 50))),
+    ).rejects.toThrow(/unanswered/);
   } finally {
     host.kill();
   }
@@ -86,21 +93,31 @@ test('a frame of unknown kind kills the host and fails its run', async () => {
 
 describe('the server bounds what a host sends', () => {
   test('a frame whose header announces more than the limit kills the host before its body is read, and fails the run clearly', async () => {
-    const host = await fakeHost('huge', `const h = Buffer.alloc(4); h.writeUInt32LE(0x7fffffff, 0); writeRaw(h); recv();`);
+    const host = await fakeHost(
+      'huge',
+      `const h = Buffer.alloc(4); h.writeUInt32LE(0x7fffffff, 0); writeRaw(h); recv();`,
+    );
     const err = await run(host, () => ({ value: 'null' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostExitedError);
-    expect((err as HostExitedError).message).toMatch(/broke the protocol \(frame of 2147483647 bytes exceeds the limit/);
+    expect((err as HostExitedError).message).toMatch(
+      /broke the protocol \(frame of 2147483647 bytes exceeds the limit/,
+    );
     expect((await host.exited).signal).toBe('SIGKILL');
   });
 
   test('a second bridge call before the first is answered kills the host (at most one frame outstanding)', async () => {
     const host = await fakeHost('pipelined', `send('c{"i":1}'); send('c{"i":2}'); recv(); recv(); done(msg, '1');`);
-    const err = await run(host, () => new Promise((resolve) => setTimeout(() => resolve({ value: 'null' }), 50))).catch((e: unknown) => e);
+    const err = await run(host, () => new Promise((resolve) => setTimeout(() => resolve({ value: 'null' }), 50))).catch(
+      (e: unknown) => e,
+    );
     expect((err as HostExitedError).breach).toMatch(/before the previous one was answered/);
   });
 
   test('a message nobody asked for kills the host', async () => {
-    const host = await fakeHost('chatty', `done(msg, '1'); send(JSON.stringify({ t: 'ready', engine: 'x', version: '0' }));`);
+    const host = await fakeHost(
+      'chatty',
+      `done(msg, '1'); send(JSON.stringify({ t: 'ready', engine: 'x', version: '0' }));`,
+    );
     await expect(run(host, () => ({ value: 'null' }))).resolves.toMatchObject({ ok: true });
     await host.exited;
     expect(host.breach).toMatch(/'ready' message nobody asked for/);
@@ -114,8 +131,10 @@ describe('the server owns what a host keeps compiled', () => {
     for (const k of msg.drop ?? []) held.delete(k);
     if (!held.has(msg.key) && msg.source === undefined) { send(JSON.stringify({ t: 'missing', id: msg.id })); }
     else { held.add(msg.key); done(msg, JSON.stringify({ sent: msg.source !== undefined, held: [...held].sort() })); }`;
-  const runKey = (host: HostProcess, key: string) => host.run({ key, name: key, source: `src-${key}`, args: '[]', limits: LIMITS }, () => ({ value: 'null' }));
-  const answer = async (host: HostProcess, key: string) => JSON.parse(((await runKey(host, key)) as { result: string }).result) as { sent: boolean; held: string[] };
+  const runKey = (host: HostProcess, key: string) =>
+    host.run({ key, name: key, source: `src-${key}`, args: '[]', limits: LIMITS }, () => ({ value: 'null' }));
+  const answer = async (host: HostProcess, key: string) =>
+    JSON.parse(((await runKey(host, key)) as { result: string }).result) as { sent: boolean; held: string[] };
 
   test('the least recently used script is dropped beyond the cache size; a held one is run without its source', async () => {
     const host = await HostProcess.start(hosts.spec('keeper', { onRun: KEEPER }), { scriptCache: 2 });

@@ -37,28 +37,41 @@ async function inParallel(n: number, width: number, fn: (i: number) => Promise<v
 }
 
 const source = (engine: string, i: number): string =>
-  engine === 'python' ? `def f(x):\n    return x * ${i}\nresult = f(args[0])` : `function f(x) { return x * ${i}; }\nresult = f(args[0]);`;
+  engine === 'python'
+    ? `def f(x):\n    return x * ${i}\nresult = f(args[0])`
+    : `function f(x) { return x * ${i}; }\nresult = f(args[0]);`;
 
-test.each(['javascript', 'python'])('%s: 1,000 scripts all run, twice over, on a host that keeps 100; its memory stays bounded', async (engine) => {
-  const started = Date.now();
-  await inParallel(SCRIPTS, 8, async (i) => {
-    await client.call('PutScript', { name: `${engine}_${i}`, engine, source: source(engine, i) });
-  });
-  const registered = Date.now();
-  const [host] = enginePids(server.process.pid as number).filter((h) => h.engine === engine);
-  const rss: number[] = [];
-  for (let pass = 0; pass < 2; pass++) {
+test.each(['javascript', 'python'])(
+  '%s: 1,000 scripts all run, twice over, on a host that keeps 100; its memory stays bounded',
+  async (engine) => {
+    const started = Date.now();
     await inParallel(SCRIPTS, 8, async (i) => {
-      const out = await client.call<{ result: string }>('Run', { name: `${engine}_${i}`, args: '[3]', timeout_ms: 20000 });
-      expect(JSON.parse(out.result)).toBe(3 * i);
+      await client.call('PutScript', { name: `${engine}_${i}`, engine, source: source(engine, i) });
     });
-    rss.push(rssMb(host?.pid as number));
-  }
-  // One host all along: nothing was lost and replaced on the way.
-  expect(enginePids(server.process.pid as number).filter((h) => h.engine === engine).map((h) => h.pid)).toEqual([host?.pid]);
-  console.log(
-    `${engine}: ${SCRIPTS} PutScripts in ${registered - started} ms; 2 x ${SCRIPTS} runs in ${Date.now() - registered} ms; host RSS after pass 1: ${rss[0]?.toFixed(0)} MiB, after pass 2: ${rss[1]?.toFixed(0)} MiB`,
-  );
-  // Bounded: the second pass (every run recompiling an evicted script) does not grow the host much.
-  expect(rss[1] as number).toBeLessThan((rss[0] as number) + 40);
-});
+    const registered = Date.now();
+    const [host] = enginePids(server.process.pid as number).filter((h) => h.engine === engine);
+    const rss: number[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      await inParallel(SCRIPTS, 8, async (i) => {
+        const out = await client.call<{ result: string }>('Run', {
+          name: `${engine}_${i}`,
+          args: '[3]',
+          timeout_ms: 20000,
+        });
+        expect(JSON.parse(out.result)).toBe(3 * i);
+      });
+      rss.push(rssMb(host?.pid as number));
+    }
+    // One host all along: nothing was lost and replaced on the way.
+    expect(
+      enginePids(server.process.pid as number)
+        .filter((h) => h.engine === engine)
+        .map((h) => h.pid),
+    ).toEqual([host?.pid]);
+    console.log(
+      `${engine}: ${SCRIPTS} PutScripts in ${registered - started} ms; 2 x ${SCRIPTS} runs in ${Date.now() - registered} ms; host RSS after pass 1: ${rss[0]?.toFixed(0)} MiB, after pass 2: ${rss[1]?.toFixed(0)} MiB`,
+    );
+    // Bounded: the second pass (every run recompiling an evicted script) does not grow the host much.
+    expect(rss[1] as number).toBeLessThan((rss[0] as number) + 40);
+  },
+);

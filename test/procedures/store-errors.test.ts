@@ -22,7 +22,8 @@ const SCRIPTS = {
   },
   python: {
     read: "result = buckets.getBucket('b').get('k')",
-    stubborn: "b = buckets.getBucket('b')\ntry:\n    b.get('k2')\nexcept LucienError:\n    pass\nb.put('after', {'x': 1})\nresult = 2",
+    stubborn:
+      "b = buckets.getBucket('b')\ntry:\n    b.get('k2')\nexcept LucienError:\n    pass\nb.put('after', {'x': 1})\nresult = 2",
     one: 'result = 1',
   },
 };
@@ -33,7 +34,8 @@ beforeAll(async () => {
   client = connect(server.address);
   await client.call('Put', { bucket: 'b', key: 'k', value: '{"v":1}' });
   for (const [engine, scripts] of Object.entries(SCRIPTS)) {
-    for (const [name, source] of Object.entries(scripts)) await client.call('PutScript', { name: `${engine}_${name}`, engine, source });
+    for (const [name, source] of Object.entries(scripts))
+      await client.call('PutScript', { name: `${engine}_${name}`, engine, source });
   }
 }, 60000);
 
@@ -46,8 +48,13 @@ afterAll(async () => {
 });
 
 test('with etcd gone, a run that reads fails UNAVAILABLE (retryable), commits nothing, and its host keeps serving', async () => {
-  for (const engine of ['javascript', 'python']) expect(JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_read` })).result)).toEqual({ v: 1 });
-  const before = enginePids(server.process.pid as number).map((h) => h.pid).sort();
+  for (const engine of ['javascript', 'python'])
+    expect(JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_read` })).result)).toEqual({
+      v: 1,
+    });
+  const before = enginePids(server.process.pid as number)
+    .map((h) => h.pid)
+    .sort();
   await etcd.kill();
   for (const engine of ['javascript', 'python']) {
     for (const name of ['read', 'stubborn']) {
@@ -56,13 +63,19 @@ test('with etcd gone, a run that reads fails UNAVAILABLE (retryable), commits no
       expect(errorCode(err)).toBe('UNAVAILABLE');
     }
   }
-  expect(enginePids(server.process.pid as number).map((h) => h.pid).sort()).toEqual(before);
+  expect(
+    enginePids(server.process.pid as number)
+      .map((h) => h.pid)
+      .sort(),
+  ).toEqual(before);
   // etcd back: the same hosts serve again, and the stubborn runs wrote nothing.
   await etcd.restart();
   for (const engine of ['javascript', 'python']) {
     const deadline = Date.now() + 30000;
     for (;;) {
-      const answer = await client.call<{ result: string }>('Run', { name: `${engine}_read` }).catch((err: grpc.ServiceError) => err);
+      const answer = await client
+        .call<{ result: string }>('Run', { name: `${engine}_read` })
+        .catch((err: grpc.ServiceError) => err);
       if (!(answer instanceof Error)) {
         expect(JSON.parse(answer.result)).toEqual({ v: 1 });
         break;
@@ -73,6 +86,10 @@ test('with etcd gone, a run that reads fails UNAVAILABLE (retryable), commits no
     }
   }
   expect((await failure(client.call('Get', { bucket: 'b', key: 'after' }))).code).toBe(grpc.status.NOT_FOUND);
-  expect(enginePids(server.process.pid as number).map((h) => h.pid).sort()).toEqual(before);
+  expect(
+    enginePids(server.process.pid as number)
+      .map((h) => h.pid)
+      .sort(),
+  ).toEqual(before);
   expect(server.output()).not.toMatch(/engine host died/);
 });

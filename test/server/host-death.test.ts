@@ -16,7 +16,10 @@ const BRIDGE_LOOP = {
 };
 
 /** Starts a server, puts the hosts in the given state, kills the server with SIGKILL; answers how long until every child was gone. */
-async function killedIn(namespaces: 'on' | 'off', scripts: { javascript?: string; python?: string }): Promise<{ ms: number; children: number }> {
+async function killedIn(
+  namespaces: 'on' | 'off',
+  scripts: { javascript?: string; python?: string },
+): Promise<{ ms: number; children: number }> {
   const server = await startServer({ args: ['--engine-namespaces', namespaces] });
   const client: TestClient = connect(server.address);
   try {
@@ -28,12 +31,20 @@ async function killedIn(namespaces: 'on' | 'off', scripts: { javascript?: string
     }
     // Let the runs reach their hosts.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(enginePids(pid).map((h) => h.engine).sort()).toEqual(['javascript', 'python']);
+    expect(
+      enginePids(pid)
+        .map((h) => h.engine)
+        .sort(),
+    ).toEqual(['javascript', 'python']);
     const children = descendants(pid);
     if (namespaces === 'on') expect(children.length).toBeGreaterThan(2);
     const killedAt = Date.now();
     await server.kill();
-    await until(() => !children.some(running), 5000, `children ${children.filter(running).join(', ')} of the killed server to die`);
+    await until(
+      () => !children.some(running),
+      5000,
+      `children ${children.filter(running).join(', ')} of the killed server to die`,
+    );
     return { ms: Date.now() - killedAt, children: children.length };
   } finally {
     client.close();
@@ -41,22 +52,29 @@ async function killedIn(namespaces: 'on' | 'off', scripts: { javascript?: string
   }
 }
 
-describe.each(['on', 'off'] as const)('with namespaces %s, a server killed with SIGKILL takes its hosts along within a second', (namespaces) => {
-  test('idle hosts', async () => {
-    const { ms, children } = await killedIn(namespaces, {});
-    console.log(`namespaces ${namespaces}, idle: ${children} processes gone ${ms} ms after SIGKILL`);
-    expect(ms).toBeLessThan(1000);
-  });
+describe.each(['on', 'off'] as const)(
+  'with namespaces %s, a server killed with SIGKILL takes its hosts along within a second',
+  (namespaces) => {
+    test('idle hosts', async () => {
+      const { ms, children } = await killedIn(namespaces, {});
+      console.log(`namespaces ${namespaces}, idle: ${children} processes gone ${ms} ms after SIGKILL`);
+      expect(ms).toBeLessThan(1000);
+    });
 
-  test('a JavaScript host spinning in a loop and a Python host in a bridge-call loop', async () => {
-    const { ms, children } = await killedIn(namespaces, { javascript: SPIN.javascript, python: BRIDGE_LOOP.python });
-    console.log(`namespaces ${namespaces}, JS spinning + Python mid-bridge: ${children} processes gone ${ms} ms after SIGKILL`);
-    expect(ms).toBeLessThan(1000);
-  });
+    test('a JavaScript host spinning in a loop and a Python host in a bridge-call loop', async () => {
+      const { ms, children } = await killedIn(namespaces, { javascript: SPIN.javascript, python: BRIDGE_LOOP.python });
+      console.log(
+        `namespaces ${namespaces}, JS spinning + Python mid-bridge: ${children} processes gone ${ms} ms after SIGKILL`,
+      );
+      expect(ms).toBeLessThan(1000);
+    });
 
-  test('a Python host spinning in a loop and a JavaScript host in a bridge-call loop', async () => {
-    const { ms, children } = await killedIn(namespaces, { python: SPIN.python, javascript: BRIDGE_LOOP.javascript });
-    console.log(`namespaces ${namespaces}, Python spinning + JS mid-bridge: ${children} processes gone ${ms} ms after SIGKILL`);
-    expect(ms).toBeLessThan(1000);
-  });
-});
+    test('a Python host spinning in a loop and a JavaScript host in a bridge-call loop', async () => {
+      const { ms, children } = await killedIn(namespaces, { python: SPIN.python, javascript: BRIDGE_LOOP.javascript });
+      console.log(
+        `namespaces ${namespaces}, Python spinning + JS mid-bridge: ${children} processes gone ${ms} ms after SIGKILL`,
+      );
+      expect(ms).toBeLessThan(1000);
+    });
+  },
+);

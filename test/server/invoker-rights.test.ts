@@ -32,13 +32,15 @@ const SCRIPTS = {
   javascript: {
     // Reads posts, then writes a post and a secret: the secret write is outside the scoped token's rights.
     copy: "const p = buckets.getBucket('posts').get('p1'); buckets.getBucket('posts').put('p2', p); buckets.getBucket('secrets').put('s', p); result = 'wrote'",
-    caught: "let seen = null; try { buckets.getBucket('secrets').get('s'); } catch (e) { seen = e.name; } buckets.getBucket('comments_1').put('c', {ok: true}); result = seen",
+    caught:
+      "let seen = null; try { buckets.getBucket('secrets').get('s'); } catch (e) { seen = e.name; } buckets.getBucket('comments_1').put('c', {ok: true}); result = seen",
     reads: "result = buckets.getBucket('posts').get('p1')",
     writes: "const p = buckets.getBucket('posts').get('p1'); buckets.getBucket('posts').put('p3', p); result = 'wrote'",
   },
   python: {
     copy: "p = buckets.getBucket('posts').get('p1')\nbuckets.getBucket('posts').put('p2', p)\nbuckets.getBucket('secrets').put('s', p)\nresult = 'wrote'",
-    caught: "seen = None\ntry:\n    buckets.getBucket('secrets').get('s')\nexcept PermissionDenied as e:\n    seen = type(e).__name__\nbuckets.getBucket('comments_1').put('c', {'ok': True})\nresult = seen",
+    caught:
+      "seen = None\ntry:\n    buckets.getBucket('secrets').get('s')\nexcept PermissionDenied as e:\n    seen = type(e).__name__\nbuckets.getBucket('comments_1').put('c', {'ok': True})\nresult = seen",
     reads: "result = buckets.getBucket('posts').get('p1')",
     writes: "p = buckets.getBucket('posts').get('p1')\nbuckets.getBucket('posts').put('p3', p)\nresult = 'wrote'",
   },
@@ -53,7 +55,8 @@ beforeAll(async () => {
   await client.call('Put', { bucket: 'posts', key: 'p1', value: '{"title":"hello"}' }, as('admin'));
   await client.call('Put', { bucket: 'secrets', key: 's', value: '{"x":1}' }, as('admin'));
   for (const [engine, scripts] of Object.entries(SCRIPTS)) {
-    for (const [name, source] of Object.entries(scripts)) await client.call('PutScript', { name: `${engine}_${name}`, engine, source }, as('admin'));
+    for (const [name, source] of Object.entries(scripts))
+      await client.call('PutScript', { name: `${engine}_${name}`, engine, source }, as('admin'));
   }
 });
 
@@ -79,7 +82,9 @@ describe.each(['javascript', 'python'])('%s', (engine) => {
     expect(err.details).toMatch(/PermissionDenied.*"scoped" may not write bucket "secrets"/);
     expect(await absent('posts', 'p2')).toBe(true);
     // The same script, run by a caller with the rights, commits both writes.
-    expect(JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_copy` }, as('admin'))).result)).toBe('wrote');
+    expect(
+      JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_copy` }, as('admin'))).result),
+    ).toBe('wrote');
     expect(await absent('posts', 'p2')).toBe(false);
   });
 
@@ -91,7 +96,9 @@ describe.each(['javascript', 'python'])('%s', (engine) => {
   });
 
   test('a read-role caller may run a script that only reads; one that writes fails PERMISSION_DENIED at its first write', async () => {
-    expect(JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_reads` }, as('reader'))).result)).toEqual({ title: 'hello' });
+    expect(
+      JSON.parse((await client.call<{ result: string }>('Run', { name: `${engine}_reads` }, as('reader'))).result),
+    ).toEqual({ title: 'hello' });
     const err = await failure(client.call('Run', { name: `${engine}_writes` }, as('reader')));
     expect(err.code).toBe(status.PERMISSION_DENIED);
     expect(err.details).toMatch(/role "read" and may not write bucket "posts"/);
@@ -105,10 +112,24 @@ test('bucket scopes hold for the key-value rpcs, Watch and ListBuckets too', asy
     ['Get', { bucket: 'secrets', key: 's' }],
     ['Put', { bucket: 'secrets', key: 's', value: '{}' }],
     ['List', { bucket: 'secrets' }],
-    ['BatchGet', { keys: [{ bucket: 'posts', key: 'p1' }, { bucket: 'secrets', key: 's' }] }],
-    ['Batch', { ops: [{ put: { bucket: 'posts', key: 'x', value: '{}' } }, { delete: { bucket: 'secrets', key: 's' } }] }],
+    [
+      'BatchGet',
+      {
+        keys: [
+          { bucket: 'posts', key: 'p1' },
+          { bucket: 'secrets', key: 's' },
+        ],
+      },
+    ],
+    [
+      'Batch',
+      { ops: [{ put: { bucket: 'posts', key: 'x', value: '{}' } }, { delete: { bucket: 'secrets', key: 's' } }] },
+    ],
   ] as const) {
-    expect({ method, code: (await failure(client.call(method, request, as('scoped')))).code }).toEqual({ method, code: status.PERMISSION_DENIED });
+    expect({ method, code: (await failure(client.call(method, request, as('scoped')))).code }).toEqual({
+      method,
+      code: status.PERMISSION_DENIED,
+    });
   }
   expect(await absent('posts', 'x')).toBe(true);
   const { buckets } = await client.call<{ buckets: string[] }>('ListBuckets', {}, as('scoped'));
