@@ -32,6 +32,29 @@ describe('parseConfig', () => {
     expect(() => parseConfig(argv, env)).toThrow(message);
   });
 
+  test('the limits that used to be constants are options with their old defaults, and flags set them', () => {
+    expect(parseConfig([], {})).toMatchObject({
+      scriptMaxWrites: 10000,
+      scriptMaxReadBatch: 1000,
+      scriptMaxAttempts: 10,
+      scriptOptimisticAttempts: 3,
+      scriptCompileTimeoutMs: 10000,
+      maxScriptBytes: 256 * 1024,
+      readCacheBytes: 64 * 1024 * 1024,
+      engineScriptCache: 256,
+      engineNamespaces: true,
+    });
+    const env = { LUCIEN_SCRIPT_MAX_WRITES: '5', LUCIEN_READ_CACHE_BYTES: '0', LUCIEN_ENGINE_NAMESPACES: 'off' };
+    expect(parseConfig(['--engine-script-cache', '7', '--max-script-bytes', '100'], env)).toMatchObject({
+      scriptMaxWrites: 5,
+      readCacheBytes: 0,
+      engineNamespaces: false,
+      engineScriptCache: 7,
+      maxScriptBytes: 100,
+    });
+    expect(() => parseConfig(['--engine-script-cache', '0'], {})).toThrow(/LUCIEN_ENGINE_SCRIPT_CACHE/);
+  });
+
   test('protected mode refuses a non-loopback bind without auth', () => {
     expect(() => parseConfig(['--host', '0.0.0.0'], {})).toThrow(/refusing to listen on 0.0.0.0 without authentication/);
     expect(parseConfig(['--host', '0.0.0.0', '--auth-file', '/etc/lucien/auth.json'], {}).host).toBe('0.0.0.0');

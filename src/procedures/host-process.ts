@@ -112,6 +112,11 @@ export class HostProcess {
   private ended = false;
   /** The host said it exits after its last answer. */
   private retiring = false;
+
+  /** Whether the host said it exits after its last answer (its engine can no longer be trusted). */
+  get retired(): boolean {
+    return this.retiring;
+  }
   /** Why the host was killed for breaking the protocol, if it was. */
   breach: string | undefined;
   readonly exited: Promise<HostExit>;

@@ -289,7 +289,7 @@ export class EnginePool implements ScriptEngine {
 
   private release(host: HostProcess, killedFor?: KillReason): void {
     if (!host.alive) {
-      this.drop(host, killedFor ?? (host.breach !== undefined ? 'protocol' : 'retired'));
+      this.drop(host, killedFor ?? (host.breach !== undefined ? 'protocol' : host.retired ? 'retired' : 'exited'));
       return;
     }
     const waiter = this.waiters.shift();

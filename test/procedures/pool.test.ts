@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { LogMeta, Logger } from '../../src/log';
-import { EnginePool } from '../../src/procedures/pool';
+import { EnginePool, type PoolEvent } from '../../src/procedures/pool';
 import { fakeHosts } from '../helpers/fake-host';
 
 const hosts = fakeHosts();
@@ -16,7 +16,14 @@ afterAll(() => hosts.cleanup());
 /** A logger that keeps what it is told. */
 function recordingLogger(lines: { level: string; message: string; meta?: LogMeta }[]): Logger {
   const at = (level: string) => (message: string, meta?: LogMeta) => lines.push({ level, message, meta });
-  const log: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: () => log, debugEnabled: false };
+  const log: Logger = {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: () => log,
+    debugEnabled: false,
+  };
   return log;
 }
 
@@ -41,7 +48,11 @@ test('warm() resolves with one host; the others start one by one after it, with 
 });
 
 test('a compile that never answers fails validation with SCRIPT_TIMEOUT, and the host is killed and replaced', async () => {
-  const pool = new EnginePool(hosts.spec('hang', { onRun: RUN, onCompile: HANG }), { ...OPTIONS, size: 1 }, recordingLogger([]));
+  const pool = new EnginePool(
+    hosts.spec('hang', { onRun: RUN, onCompile: HANG }),
+    { ...OPTIONS, size: 1 },
+    recordingLogger([]),
+  );
   try {
     await pool.warm();
     const [first] = pool.pids;
@@ -50,7 +61,14 @@ test('a compile that never answers fails validation with SCRIPT_TIMEOUT, and the
     expect(Date.now() - started).toBeLessThan(OPTIONS.compileTimeoutMs + 1000);
     // The replacement serves runs.
     const result = await pool.run(
-      { name: 'r', key: 'r@1', source: 'x', args: '[]', timeoutMs: 5000, limits: { maxLogBytes: 1024, maxResultBytes: 1024 } },
+      {
+        name: 'r',
+        key: 'r@1',
+        source: 'x',
+        args: '[]',
+        timeoutMs: 5000,
+        limits: { maxLogBytes: 1024, maxResultBytes: 1024 },
+      },
       () => ({ value: 'null' }),
     );
     expect(result.result).toBe('1');
@@ -66,7 +84,9 @@ test('a preload compile that never answers rejects instead of hanging the start,
   const pool = new EnginePool(spec, { ...OPTIONS, size: 1 }, recordingLogger(lines));
   try {
     await pool.warm();
-    await expect(pool.preload([{ name: 's', key: 's@1', source: 'x' }])).rejects.toMatchObject({ code: 'SCRIPT_TIMEOUT' });
+    await expect(pool.preload([{ name: 's', key: 's@1', source: 'x' }])).rejects.toMatchObject({
+      code: 'SCRIPT_TIMEOUT',
+    });
     // Replacements keep failing too (their preload hangs), backing off between tries.
     await new Promise((resolve) => setTimeout(resolve, 600));
   } finally {
@@ -77,4 +97,35 @@ test('a preload compile that never answers rejects instead of hanging the start,
   const before = lines.length;
   await new Promise((resolve) => setTimeout(resolve, 2500));
   expect(lines.slice(before)).toEqual([]);
+});
+
+test('an observer hears every host that becomes ready and every host that goes, with why', async () => {
+  const events: PoolEvent[] = [];
+  const pool = new EnginePool(
+    hosts.spec('observed', { onRun: RUN }),
+    { ...OPTIONS, size: 1, observer: { onPoolEvent: (e) => events.push(e) } },
+    recordingLogger([]),
+  );
+  try {
+    await pool.warm();
+    const [pid] = pool.pids;
+    process.kill(pid as number, 'SIGKILL');
+    const result = await pool.run(
+      {
+        name: 'r',
+        key: 'r@1',
+        source: 'x',
+        args: '[]',
+        timeoutMs: 5000,
+        limits: { maxLogBytes: 1024, maxResultBytes: 1024 },
+      },
+      () => ({ value: 'null' }),
+    );
+    expect(result.result).toBe('1');
+    expect(events.map((e) => e.type)).toEqual(['host-ready', 'host-gone', 'host-ready']);
+    expect(events[1]).toMatchObject({ type: 'host-gone', pid, reason: 'exited' });
+    expect(pool.stats).toMatchObject({ hosts: 1, idle: 1, waiting: 0 });
+  } finally {
+    await pool.close();
+  }
 });
