@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { encodeFrame, FrameDecoder } from '../../engines/frame';
+import { encodeFrame, FrameDecoder, FrameError } from '../../engines/frame';
 import { hostArgs, type HostSpec } from '../../engines/host-spec';
 import { MAX_NESTING_DEPTH, nestsDeeperThan } from '../../engines/json-depth';
 import {
@@ -441,8 +441,15 @@ export class HostProcess {
   private writeReply(reply: BridgeReply): void {
     if ('value' in reply && nestsDeeperThan(reply.value, MAX_NESTING_DEPTH))
       this.write(`${FRAME_ERROR}the value read nests deeper than ${MAX_NESTING_DEPTH} levels`);
-    else if ('value' in reply) this.write(FRAME_VALUE + reply.value);
-    else if ('denied' in reply) this.write(FRAME_DENIED + reply.denied);
+    else if ('value' in reply) {
+      try {
+        this.write(FRAME_VALUE + reply.value);
+      } catch (err) {
+        // An answer too big for one frame (e.g. a getMany of many large values) is the script's error, not the server's.
+        if (!(err instanceof FrameError)) throw err;
+        this.write(`${FRAME_ERROR}the answer is larger than ${MAX_FRAME_BYTES} bytes: read fewer keys at a time`);
+      }
+    } else if ('denied' in reply) this.write(FRAME_DENIED + reply.denied);
     else this.write(FRAME_ERROR + reply.error);
   }
 }

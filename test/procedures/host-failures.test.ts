@@ -116,6 +116,20 @@ describe.each(ENGINES)('%s', (engine) => {
   });
 });
 
+test('an answer too big for one frame is an error the script sees, and neither the server nor the host dies of it', async () => {
+  const big = JSON.stringify({ s: 'x'.repeat(1000 * 1000) });
+  const keys = Array.from({ length: 70 }, (_, i) => `big${i}`);
+  for (const key of keys) await client.call('Put', { bucket: 'big', key, value: big });
+  const source =
+    "try { buckets.getBucket('big').getMany(args[0]); result = 'read'; } catch (e) { result = e.message; }";
+  await client.call('PutScript', { name: 'javascript_huge', engine: 'javascript', source });
+  const pid = hostOf('javascript');
+  const out = await client.call<{ result: string }>('Run', { name: 'javascript_huge', args: JSON.stringify([keys]) });
+  expect(JSON.parse(out.result)).toMatch(/larger than 67108864 bytes/);
+  expect(await one('javascript')).toBe(1);
+  expect(hostOf('javascript')).toBe(pid);
+});
+
 test('a Python host whose engine breaks retires with its answer: the guilty run gets the error, the run queued behind it a fresh host', async () => {
   const pid = hostOf('python');
   const guilty = failure(client.call('Run', { name: 'python_breaker' }));
