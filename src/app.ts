@@ -42,9 +42,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     log,
   );
   const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
-  const runner = new ScriptRunner(backend, catalog, engines, {
-    maxKeyBytes: config.maxKeyBytes,
-    maxValueBytes: config.maxValueBytes,
+  const runner = new ScriptRunner(store, catalog, engines, {
     maxWrites: config.scriptMaxWrites,
     maxReadBatch: config.scriptMaxReadBatch,
     defaultTimeoutMs: config.scriptTimeoutMs,

@@ -63,6 +63,8 @@ export interface ErrorDetails {
   readonly line?: number;
   readonly logs?: readonly string[];
   readonly key?: string;
+  /** The bucket of `key`, where a key of a bucket failed. */
+  readonly bucket?: string;
   readonly attempts?: number;
   /** The exception type a script raised (e.g. KeyError, PermissionDenied). */
   readonly exception?: string;

@@ -7,7 +7,6 @@
  */
 import { LucienError } from '../errors';
 import type { Store } from '../storage/store';
-import { bucketPrefix } from '../storage/prefixed';
 import { SCRIPTS_BUCKET } from '../storage/validate';
 import type { EngineRegistry } from './script-engine';
 
@@ -51,10 +50,7 @@ export class ScriptCatalog {
     /** Largest source PutScript accepts (LUCIEN_MAX_SCRIPT_BYTES). */
     private readonly maxScriptBytes: number,
   ) {
-    const prefix = bucketPrefix(SCRIPTS_BUCKET);
-    this.unsubscribe = store.backend.subscribe((changes) => {
-      if (changes.some((c) => c.key.startsWith(prefix))) this.invalidate();
-    });
+    this.unsubscribe = store.space.subscribe(SCRIPTS_BUCKET, () => this.invalidate());
   }
 
   close(): void {

@@ -5,17 +5,18 @@
  * prefix is remembered so the commit can be guarded against concurrent
  * changes (serializable runs). Every call is checked here, whatever the host
  * sent: an escaped script can speak the protocol, not bypass these rules.
+ * Names, keys and values are checked by the store's rules (store.ts) and
+ * read through its bucket space: this file never builds a storage key.
  */
 import type { BridgeCall, BridgeReply } from '../../engines/protocol';
 import { isLucienError, LucienError } from '../errors';
-import type { Condition, KeyValue, Mutation, Snapshot } from '../storage/backend';
+import type { KeyValue } from '../storage/backend';
+import type { BucketCondition, BucketMutation, BucketSnapshot } from '../storage/buckets';
 import { compareBytewise } from '../storage/bytewise';
-import { bucketPrefix, encodeKey } from '../storage/prefixed';
-import { checkBucket, checkKey, checkValue } from '../storage/validate';
+import type { Store } from '../storage/store';
 
+/** What a run may do beyond the store's own limits on keys and values. */
 export interface BridgeLimits {
-  readonly maxKeyBytes: number;
-  readonly maxValueBytes: number;
   /** Distinct keys a run may write. */
   readonly maxWrites: number;
   /** Keys one getMany or list may return. */
@@ -82,14 +83,39 @@ function scriptFailure(err: unknown): BridgeReply {
 /** Whether the caller may read / write a bucket; a message saying why not, or undefined. */
 export type BucketAccess = (bucket: string, mode: 'read' | 'write') => string | undefined;
 
+/** Values per (bucket, key). */
+class PerKey<V> {
+  private readonly buckets = new Map<string, Map<string, V>>();
+
+  get(bucket: string, key: string): V | undefined {
+    return this.buckets.get(bucket)?.get(key);
+  }
+
+  has(bucket: string, key: string): boolean {
+    return this.buckets.get(bucket)?.has(key) === true;
+  }
+
+  set(bucket: string, key: string, value: V): void {
+    const keys = this.buckets.get(bucket);
+    if (keys === undefined) this.buckets.set(bucket, new Map([[key, value]]));
+    else keys.set(key, value);
+  }
+
+  *entries(): IterableIterator<[bucket: string, key: string, value: V]> {
+    for (const [bucket, keys] of this.buckets) for (const [key, value] of keys) yield [bucket, key, value];
+  }
+}
+
 export class RunTransaction {
-  private snap: Snapshot | undefined;
-  private opening: Promise<Snapshot> | undefined;
-  /** raw key -> mod revision seen at the snapshot (0 = absent). */
-  private readonly reads = new Map<string, number>();
-  private readonly listedPrefixes = new Set<string>();
-  /** raw key -> write, in first-write order. */
-  private readonly writes = new Map<string, RunWrite>();
+  private snap: BucketSnapshot | undefined;
+  private opening: Promise<BucketSnapshot> | undefined;
+  /** mod revision seen at the snapshot (0 = absent). */
+  private readonly reads = new PerKey<number>();
+  private readonly listed = new PerKey<true>();
+  /** This run's writes in first-write order; `written` holds each key's position. */
+  private readonly staged: RunWrite[] = [];
+  private readonly written = new PerKey<number>();
+  private readonly syncReads: boolean;
 
   /**
    * `openSnapshot` is called at the first read, not before: a run that reads
@@ -97,11 +123,14 @@ export class RunTransaction {
    * it holds an engine host (so waiting for the lock can never starve hosts).
    */
   constructor(
-    private readonly openSnapshot: () => Promise<Snapshot>,
+    private readonly store: Store,
+    private readonly openSnapshot: () => Promise<BucketSnapshot>,
     private readonly limits: BridgeLimits,
     /** The caller's rights (invoker rights): every bucket a call names is checked against them. */
     private readonly access?: BucketAccess,
-  ) {}
+  ) {
+    this.syncReads = store.space.supports.getManySync;
+  }
 
   /** A call was refused for the caller's rights (the script saw PermissionDenied). */
   denied = false;
@@ -116,7 +145,7 @@ export class RunTransaction {
     await snap?.release();
   }
 
-  private async snapshot(): Promise<Snapshot> {
+  private async snapshot(): Promise<BucketSnapshot> {
     if (this.snap !== undefined) return this.snap;
     this.opening ??= this.openSnapshot();
     this.snap = await this.opening;
@@ -147,22 +176,22 @@ export class RunTransaction {
   }
 
   get writeList(): RunWrite[] {
-    return [...this.writes.values()];
+    return [...this.staged];
   }
 
   get readOnly(): boolean {
-    return this.writes.size === 0;
+    return this.staged.length === 0;
   }
 
-  mutations(): Mutation[] {
-    return [...this.writes].map(([raw, w]) => (w.value === null ? { type: 'delete', key: raw } : { type: 'put', key: raw, value: w.value }));
+  mutations(): BucketMutation[] {
+    return this.staged.map(({ bucket, key, value }) => (value === null ? { type: 'delete', bucket, key } : { type: 'put', bucket, key, value }));
   }
 
   /** Guards: nothing this run read or listed changed since its snapshot. */
-  conditions(): Condition[] {
-    const conditions: Condition[] = [];
-    for (const [key, modRevision] of this.reads) conditions.push({ type: 'key', key, modRevision });
-    for (const prefix of this.listedPrefixes) conditions.push({ type: 'prefix', prefix, revision: this.snap?.revision ?? 0 });
+  conditions(): BucketCondition[] {
+    const conditions: BucketCondition[] = [];
+    for (const [bucket, key, modRevision] of this.reads.entries()) conditions.push({ type: 'key', bucket, key, modRevision });
+    for (const [bucket, prefix] of this.listed.entries()) conditions.push({ type: 'prefix', bucket, prefix, revision: this.snap?.revision ?? 0 });
     return conditions;
   }
 
@@ -172,10 +201,10 @@ export class RunTransaction {
       case 'get':
       case 'getMany': {
         // Until the snapshot is open (or on a backend without synchronous reads) the read waits: dispatch().
-        const read = this.snap?.getManySync;
-        if (read === undefined) return undefined;
-        const { raws, missing } = this.planRead(call);
-        return this.finishRead(call, raws, missing, missing.length === 0 ? [] : read(missing));
+        const snap = this.snap;
+        if (snap === undefined || !this.syncReads) return undefined;
+        const { keys, missing } = this.planRead(call);
+        return this.finishRead(call, keys, missing, missing.length === 0 ? [] : snap.getManySync(call.bucket, missing));
       }
       case 'put':
         return this.write(call.bucket, call.key, call.value);
@@ -190,9 +219,9 @@ export class RunTransaction {
     switch (call.op) {
       case 'get':
       case 'getMany': {
-        const { raws, missing } = this.planRead(call);
-        const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(missing);
-        return this.finishRead(call, raws, missing, found);
+        const { keys, missing } = this.planRead(call);
+        const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(call.bucket, missing);
+        return this.finishRead(call, keys, missing, found);
       }
       case 'list':
         return this.list(call.bucket, call.prefix, call.limit, call.startAfter);
@@ -202,67 +231,68 @@ export class RunTransaction {
     }
   }
 
-  /** Checks a read; its raw keys, and those this run has not written (to fetch from the snapshot). */
-  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' }>): { raws: string[]; missing: string[] } {
+  /** Checks a read; its keys, and those this run has not written (to fetch from the snapshot). */
+  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' }>): { keys: readonly string[]; missing: readonly string[] } {
     const keys = call.op === 'get' ? [call.key] : call.keys;
     if (keys.length > this.limits.maxReadBatch) throw new LucienError('INVALID_ARGUMENT', `getMany reads at most ${this.limits.maxReadBatch} keys`);
-    checkBucket(call.bucket, 'read');
-    const raws = keys.map((key) => {
-      checkKey(key, this.limits.maxKeyBytes);
-      return encodeKey(call.bucket, key);
-    });
-    return { raws, missing: this.writes.size === 0 ? raws : raws.filter((raw) => !this.writes.has(raw)) };
+    this.store.checkRead(call.bucket, keys);
+    return { keys, missing: this.staged.length === 0 ? keys : keys.filter((key) => !this.written.has(call.bucket, key)) };
   }
 
   /** Records what was read (for the commit's guards) and answers: values overlaid with this run's writes. */
-  private finishRead(call: BridgeCall, raws: readonly string[], missing: readonly string[], found: readonly (KeyValue | undefined)[]): string {
+  private finishRead(
+    call: Extract<BridgeCall, { op: 'get' | 'getMany' }>,
+    keys: readonly string[],
+    missing: readonly string[],
+    found: readonly (KeyValue | undefined)[],
+  ): string {
+    const { bucket } = call;
     const fromSnapshot = new Map<string, string | undefined>();
-    missing.forEach((raw, i) => {
+    missing.forEach((key, i) => {
       const kv = found[i];
-      if (!this.reads.has(raw)) this.reads.set(raw, kv?.modRevision ?? 0);
-      fromSnapshot.set(raw, kv?.value);
+      if (!this.reads.has(bucket, key)) this.reads.set(bucket, key, kv?.modRevision ?? 0);
+      fromSnapshot.set(key, kv?.value);
     });
-    const values = raws.map((raw) => {
-      const own = this.writes.get(raw);
-      if (own !== undefined) return own.value ?? 'null';
-      return fromSnapshot.get(raw) ?? 'null';
+    const values = keys.map((key) => {
+      const at = this.written.get(bucket, key);
+      if (at !== undefined) return (this.staged[at] as RunWrite).value ?? 'null';
+      return fromSnapshot.get(key) ?? 'null';
     });
     return call.op === 'get' ? (values[0] as string) : `[${values.join(',')}]`;
   }
 
   private write(bucket: string, key: string, value: string | null): string {
-    checkBucket(bucket, 'write');
-    checkKey(key, this.limits.maxKeyBytes);
-    if (value !== null) {
-      checkValue(value, this.limits.maxValueBytes);
+    this.store.checkWrite(bucket, key, value);
+    const at = this.written.get(bucket, key);
+    if (at !== undefined) {
+      this.staged[at] = { bucket, key, value };
+      return 'null';
     }
-    const raw = encodeKey(bucket, key);
-    if (!this.writes.has(raw) && this.writes.size >= this.limits.maxWrites) {
+    if (this.staged.length >= this.limits.maxWrites) {
       throw new LucienError('SCRIPT_LIMIT', `a run may write at most ${this.limits.maxWrites} keys`);
     }
-    this.writes.set(raw, { bucket, key, value });
+    this.written.set(bucket, key, this.staged.length);
+    this.staged.push({ bucket, key, value });
     return 'null';
   }
 
   private async list(bucket: string, prefix: string, limit: number, startAfter: string | null): Promise<string> {
-    checkBucket(bucket, 'read');
+    this.store.checkRead(bucket, []);
     if (!Number.isInteger(limit) || limit < 1 || limit > this.limits.maxReadBatch) {
       throw new LucienError('INVALID_ARGUMENT', `list limit must be between 1 and ${this.limits.maxReadBatch}`);
     }
-    const base = bucketPrefix(bucket);
-    const rawPrefix = base + prefix;
-    const after = startAfter === null || startAfter === '' ? undefined : base + startAfter;
-    this.listedPrefixes.add(rawPrefix);
+    const after = startAfter === null || startAfter === '' ? undefined : startAfter;
+    this.listed.set(bucket, prefix, true);
     // Own writes in range can hide snapshot rows (deletes) or add rows (puts): read enough to cover both.
-    const own = [...this.writes].filter(([raw]) => raw.startsWith(rawPrefix) && (after === undefined || compareBytewise(raw, after) > 0));
-    const rows = await (await this.snapshot()).scan(rawPrefix, { after, limit: limit + own.length });
+    const own = this.staged.filter((w) => w.bucket === bucket && w.key.startsWith(prefix) && (after === undefined || compareBytewise(w.key, after) > 0));
+    const rows = await (await this.snapshot()).scan(bucket, prefix, { after, limit: limit + own.length });
     const merged = new Map<string, string>();
     for (const row of rows) merged.set(row.key, row.value);
-    for (const [raw, w] of own) {
-      if (w.value === null) merged.delete(raw);
-      else merged.set(raw, w.value);
+    for (const w of own) {
+      if (w.value === null) merged.delete(w.key);
+      else merged.set(w.key, w.value);
     }
     const keys = [...merged.keys()].sort(compareBytewise).slice(0, limit);
-    return `[${keys.map((raw) => `[${JSON.stringify(raw.slice(base.length))},${merged.get(raw) as string}]`).join(',')}]`;
+    return `[${keys.map((key) => `[${JSON.stringify(key)},${merged.get(key) as string}]`).join(',')}]`;
   }
 }

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
-import type { Backend } from '../storage/backend';
+import type { Store } from '../storage/store';
 import { type BridgeLimits, type BucketAccess, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
@@ -80,7 +80,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ScriptRunner {
   constructor(
-    private readonly backend: Backend,
+    private readonly store: Store,
     private readonly catalog: ScriptCatalog,
     private readonly engines: EngineRegistry,
     private readonly limits: RunnerLimits,
@@ -123,10 +123,15 @@ export class ScriptRunner {
       // After a few lost races the run goes exclusive: no other script commits between its first read and its commit.
       const exclusive = attempt > this.limits.optimisticAttempts && !input.dryRun;
       let release: (() => void) | undefined;
-      const tx = new RunTransaction(async () => {
-        if (exclusive) release = await this.gate.exclusive();
-        return this.backend.snapshot();
-      }, this.limits, input.access);
+      const tx = new RunTransaction(
+        this.store,
+        async () => {
+          if (exclusive) release = await this.gate.exclusive();
+          return this.store.space.snapshot();
+        },
+        this.limits,
+        input.access,
+      );
       try {
         const { result, logs } = await engine.run(
           {
@@ -154,11 +159,11 @@ export class ScriptRunner {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }
         if (input.dryRun || tx.readOnly) {
-          const revision = tx.revision ?? (await this.backend.currentRevision());
+          const revision = tx.revision ?? (await this.store.space.currentRevision());
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };
         }
         try {
-          const commit = () => this.backend.commit(tx.mutations(), tx.conditions());
+          const commit = () => this.store.space.commit(tx.mutations(), tx.conditions());
           const { revision } = release !== undefined ? await commit() : await this.gate.withShared(commit);
           if (attempt > 1) log.debug('run committed after retries', { script: script.name, attempts: attempt, exclusive });
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };

@@ -1,6 +1,6 @@
 /**
  * Export: every key of the chosen buckets, and the registered scripts, read
- * from ONE backend snapshot and streamed in chunks, so a dump taken while
+ * from ONE snapshot of the bucket space and streamed in chunks, so a dump taken while
  * writes go on is still a state the store was in at one revision. The stream
  * is flow-controlled (we wait for 'drain'), so a slow reader costs a held
  * snapshot, not server memory. Must never write anything.
@@ -12,7 +12,6 @@ import type { ExportRequest__Output } from '../generated/lucien/v1/ExportRequest
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import { decodeScript } from '../procedures/catalog';
 import { compareBytewise } from '../storage/bytewise';
-import { bucketPrefix, listBuckets } from '../storage/prefixed';
 import type { Store } from '../storage/store';
 import { checkBucket, isSystemBucket, SCRIPTS_BUCKET } from '../storage/validate';
 import { type EdgeContext, serverStream } from './adapt';
@@ -26,7 +25,7 @@ const CHUNK_BYTES = 1 << 20;
 export function exportHandler(edge: EdgeContext, store: Store): LucienHandlers['Export'] {
   return serverStream<ExportRequest__Output, ExportChunk>(edge, 'Export', 'read', async (request, stream) => {
     for (const bucket of request.buckets) checkBucket(bucket, 'read');
-    const snapshot = await store.backend.snapshot();
+    const snapshot = await store.space.snapshot();
     try {
       const revision = snapshot.revision;
       const send = async (chunk: ExportChunk): Promise<boolean> => {
@@ -38,16 +37,15 @@ export function exportHandler(edge: EdgeContext, store: Store): LucienHandlers['
       const buckets =
         request.buckets.length > 0
           ? [...new Set(request.buckets)].sort(compareBytewise)
-          : (await listBuckets(snapshot)).filter((b) => !isSystemBucket(b));
+          : (await snapshot.listBuckets()).filter((b) => !isSystemBucket(b));
       let records: ExportRecord[] = [];
       let bytes = 0;
       for (const bucket of buckets) {
-        const prefix = bucketPrefix(bucket);
         let after: string | undefined;
         for (;;) {
-          const rows = await snapshot.scan(prefix, { after, limit: PAGE });
+          const rows = await snapshot.scan(bucket, '', { after, limit: PAGE });
           for (const row of rows) {
-            records.push({ bucket, key: row.key.slice(prefix.length), value: row.value, create_revision: row.createRevision, mod_revision: row.modRevision });
+            records.push({ bucket, key: row.key, value: row.value, create_revision: row.createRevision, mod_revision: row.modRevision });
             bytes += row.value.length + row.key.length;
             if (records.length >= CHUNK_RECORDS || bytes >= CHUNK_BYTES) {
               if (!(await send({ revision, records, scripts: [] }))) return;
@@ -63,13 +61,12 @@ export function exportHandler(edge: EdgeContext, store: Store): LucienHandlers['
       if (records.length > 0 && !(await send({ revision, records, scripts: [] }))) return;
 
       if (request.exclude_scripts) return;
-      const prefix = bucketPrefix(SCRIPTS_BUCKET);
       let after: string | undefined;
       for (;;) {
-        const rows = await snapshot.scan(prefix, { after, limit: PAGE });
+        const rows = await snapshot.scan(SCRIPTS_BUCKET, '', { after, limit: PAGE });
         if (rows.length === 0) break;
         const scripts = rows.map((row) => {
-          const s = decodeScript(row.key.slice(prefix.length), row.value, row.modRevision);
+          const s = decodeScript(row.key, row.value, row.modRevision);
           return { name: s.name, engine: s.engine, source: s.source, description: s.description, revision: s.revision };
         });
         if (!(await send({ revision, records: [], scripts }))) return;

@@ -58,7 +58,7 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       const ifRevision = optionalRevision(request);
       if (request.bucket === SCRIPTS_BUCKET) {
         const deleted = await scripts.delete(request.key, ifRevision);
-        return { revision: await store.backend.currentRevision(), deleted };
+        return { revision: await store.space.currentRevision(), deleted };
       }
       return store.delete(request.bucket, request.key, ifRevision);
     }),

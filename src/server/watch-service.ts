@@ -12,7 +12,6 @@ import { LucienError } from '../errors';
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import type { WatchEvent } from '../generated/lucien/v1/WatchEvent';
 import type { WatchRequest__Output } from '../generated/lucien/v1/WatchRequest';
-import { bucketPrefix } from '../storage/prefixed';
 import type { Store } from '../storage/store';
 import { checkBucket, checkRevision } from '../storage/validate';
 import { type EdgeContext, serverStream } from './adapt';
@@ -21,49 +20,45 @@ import { requireBuckets } from './auth';
 const PAGE = 512;
 
 export function watchHandler(edge: EdgeContext, store: Store): LucienHandlers['Watch'] {
-  const backend = store.backend;
+  const space = store.space;
   return serverStream<WatchRequest__Output, WatchEvent>(edge, 'Watch', 'read', async (request, stream, call) => {
     checkBucket(request.bucket, 'read');
     requireBuckets(call.principal, [request.bucket], 'read');
     checkRevision(request.start_revision, 'start_revision');
-    const base = bucketPrefix(request.bucket);
-    const prefix = base + request.prefix;
 
     // Subscribe before reading, so no commit can slip between catch-up and waiting.
     let wake: (() => void) | undefined;
     let pending = false;
-    const unsubscribe = backend.subscribe(() => {
+    const unsubscribe = space.onCommit(() => {
       pending = true;
       wake?.();
     });
     const onCancel = () => wake?.();
     stream.on('cancelled', onCancel);
     try {
-      let after = request.start_revision > 0 ? request.start_revision - 1 : await backend.currentRevision();
-      const oldest = await backend.oldestRetainedRevision();
+      let after = request.start_revision > 0 ? request.start_revision - 1 : await space.currentRevision();
+      const oldest = await space.oldestRetainedRevision();
       if (after + 1 < oldest) {
         throw new LucienError('COMPACTED', `start_revision ${after + 1} is older than the retained history, which begins at revision ${oldest}`);
       }
       while (!stream.cancelled) {
         pending = false;
-        let changes;
+        let page;
         try {
-          changes = await backend.changesSince(after, PAGE);
+          page = await space.changesSince(request.bucket, request.prefix, after, PAGE);
         } catch (err) {
           if ((err as LucienError).code === 'COMPACTED') {
             throw new LucienError('COMPACTED', `this watcher fell behind the retained history; resume with start_revision ${after + 1} after re-reading the bucket`);
           }
           throw err;
         }
-        for (const change of changes) {
-          if (!change.key.startsWith(prefix)) continue;
-          const event: WatchEvent = { type: change.type === 'put' ? 'PUT' : 'DELETE', bucket: request.bucket, key: change.key.slice(base.length), value: change.value, revision: change.revision };
+        for (const change of page.changes) {
+          const event: WatchEvent = { type: change.type === 'put' ? 'PUT' : 'DELETE', bucket: request.bucket, key: change.key, value: change.value, revision: change.revision };
           if (!stream.write(event)) await drained(stream);
           if (stream.cancelled) return;
         }
-        const last = changes[changes.length - 1];
-        if (last !== undefined) {
-          after = last.revision;
+        if (page.through > after) {
+          after = page.through;
           continue;
         }
         if (!pending) await new Promise<void>((resolve) => (wake = resolve));

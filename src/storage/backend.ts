@@ -2,9 +2,11 @@
  * The storage interface: one small, asynchronous, revision-aware contract that
  * every backend (memory, leveldb, etcd) implements and that nothing above
  * src/storage/ sees past. Keys here are raw strings; buckets are a key-prefix
- * view applied once, in prefixed.ts. Values are opaque JSON text: validation,
+ * view applied once, in buckets.ts. Values are opaque JSON text: validation,
  * size limits and bucket rules live in front of this interface (store.ts),
- * never in a backend. A backend must never import the gRPC edge.
+ * never in a backend. The rules the in-process backends share (lifecycle,
+ * conditions, revisions) live once in core.ts. A backend must never import
+ * the gRPC edge.
  */
 
 /** One stored key with its revisions (as in etcd's mvccpb.KeyValue). */
@@ -60,10 +62,11 @@ export interface Snapshot {
   /** One result per key, in order, all from this snapshot. */
   getMany(keys: readonly string[]): Promise<(KeyValue | undefined)[]>;
   /**
-   * getMany without waiting, where the backend can (embedded ones): the
-   * bridge answers a script's point reads in the same tick they arrive.
+   * getMany without waiting, only where `supports.getManySync` (embedded
+   * backends); elsewhere it throws. The script transaction answers a
+   * script's point reads in the same tick they arrive with it.
    */
-  readonly getManySync?: (keys: readonly string[]) => (KeyValue | undefined)[];
+  getManySync(keys: readonly string[]): (KeyValue | undefined)[];
   /** Keys that start with `prefix`, ascending bytewise (UTF-8) order. */
   scan(prefix: string, options: ScanOptions): Promise<KeyValue[]>;
   /** Frees the snapshot; safe to call twice. Reads after it reject. */
@@ -80,6 +83,8 @@ export interface Capabilities {
   readonly remote: boolean;
   /** Survives a restart of the process. */
   readonly persistent: boolean;
+  /** Snapshots answer getManySync (reads without waiting). */
+  readonly getManySync: boolean;
 }
 
 export type LifecycleStatus = 'opening' | 'open' | 'closing' | 'closed';

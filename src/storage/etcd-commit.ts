@@ -14,8 +14,9 @@
  * the failing condition is named exactly and without a second round trip.
  */
 import type { ICompare, IRequestOp, IResponseOp } from 'etcd3';
-import { LucienError } from '../errors';
+import type { LucienError } from '../errors';
 import type { Condition, Mutation } from './backend';
+import { conditionFailed } from './rules';
 import { type EtcdLayout, modBelow, modEquals } from './etcd-layout';
 
 /** What a commit read of a key it deletes: its mod_revision (0 = absent), and whether it has a rebirth mark. */
@@ -128,17 +129,17 @@ export function diagnose(
   for (const c of conditions) {
     if (c.type === 'key') {
       const found = Number(kvs[at++]?.[0]?.mod_revision ?? 0);
-      if (found !== c.modRevision) return new LucienError('CONDITION_FAILED', 'condition on key failed', { key: c.key });
+      if (found !== c.modRevision) return conditionFailed.key(c.key);
       continue;
     }
     const hit = kvs[at]?.[0] ?? kvs[at + 1]?.[0];
     at += 2;
     // Same order as the other backends: a guard outside the window fails as such.
     if (latest > c.revision + historyRevisions) {
-      return new LucienError('CONDITION_FAILED', 'prefix guard is older than the retained history', { key: c.prefix });
+      return conditionFailed.tooOld(c.prefix);
     }
     if (hit !== undefined) {
-      return new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key: layout.decode(hit.key)?.key ?? c.prefix });
+      return conditionFailed.changed(layout.decode(hit.key)?.key ?? c.prefix);
     }
   }
   return undefined;

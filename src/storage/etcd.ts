@@ -35,6 +35,7 @@ import { Etcd3 } from 'etcd3';
 import { LucienError } from '../errors';
 import type { Backend, Capabilities, Change, CommitResult, Condition, KeyValue, LifecycleStatus, Mutation, Snapshot } from './backend';
 import { compareBytewise } from './bytewise';
+import { compacted } from './rules';
 import { type Trim, diagnose, keysToRead, planTxn } from './etcd-commit';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';
@@ -59,7 +60,7 @@ const MAX_ATTEMPTS = 50;
 const TRIM_BATCH = 100;
 
 export class EtcdBackend implements Backend {
-  readonly supports: Capabilities = { snapshots: true, history: true, remote: true, persistent: true };
+  readonly supports: Capabilities = { snapshots: true, history: true, remote: true, persistent: true, getManySync: false };
   private readonly layout: EtcdLayout;
   private readonly historyRevisions: number;
   private readonly maintenanceEvery: number;
@@ -170,6 +171,9 @@ export class EtcdBackend implements Backend {
       revision,
       get: async (key) => (await getMany([key]))[0],
       getMany,
+      getManySync: () => {
+        throw new LucienError('INTERNAL', 'the etcd backend has no synchronous reads');
+      },
       scan: (prefix, options) =>
         read(async (client) => {
           if (options.limit <= 0) return [];
@@ -206,7 +210,7 @@ export class EtcdBackend implements Backend {
     this.assertOpen();
     const { revision, marker } = await this.latest();
     if (after < this.oldestRetained(revision) - 1) {
-      throw new LucienError('COMPACTED', `revision ${after + 1} is older than the retained history`);
+      throw compacted(after);
     }
     if (limit <= 0 || after >= marker) return [];
     return readHistory(this.etcd(), this.layout, after, marker, limit);

@@ -2,25 +2,15 @@
  * MemoryBackend: the whole Backend contract in process memory, for unit tests.
  * MVCC: each key keeps its versions, so a snapshot taken at revision R keeps
  * reading R while later commits happen; old versions are pruned once no open
- * snapshot can see them. Keys are kept sorted in UTF-8 byte order. It must
- * never be used where data has to survive the process (supports.persistent is
- * false), and it must never validate values: that is the store's job.
+ * snapshot can see them. Keys are kept sorted in UTF-8 byte order. Lifecycle,
+ * conditions and revisions are the core's (core.ts); this file only reads
+ * and writes versions. It must never be used where data has to survive the
+ * process (supports.persistent is false), and it must never validate values:
+ * that is the store's job.
  */
-import { LucienError } from '../errors';
-import type {
-  Backend,
-  Capabilities,
-  Change,
-  CommitResult,
-  Condition,
-  KeyValue,
-  LifecycleStatus,
-  Mutation,
-  ScanOptions,
-  Snapshot,
-} from './backend';
-import { type Listener, Listeners } from './listeners';
+import type { Capabilities, Change, KeyValue, ScanOptions } from './backend';
 import { compareBytewise, lowerBound } from './bytewise';
+import { BackendCore, type SnapshotReader, type WriteBatch } from './core';
 
 export interface MemoryBackendOptions {
   /** How many past revisions stay available to changesSince / prefix guards (default 10000). */
@@ -39,78 +29,39 @@ interface Commit {
   readonly changes: readonly Change[];
 }
 
-
-export class MemoryBackend implements Backend {
-  readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: false };
-  private state: LifecycleStatus = 'closed';
-  private revision = 0;
+export class MemoryBackend extends BackendCore {
+  readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: false, getManySync: true };
   /** Every key that has at least one version, sorted bytewise. */
   private readonly keys: string[] = [];
   private readonly versions = new Map<string, Version[]>();
   /** One entry per revision, contiguous, oldest first. */
   private readonly history: Commit[] = [];
   private readonly historyRevisions: number;
-  private readonly listeners = new Listeners();
   /** Revision → number of open snapshots at it; bounds version pruning. */
   private readonly pinned = new Map<number, number>();
 
   constructor(options: MemoryBackendOptions = {}) {
+    super('memory');
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
   }
 
-  get status(): LifecycleStatus {
-    return this.state;
-  }
+  /** The data lives as long as this object: reopening finds it, and the revision, as they were. */
+  protected async _open(): Promise<void> {}
 
-  async open(): Promise<void> {
-    this.state = 'open';
-  }
+  protected async _close(): Promise<void> {}
 
-  async close(): Promise<void> {
-    // Commits run synchronously to completion, so none can be in flight here.
-    this.state = 'closed';
-  }
-
-  async currentRevision(): Promise<number> {
-    this.assertOpen();
-    return this.revision;
-  }
-
-  async get(key: string): Promise<KeyValue | undefined> {
-    this.assertOpen();
+  protected _get(key: string): KeyValue | undefined {
     return this.read(key, this.revision);
   }
 
-  async snapshot(): Promise<Snapshot> {
-    this.assertOpen();
+  protected _snapshot(): SnapshotReader {
     const revision = this.revision;
     this.pinned.set(revision, (this.pinned.get(revision) ?? 0) + 1);
-    let released = false;
-    const check = (): void => {
-      this.assertOpen();
-      if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
-    };
     return {
       revision,
-      get: async (key) => {
-        check();
-        return this.read(key, revision);
-      },
-      getMany: async (keys) => {
-        check();
-        return keys.map((key) => this.read(key, revision));
-      },
-      getManySync: (keys) => {
-        check();
-        return keys.map((key) => this.read(key, revision));
-      },
-      scan: async (prefix, options) => {
-        check();
-        return this.scanAt(revision, prefix, options);
-      },
-      release: async () => {
-        if (released) return;
-        released = true;
+      getMany: (keys) => keys.map((key) => this.read(key, revision)),
+      scan: (prefix, options) => this.scanAt(revision, prefix, options),
+      release: () => {
         const n = (this.pinned.get(revision) ?? 1) - 1;
         if (n > 0) this.pinned.set(revision, n);
         else this.pinned.delete(revision);
@@ -118,50 +69,21 @@ export class MemoryBackend implements Backend {
     };
   }
 
-  async commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {
-    this.assertOpen();
-    // Everything below is synchronous, so the commit is atomic with respect to
-    // every other call without a lock.
-    for (const condition of conditions) this.checkCondition(condition);
-
-    const next = this.revision + 1;
-    const pending = new Map<string, Version>();
-    const changes: Change[] = [];
-    const applied = mutations.map((m) => {
-      const existing = pending.has(m.key) ? pending.get(m.key) : this.latest(m.key);
-      const live = existing !== undefined && existing.value !== undefined;
-      if (m.type === 'put') {
-        const createRevision = live ? existing.createRevision : next;
-        pending.set(m.key, { revision: next, createRevision, value: m.value });
-        changes.push({ type: 'put', key: m.key, value: m.value, revision: next });
-        return true;
-      }
-      if (!live) return false;
-      pending.set(m.key, { revision: next, createRevision: existing.createRevision, value: undefined });
-      changes.push({ type: 'delete', key: m.key, value: '', revision: next });
-      return true;
-    });
-    if (changes.length === 0) return { revision: this.revision, applied };
-
-    this.revision = next;
-    const oldestPinned = this.oldestPinned();
-    for (const [key, version] of pending) this.addVersion(key, version, oldestPinned);
-    this.history.push({ revision: next, changes });
-    if (this.history.length > this.historyRevisions) this.history.shift();
-    this.listeners.emit(changes);
-    return { revision: next, applied };
-  }
-
-  async oldestRetainedRevision(): Promise<number> {
-    this.assertOpen();
-    return this.oldestRetained();
-  }
-
-  async changesSince(after: number, limit: number): Promise<Change[]> {
-    this.assertOpen();
-    if (after < this.oldestRetained() - 1) {
-      throw new LucienError('COMPACTED', `revision ${after + 1} is older than the retained history`);
+  protected _write(batch: WriteBatch): void {
+    // Synchronous: the core moves the revision to batch.revision in the same tick.
+    const oldestPinned = this.oldestPinned(batch.revision);
+    for (const [key, { revision, kv }] of batch.writes) {
+      this.addVersion(key, { revision, createRevision: kv?.createRevision ?? 0, value: kv?.value }, oldestPinned);
     }
+    for (const commit of batch.commits) this.history.push(commit);
+    if (this.history.length > this.historyRevisions) this.history.splice(0, this.history.length - this.historyRevisions);
+  }
+
+  protected _oldestRetained(): number {
+    return this.history[0]?.revision ?? this.revision + 1;
+  }
+
+  protected _changesSince(after: number, limit: number): Change[] {
     const out: Change[] = [];
     const first = this.history[0];
     if (first === undefined) return out;
@@ -172,27 +94,19 @@ export class MemoryBackend implements Backend {
     return out;
   }
 
-  subscribe(listener: Listener): () => void {
-    return this.listeners.add(listener);
+  protected _changedUnder(prefix: string, after: number): string | undefined {
+    for (const commit of this.history) {
+      if (commit.revision <= after) continue;
+      const hit = commit.changes.find((c) => c.key.startsWith(prefix));
+      if (hit !== undefined) return hit.key;
+    }
+    return undefined;
   }
 
-  private assertOpen(): void {
-    if (this.state !== 'open') throw new LucienError('UNAVAILABLE', `memory backend is ${this.state}`);
-  }
-
-  private oldestRetained(): number {
-    return this.history[0]?.revision ?? this.revision + 1;
-  }
-
-  private oldestPinned(): number {
-    let min = this.revision;
+  private oldestPinned(revision: number): number {
+    let min = revision;
     for (const revision of this.pinned.keys()) min = Math.min(min, revision);
     return min;
-  }
-
-  private latest(key: string): Version | undefined {
-    const versions = this.versions.get(key);
-    return versions?.[versions.length - 1];
   }
 
   private read(key: string, revision: number): KeyValue | undefined {
@@ -221,32 +135,6 @@ export class MemoryBackend implements Backend {
       if (kv !== undefined) out.push(options.keysOnly === true ? { ...kv, value: '' } : kv);
     }
     return out;
-  }
-
-  private checkCondition(condition: Condition): void {
-    if (condition.type === 'key') {
-      const current = this.read(condition.key, this.revision);
-      const holds =
-        condition.modRevision === 0 ? current === undefined : current?.modRevision === condition.modRevision;
-      if (!holds) {
-        throw new LucienError('CONDITION_FAILED', `condition on key failed`, { key: condition.key });
-      }
-      return;
-    }
-    if (condition.revision >= this.revision) return;
-    // Older than the retained history: we cannot prove nothing changed, so fail.
-    if (condition.revision < this.oldestRetained() - 1) {
-      throw new LucienError('CONDITION_FAILED', 'prefix guard is older than the retained history', {
-        key: condition.prefix,
-      });
-    }
-    for (const commit of this.history) {
-      if (commit.revision <= condition.revision) continue;
-      const hit = commit.changes.find((c) => c.key.startsWith(condition.prefix));
-      if (hit !== undefined) {
-        throw new LucienError('CONDITION_FAILED', 'a key under the guarded prefix changed', { key: hit.key });
-      }
-    }
   }
 
   /**

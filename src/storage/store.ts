@@ -1,14 +1,14 @@
 /**
  * The store façade: what every client-facing path (gRPC edge, scripts) uses
- * to touch data. It validates buckets, keys, values and revisions once, maps
- * (bucket, key) to raw keys through the one bucket view (prefixed.ts), and
- * turns requests into backend snapshots and commits. Backends stay small and
- * never see an unvalidated input. Must never import the gRPC edge.
+ * to touch data. It validates buckets, keys, values and revisions once, for
+ * client requests here and for the script transaction through checkRead and
+ * checkWrite, and turns requests into snapshots and commits of the bucket
+ * space (buckets.ts), the one place buckets become raw keys. Backends stay
+ * small and never see an unvalidated input. Must never import the gRPC edge.
  */
 import { LucienError } from '../errors';
-import type { Backend, Condition, KeyValue, Mutation } from './backend';
-import { compareBytewise } from './bytewise';
-import { bucketPrefix, decodeKey, encodeKey, listBuckets } from './prefixed';
+import type { Backend, KeyValue } from './backend';
+import { type BucketCondition, type BucketMutation, BucketSpace } from './buckets';
 import { checkBucket, checkKey, checkRevision, checkValue } from './validate';
 
 export interface StoreLimits {
@@ -47,16 +47,21 @@ export interface WriteAccess {
 }
 
 export class Store {
+  /** Every bucket, keyed by (bucket, key): the script transaction, Watch and the script cache read through it. */
+  readonly space: BucketSpace;
+
   constructor(
-    readonly backend: Backend,
+    backend: Backend,
     readonly limits: StoreLimits,
-  ) {}
+  ) {
+    this.space = new BucketSpace(backend);
+  }
 
   async get(bucket: string, key: string): Promise<Item> {
-    this.checkRef(bucket, key, 'read');
-    const found = await this.backend.get(encodeKey(bucket, key));
+    this.checkRead(bucket, [key]);
+    const found = await this.space.get(bucket, key);
     if (found === undefined) throw new LucienError('NOT_FOUND', `key ${JSON.stringify(key)} not found in bucket "${bucket}"`);
-    return { ...found, key };
+    return found;
   }
 
   async put(bucket: string, key: string, value: string, ifRevision?: number, access: WriteAccess = {}): Promise<number> {
@@ -73,30 +78,24 @@ export class Store {
   async batch(ops: readonly BatchOp[], access: WriteAccess = {}): Promise<{ revision: number; applied: readonly boolean[] }> {
     if (ops.length === 0) throw new LucienError('INVALID_ARGUMENT', 'a batch needs at least one operation');
     if (ops.length > MAX_BATCH_KEYS) throw new LucienError('INVALID_ARGUMENT', `a batch holds at most ${MAX_BATCH_KEYS} operations, got ${ops.length}`);
-    const mutations: Mutation[] = [];
-    const conditions: Condition[] = [];
-    const seen = new Set<string>();
+    const mutations: BucketMutation[] = [];
+    const conditions: BucketCondition[] = [];
+    const seen = new Map<string, Set<string>>();
     for (const op of ops) {
-      this.checkRef(op.bucket, op.key, access.system === true ? 'read' : 'write');
-      checkRevision(op.ifRevision);
-      const raw = encodeKey(op.bucket, op.key);
-      if (seen.has(raw)) throw new LucienError('INVALID_ARGUMENT', `key ${JSON.stringify(op.key)} of bucket "${op.bucket}" appears twice in one batch`);
-      seen.add(raw);
-      if (op.type === 'put') {
-        checkValue(op.value, this.limits.maxValueBytes);
-        mutations.push({ type: 'put', key: raw, value: op.value });
-      } else {
-        mutations.push({ type: 'delete', key: raw });
-      }
-      if (op.ifRevision !== undefined) conditions.push({ type: 'key', key: raw, modRevision: op.ifRevision });
+      const value = op.type === 'put' ? op.value : null;
+      this.check(op.bucket, op.key, value, access.system === true ? 'read' : 'write', op.ifRevision);
+      const keys = seen.get(op.bucket) ?? new Set<string>();
+      if (keys.has(op.key)) throw new LucienError('INVALID_ARGUMENT', `key ${JSON.stringify(op.key)} of bucket "${op.bucket}" appears twice in one batch`);
+      seen.set(op.bucket, keys.add(op.key));
+      mutations.push(value === null ? { type: 'delete', bucket: op.bucket, key: op.key } : { type: 'put', bucket: op.bucket, key: op.key, value });
+      if (op.ifRevision !== undefined) conditions.push({ type: 'key', bucket: op.bucket, key: op.key, modRevision: op.ifRevision });
     }
     try {
-      return await this.backend.commit(mutations, conditions);
+      return await this.space.commit(mutations, conditions);
     } catch (err) {
-      const key = (err as LucienError).details?.key;
-      if ((err as LucienError).code === 'CONDITION_FAILED' && typeof key === 'string') {
-        const ref = decodeKey(key);
-        throw new LucienError('CONDITION_FAILED', `if_revision condition failed for key ${JSON.stringify(ref.key)} in bucket "${ref.bucket}"; nothing was written`, { key: ref.key });
+      const { code, details } = err as LucienError;
+      if (code === 'CONDITION_FAILED' && details?.bucket !== undefined && details.key !== undefined) {
+        throw new LucienError('CONDITION_FAILED', `if_revision condition failed for key ${JSON.stringify(details.key)} in bucket "${details.bucket}"; nothing was written`, { key: details.key });
       }
       throw err;
     }
@@ -104,22 +103,18 @@ export class Store {
 
   /** Keys of a bucket in bytewise order; `more` says whether another page exists. */
   async list(bucket: string, options: ListOptions): Promise<{ items: Item[]; more: boolean }> {
-    checkBucket(bucket, 'read');
+    this.checkRead(bucket, []);
     if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
       throw new LucienError('INVALID_ARGUMENT', `limit must be between 1 and ${MAX_LIST_LIMIT}, got ${options.limit}`);
     }
-    const prefix = bucketPrefix(bucket);
-    const snapshot = await this.backend.snapshot();
+    const snapshot = await this.space.snapshot();
     try {
-      const rows = await snapshot.scan(prefix + options.prefix, {
-        // An `after` that sorts before the prefix is harmless: the scan is bounded by the prefix.
-        after: options.startAfter === '' ? undefined : prefix + options.startAfter,
+      const rows = await snapshot.scan(bucket, options.prefix, {
+        after: options.startAfter === '' ? undefined : options.startAfter,
         limit: options.limit + 1,
         keysOnly: options.keysOnly,
       });
-      const more = rows.length > options.limit;
-      const items = rows.slice(0, options.limit).map((row) => ({ ...row, key: row.key.slice(prefix.length) }));
-      return { items, more };
+      return { items: rows.slice(0, options.limit), more: rows.length > options.limit };
     } finally {
       await snapshot.release();
     }
@@ -128,27 +123,47 @@ export class Store {
   /** Reads every ref from one snapshot; undefined where a key is missing. */
   async batchGet(refs: readonly KeyRef[]): Promise<{ revision: number; entries: (Item | undefined)[] }> {
     if (refs.length > MAX_BATCH_KEYS) throw new LucienError('INVALID_ARGUMENT', `BatchGet reads at most ${MAX_BATCH_KEYS} keys, got ${refs.length}`);
-    for (const ref of refs) this.checkRef(ref.bucket, ref.key, 'read');
-    const snapshot = await this.backend.snapshot();
+    for (const ref of refs) this.checkRead(ref.bucket, [ref.key]);
+    /** Positions in `refs` per bucket, so each bucket is one getMany. */
+    const positions = new Map<string, number[]>();
+    refs.forEach(({ bucket }, i) => {
+      const at = positions.get(bucket);
+      if (at === undefined) positions.set(bucket, [i]);
+      else at.push(i);
+    });
+    const snapshot = await this.space.snapshot();
     try {
-      const found = await snapshot.getMany(refs.map((ref) => encodeKey(ref.bucket, ref.key)));
-      return { revision: snapshot.revision, entries: found.map((kv, i) => (kv === undefined ? undefined : { ...kv, key: (refs[i] as KeyRef).key })) };
+      const entries: (Item | undefined)[] = new Array(refs.length).fill(undefined);
+      for (const [bucket, at] of positions) {
+        const found = await snapshot.getMany(bucket, at.map((i) => (refs[i] as KeyRef).key));
+        at.forEach((i, j) => (entries[i] = found[j]));
+      }
+      return { revision: snapshot.revision, entries };
     } finally {
       await snapshot.release();
     }
   }
 
-  async listBuckets(): Promise<string[]> {
-    const snapshot = await this.backend.snapshot();
-    try {
-      return (await listBuckets(snapshot)).sort(compareBytewise);
-    } finally {
-      await snapshot.release();
-    }
+  /** Every bucket that holds a key, bytewise, reserved `_` buckets included. */
+  listBuckets(): Promise<string[]> {
+    return this.space.listBuckets();
   }
 
-  private checkRef(bucket: string, key: string, mode: 'read' | 'write'): void {
+  /** Checks a read of `keys` of `bucket` (reserved buckets may be read). */
+  checkRead(bucket: string, keys: readonly string[]): void {
+    checkBucket(bucket, 'read');
+    for (const key of keys) checkKey(key, this.limits.maxKeyBytes);
+  }
+
+  /** Checks a client's or a script's write: a put (value: JSON text) or a delete (null). */
+  checkWrite(bucket: string, key: string, value: string | null): void {
+    this.check(bucket, key, value, 'write');
+  }
+
+  private check(bucket: string, key: string, value: string | null, mode: 'read' | 'write', ifRevision?: number): void {
     checkBucket(bucket, mode);
     checkKey(key, this.limits.maxKeyBytes);
+    checkRevision(ifRevision);
+    if (value !== null) checkValue(value, this.limits.maxValueBytes);
   }
 }

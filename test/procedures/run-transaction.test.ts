@@ -6,15 +6,20 @@
 import type { BridgeCall } from '../../engines/protocol';
 import { RunTransaction } from '../../src/procedures/run-transaction';
 import { MemoryBackend } from '../../src/storage/memory';
-import { encodeKey } from '../../src/storage/prefixed';
+import { Store } from '../../src/storage/store';
 
-const LIMITS = { maxKeyBytes: 1024, maxValueBytes: 1024, maxWrites: 3, maxReadBatch: 10 };
+const LIMITS = { maxWrites: 3, maxReadBatch: 10 };
 
-async function transaction() {
+async function open() {
   const backend = new MemoryBackend();
   await backend.open();
-  await backend.commit([{ type: 'put', key: encodeKey('posts', 'p1'), value: '{"t":1}' }]);
-  return { backend, tx: new RunTransaction(() => backend.snapshot(), LIMITS) };
+  return new Store(backend, { maxKeyBytes: 1024, maxValueBytes: 1024 });
+}
+
+async function transaction() {
+  const store = await open();
+  await store.put('posts', 'p1', '{"t":1}');
+  return { store, tx: new RunTransaction(store, () => store.space.snapshot(), LIMITS) };
 }
 
 /** A call as a host sends it: JSON text (anything, for the malformed cases). */
@@ -72,21 +77,24 @@ test('the commit is guarded by every key read (found or absent) and every listed
   await tx.handle(call({ op: 'get', bucket: 'posts', key: 'missing' }));
   await tx.handle(call({ op: 'list', bucket: 'users', prefix: 'u', limit: 5, startAfter: null }));
   expect(tx.conditions()).toEqual([
-    { type: 'key', key: encodeKey('posts', 'p1'), modRevision: 1 },
-    { type: 'key', key: encodeKey('posts', 'missing'), modRevision: 0 },
-    { type: 'prefix', prefix: 'users/u', revision: 1 },
+    { type: 'key', bucket: 'posts', key: 'p1', modRevision: 1 },
+    { type: 'key', bucket: 'posts', key: 'missing', modRevision: 0 },
+    { type: 'prefix', bucket: 'users', prefix: 'u', revision: 1 },
   ]);
   await tx.release();
 });
 
 test('a run that reads nothing takes no snapshot', async () => {
   let opened = 0;
-  const backend = new MemoryBackend();
-  await backend.open();
-  const tx = new RunTransaction(async () => {
-    opened++;
-    return backend.snapshot();
-  }, LIMITS);
+  const store = await open();
+  const tx = new RunTransaction(
+    store,
+    async () => {
+      opened++;
+      return store.space.snapshot();
+    },
+    LIMITS,
+  );
   await tx.handle(call({ op: 'put', bucket: 'w', key: 'k', value: '{}' }));
   expect(opened).toBe(0);
   expect(tx.revision).toBeUndefined();

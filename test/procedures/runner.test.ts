@@ -31,8 +31,6 @@ const silent: Logger = {
 } as unknown as Logger;
 
 const LIMITS: RunnerLimits = {
-  maxKeyBytes: 1024,
-  maxValueBytes: 1 << 20,
   maxWrites: 100,
   maxReadBatch: 100,
   defaultTimeoutMs: 2000,
@@ -97,7 +95,7 @@ async function setup(programs: Record<string, Program>, limits: Partial<RunnerLi
   const engines = new EngineRegistry([engine]);
   const catalog = new ScriptCatalog(store, engines, 256 * 1024);
   for (const name of Object.keys(programs)) await catalog.put({ name, engine: 'javascript', source: name, description: '' });
-  const runner = new ScriptRunner(backend, catalog, engines, { ...LIMITS, ...limits });
+  const runner = new ScriptRunner(store, catalog, engines, { ...LIMITS, ...limits });
   const run = (name: string, args: unknown[] = [], options: { dryRun?: boolean; timeoutMs?: number } = {}) =>
     runner.run({ name, args: JSON.stringify(args), dryRun: options.dryRun ?? false, timeoutMs: options.timeoutMs ?? 0 }, silent);
   const value = async (key: string) => {

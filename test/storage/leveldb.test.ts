@@ -38,7 +38,7 @@ describe('leveldb durability', () => {
     const work = await mkdtemp(join(tmpdir(), 'lucien-kill-'));
     try {
       // The child runs the real backend, transpiled, since node cannot load .ts itself.
-      for (const file of ['errors', 'storage/backend', 'storage/bytewise', 'storage/listeners', 'storage/read-cache', 'storage/group-commit', 'storage/leveldb-layout', 'storage/leveldb']) {
+      for (const file of ['errors', 'storage/backend', 'storage/bytewise', 'storage/listeners', 'storage/read-cache', 'storage/group-commit', 'storage/rules', 'storage/core', 'storage/leveldb-layout', 'storage/leveldb']) {
         const source = await readFile(join(__dirname, '../../src', `${file}.ts`), 'utf8');
         const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
         await mkdir(dirname(join(work, 'src', file)), { recursive: true });
