@@ -67,6 +67,9 @@ export interface HostOptions {
 
 const DEFAULT_OPTIONS: HostOptions = { scriptCache: 256, maxFrameBytes: MAX_FRAME_BYTES };
 
+/** How long after a host's exit its stderr may still be arriving. */
+const EXIT_GRACE_MS = 500;
+
 /** Bytes of answers the host may leave unread before it counts as not speaking the protocol. */
 const MAX_UNREAD_BYTES = 4 * MAX_FRAME_BYTES;
 
@@ -147,13 +150,23 @@ export class HostProcess {
       this.ended = true;
     });
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
+      // The exit is final once stderr is read to its end ('close'): a host's last words (V8's
+      // "out of memory") tell a crash from a kill, and 'exit' can come before them. A grandchild
+      // holding the pipes must not hold the verdict up for long, hence the fallback.
+      let fallback: NodeJS.Timeout | undefined;
+      const final = (code: number | null, signal: NodeJS.Signals | null): void => {
+        clearTimeout(fallback);
+        if (this.exitInfo !== undefined) return;
         this.exitInfo = { code, signal, stderr: this.stderr };
         const waiting = this.waiting;
         this.waiting = undefined;
         waiting?.reject(new HostExitedError(this.exitInfo, this.breach));
         resolve(this.exitInfo);
+      };
+      this.child.on('exit', (code, signal) => {
+        fallback = setTimeout(() => final(code, signal), EXIT_GRACE_MS);
       });
+      this.child.on('close', (code: number | null, signal: NodeJS.Signals | null) => final(code, signal));
       this.child.on('error', () => undefined);
     });
   }

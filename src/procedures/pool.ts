@@ -84,6 +84,7 @@ export class EnginePool implements ScriptEngine {
     this.complete = (async () => {
       for (let i = 1; i < wanted && !this.closed; i++) {
         await this.startHost().catch((err: Error) => {
+          if (this.closed) return;
           this.log.error('engine host failed to start', { engine: this.name, error: err.message });
           void this.replace();
         });
@@ -184,6 +185,8 @@ export class EnginePool implements ScriptEngine {
     }, MEMORY_POLL_MS);
     const onAbort = () => kill('cancel');
     request.signal?.addEventListener('abort', onAbort);
+    // Aborted between getting the host and listening: stop now (the kill fails the run below).
+    if (request.signal?.aborted === true) kill('cancel');
     let done: DoneMessage;
     try {
       done = await host.run(
@@ -316,6 +319,8 @@ export class EnginePool implements ScriptEngine {
     try {
       await this.startHost();
     } catch (err) {
+      // A start cut short by close() is no failure worth a word.
+      if (this.closed) return;
       this.log.error('engine host failed to start', { engine: this.name, error: (err as Error).message });
       this.options.observer?.onPoolEvent({
         type: 'host-failed-to-start',
