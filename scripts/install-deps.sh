@@ -2,7 +2,11 @@
 # Installs the Debian packages Lucien's tests need and a fresh machine lacks:
 # the Python client's gRPC runtime (python3-grpcio, python3-grpc-tools, used
 # through /usr/bin/python3), etcd for the etcd backend's tests, unshare for
-# the engine hosts' namespaces, openssl for the TLS tests. With --bench it
+# the engine hosts' namespaces, openssl for the TLS tests, chromium for the
+# admin page's browser tests, venv/setuptools/pip to install the Python client
+# in a venv (its install test), Ruby's gRPC and its protoc plugin for the
+# other-language stub test, protoc with the C++ gRPC plugin for the
+# per-language options test. With --bench it
 # also installs the benchmark's peers (etcd, Redis). Runs apt-get as root, or
 # through sudo as a user; installs nothing that is already there. The tests
 # start their own etcd and Redis on loopback, so the system services these
@@ -13,9 +17,13 @@ bench=no
 
 need=""
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || need="$need python3-grpcio python3-grpc-tools"
+/usr/bin/python3 -c 'import ensurepip, setuptools, venv' 2>/dev/null || need="$need python3-venv python3-setuptools python3-pip"
+command -v grpc_tools_ruby_protoc >/dev/null 2>&1 || need="$need ruby-grpc ruby-grpc-tools"
+command -v grpc_cpp_plugin >/dev/null 2>&1 || need="$need protobuf-compiler-grpc"
 command -v etcd >/dev/null 2>&1 || need="$need etcd-server"
 command -v unshare >/dev/null 2>&1 || need="$need util-linux"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 if [ "$bench" = yes ]; then
   command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 fi

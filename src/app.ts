@@ -16,9 +16,15 @@ import { networkWrapper } from './procedures/confinement';
 import type { Backend } from './storage/backend';
 import { createBackend } from './storage/open';
 import { Store } from './storage/store';
+import { HttpSide } from './http/http-server';
+import { KeyCounter } from './observe/key-counts';
+import { Metrics } from './observe/metrics';
+import { Observatory } from './observe/observatory';
 
 export interface App {
   readonly port: number;
+  /** The HTTP side port bound, or undefined when it is off. */
+  readonly httpPort: number | undefined;
   readonly backend: Backend;
   readonly engines: EngineRegistry;
   close(): Promise<void>;
@@ -31,6 +37,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   await backend.open();
   const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes });
   const wrapper = await networkWrapper(log, config.engineNamespaces);
+  const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
   const engines = createEngines(
     {
       poolSize: config.enginePool,
@@ -38,9 +45,14 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       compileTimeoutMs: config.scriptCompileTimeoutMs,
       scriptCache: config.engineScriptCache,
       wrapper,
+      onHostLost: (e, reason) => observatory.hostLost(e, reason),
     },
     log,
   );
+  const keys = new KeyCounter(store.space);
+  // Metrics are read only through the HTTP side port: with it off, none are kept.
+  const metrics = config.metrics && config.httpPort !== 0 ? new Metrics({ engines, backend, keys }) : undefined;
+  if (metrics !== undefined) observatory.attach(metrics);
   const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const runner = new ScriptRunner(store, catalog, engines, {
     maxWrites: config.scriptMaxWrites,
@@ -53,15 +65,22 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     maxAttempts: config.scriptMaxAttempts,
     optimisticAttempts: config.scriptOptimisticAttempts,
     maxScriptBytes: config.maxScriptBytes,
-  });
-  const server = new LucienServer({ config, log, auth, store, catalog, runner });
+  }, undefined, observatory);
+  const server = new LucienServer({ config, log, auth, store, catalog, runner, observer: observatory });
+  const http =
+    config.httpPort === 0
+      ? undefined
+      : new HttpSide({ host: config.host, port: config.httpPort, log, auth, handlers: server.handlers, keys, metrics, serving: () => server.serving, maxBodyBytes: config.maxValueBytes * 2 + 1024 * 1024 });
   let port: number;
+  let httpPort: number | undefined;
   try {
     port = await server.listen();
-    log.info('listening', { address: `${config.host}:${port}` });
+    httpPort = await http?.listen();
+    log.info('listening', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}` });
     const scripts = await catalog.list();
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {
+    await http?.close();
     server.destroy();
     catalog.close();
     await engines.close();
@@ -69,15 +88,17 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     throw err;
   }
   server.setServing();
-  log.info('serving', { address: `${config.host}:${port}`, backend: config.backend, auth: auth.enabled, tls: config.tls !== undefined, startupMs: Date.now() - started });
+  log.info('serving', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`, backend: config.backend, auth: auth.enabled, tls: config.tls !== undefined, startupMs: Date.now() - started });
 
   let closing: Promise<void> | undefined;
   return {
     port,
+    httpPort,
     backend,
     engines,
     close() {
       closing ??= (async () => {
+        await http?.close();
         await server.shutdown(config.shutdownGraceMs);
         catalog.close();
         await engines.close();

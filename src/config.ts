@@ -56,6 +56,14 @@ export interface Config {
   readonly protectedMode: boolean;
   /** How long a graceful shutdown waits for in-flight calls. */
   readonly shutdownGraceMs: number;
+  /** HTTP side port (metrics, health, admin page) on the same host; 0 turns it off. */
+  readonly httpPort: number;
+  /** Prometheus metrics (/metrics); off, events cost an empty call. */
+  readonly metrics: boolean;
+  /** Runs at least this long go into the slow-run log. */
+  readonly slowRunMs: number;
+  /** Entries the slow-run log keeps (0: none). */
+  readonly slowRunLogSize: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +109,10 @@ const OPTIONS = {
   tlsCa: { flag: 'tls-ca', env: 'LUCIEN_TLS_CA', default: '' },
   protectedMode: { flag: 'protected-mode', env: 'LUCIEN_PROTECTED_MODE', default: 'on' },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'LUCIEN_SHUTDOWN_GRACE_MS', default: '10000' },
+  httpPort: { flag: 'http-port', env: 'LUCIEN_HTTP_PORT', default: '50052' },
+  metrics: { flag: 'metrics', env: 'LUCIEN_METRICS', default: 'on' },
+  slowRunMs: { flag: 'slow-run-ms', env: 'LUCIEN_SLOW_RUN_MS', default: '100' },
+  slowRunLogSize: { flag: 'slow-run-log-size', env: 'LUCIEN_SLOW_RUN_LOG_SIZE', default: '128' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -210,7 +222,12 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     tls: tlsCert === '' ? undefined : { cert: tlsCert, key: tlsKey, ca: tlsCa === '' ? undefined : tlsCa },
     protectedMode: boolean(label('protectedMode'), raw('protectedMode')),
     shutdownGraceMs: int('shutdownGraceMs', 0, 600_000),
+    httpPort: int('httpPort', 0, 65535),
+    metrics: boolean(label('metrics'), raw('metrics')),
+    slowRunMs: int('slowRunMs', 0, 3_600_000),
+    slowRunLogSize: int('slowRunLogSize', 0, 100_000),
   };
+  if (config.httpPort !== 0 && config.httpPort === config.port) throw new ConfigError(`${label('httpPort')} must differ from ${label('port')}`);
   if (config.scriptTimeoutMs > config.scriptMaxTimeoutMs) {
     throw new ConfigError(`LUCIEN_SCRIPT_TIMEOUT_MS (${config.scriptTimeoutMs}) exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS (${config.scriptMaxTimeoutMs})`);
   }

@@ -6,11 +6,17 @@
 import { ConfigError, parseConfig } from './config';
 import { createLogger } from './log';
 import { startApp } from './app';
+import { usage } from './usage';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage());
+    return;
+  }
   let config;
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    config = parseConfig(argv, process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`lucien: ${err.message}\n`);

@@ -27,6 +27,9 @@ describe('parseConfig', () => {
     [[], { LUCIEN_SCRIPT_TIMEOUT_MS: '90000' }, /exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS/],
     [[], { LUCIEN_TLS_CERT: '/c.pem' }, /must be given together/],
     [[], { LUCIEN_FSYNC: 'maybe' }, /on or off/],
+    [['--http-port', '50051'], {}, /--http-port \(LUCIEN_HTTP_PORT\) must differ from --port/],
+    [[], { LUCIEN_METRICS: 'sometimes' }, /on or off/],
+    [[], { LUCIEN_SLOW_RUN_MS: '-1' }, /whole number/],
   ])('refuses %j %j', (argv, env, message) => {
     expect(() => parseConfig(argv, env)).toThrow(ConfigError);
     expect(() => parseConfig(argv, env)).toThrow(message);
@@ -53,6 +56,11 @@ describe('parseConfig', () => {
       maxScriptBytes: 100,
     });
     expect(() => parseConfig(['--engine-script-cache', '0'], {})).toThrow(/LUCIEN_ENGINE_SCRIPT_CACHE/);
+  });
+
+  test('the HTTP side port defaults to 50052 with metrics on; 0 turns it off', () => {
+    expect(parseConfig([], {})).toMatchObject({ httpPort: 50052, metrics: true, slowRunMs: 100, slowRunLogSize: 128 });
+    expect(parseConfig(['--http-port', '0', '--metrics', 'off'], { LUCIEN_SLOW_RUN_MS: '5', LUCIEN_SLOW_RUN_LOG_SIZE: '0' })).toMatchObject({ httpPort: 0, metrics: false, slowRunMs: 5, slowRunLogSize: 0 });
   });
 
   test('protected mode refuses a non-loopback bind without auth', () => {

@@ -7,6 +7,7 @@
  *
  *   npm run bench -- [--duration 1000] [--reps 5] [--warmup 300] [--starts 3]
  *                    [--only kv,scripts,bridge,client] [--no-peers] [--quick]
+ *   npm run bench -- --only metrics   metrics on vs off, same run (metrics-overhead.ts)
  *   npm run bench -- --profile [--profile-seconds 8] [--profile-workloads get64,render-js16,…]
  *       one profiled server per workload, main-thread self time (profile-run.ts)
  *   node dist/scripts/bench/host-profile.js python bench_bridge_py '[200]'
@@ -26,6 +27,7 @@ import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY, RENDER_POST_LUA, SCRIPTS 
 import { encodePut, LucienLean } from './lucien-client';
 import { PingPong, type PingPongDb } from './pingpong';
 import { treeCpuSeconds, treeMemory, type TreeMemory } from './proc';
+import { metricsOverhead } from './metrics-overhead';
 import { profileRun } from './profile-run';
 import { type CellResult, type Lifecycle, markdown, targets } from './report';
 import { Resp } from './resp';
@@ -149,6 +151,10 @@ async function main(): Promise<void> {
   if (argv.profile === true) return profileRun(Number(argv['profile-seconds']), argv['profile-workloads'] as string);
   const machineAtStart = machine();
   log(`machine: ${machineAtStart}`);
+  if (settings.only.includes('metrics')) {
+    process.stdout.write(`\n${await metricsOverhead(settings, log)}\n`);
+    if (settings.only.length === 1) return;
+  }
   log('starting Lucien (default engine pool)…');
   const lucien = await startLucien();
   log(`  serving at ${lucien.address} after ${Math.round(lucien.startMs)} ms`);

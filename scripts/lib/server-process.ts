@@ -117,7 +117,7 @@ export async function launchServer(options: LaunchOptions = {}): Promise<ServerP
   const args = [
     ...(options.nodeFlags ?? []),
     MAIN,
-    ...['--port', '0', '--data-dir', dataDir, '--log-format', 'json'],
+    ...['--port', '0', '--http-port', '0', '--data-dir', dataDir, '--log-format', 'json'],
     ...(options.enginePool === 'server' ? [] : ['--engine-pool', String(options.enginePool ?? 1)]),
     ...(options.args ?? []),
   ];

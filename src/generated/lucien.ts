@@ -17,6 +17,10 @@ import type { ExportRequest as _lucien_v1_ExportRequest, ExportRequest__Output a
 import type { GetRequest as _lucien_v1_GetRequest, GetRequest__Output as _lucien_v1_GetRequest__Output } from './lucien/v1/GetRequest';
 import type { GetResponse as _lucien_v1_GetResponse, GetResponse__Output as _lucien_v1_GetResponse__Output } from './lucien/v1/GetResponse';
 import type { GetScriptRequest as _lucien_v1_GetScriptRequest, GetScriptRequest__Output as _lucien_v1_GetScriptRequest__Output } from './lucien/v1/GetScriptRequest';
+import type { GetScriptStatsRequest as _lucien_v1_GetScriptStatsRequest, GetScriptStatsRequest__Output as _lucien_v1_GetScriptStatsRequest__Output } from './lucien/v1/GetScriptStatsRequest';
+import type { GetScriptStatsResponse as _lucien_v1_GetScriptStatsResponse, GetScriptStatsResponse__Output as _lucien_v1_GetScriptStatsResponse__Output } from './lucien/v1/GetScriptStatsResponse';
+import type { GetSlowRunsRequest as _lucien_v1_GetSlowRunsRequest, GetSlowRunsRequest__Output as _lucien_v1_GetSlowRunsRequest__Output } from './lucien/v1/GetSlowRunsRequest';
+import type { GetSlowRunsResponse as _lucien_v1_GetSlowRunsResponse, GetSlowRunsResponse__Output as _lucien_v1_GetSlowRunsResponse__Output } from './lucien/v1/GetSlowRunsResponse';
 import type { Item as _lucien_v1_Item, Item__Output as _lucien_v1_Item__Output } from './lucien/v1/Item';
 import type { KeyRef as _lucien_v1_KeyRef, KeyRef__Output as _lucien_v1_KeyRef__Output } from './lucien/v1/KeyRef';
 import type { ListBucketsRequest as _lucien_v1_ListBucketsRequest, ListBucketsRequest__Output as _lucien_v1_ListBucketsRequest__Output } from './lucien/v1/ListBucketsRequest';
@@ -34,6 +38,8 @@ import type { PutScriptResponse as _lucien_v1_PutScriptResponse, PutScriptRespon
 import type { RunRequest as _lucien_v1_RunRequest, RunRequest__Output as _lucien_v1_RunRequest__Output } from './lucien/v1/RunRequest';
 import type { RunResponse as _lucien_v1_RunResponse, RunResponse__Output as _lucien_v1_RunResponse__Output } from './lucien/v1/RunResponse';
 import type { Script as _lucien_v1_Script, Script__Output as _lucien_v1_Script__Output } from './lucien/v1/Script';
+import type { ScriptStats as _lucien_v1_ScriptStats, ScriptStats__Output as _lucien_v1_ScriptStats__Output } from './lucien/v1/ScriptStats';
+import type { SlowRun as _lucien_v1_SlowRun, SlowRun__Output as _lucien_v1_SlowRun__Output } from './lucien/v1/SlowRun';
 import type { WatchEvent as _lucien_v1_WatchEvent, WatchEvent__Output as _lucien_v1_WatchEvent__Output } from './lucien/v1/WatchEvent';
 import type { WatchRequest as _lucien_v1_WatchRequest, WatchRequest__Output as _lucien_v1_WatchRequest__Output } from './lucien/v1/WatchRequest';
 import type { Write as _lucien_v1_Write, Write__Output as _lucien_v1_Write__Output } from './lucien/v1/Write';
@@ -61,6 +67,10 @@ export interface ProtoGrpcType {
       GetRequest: MessageTypeDefinition<_lucien_v1_GetRequest, _lucien_v1_GetRequest__Output>
       GetResponse: MessageTypeDefinition<_lucien_v1_GetResponse, _lucien_v1_GetResponse__Output>
       GetScriptRequest: MessageTypeDefinition<_lucien_v1_GetScriptRequest, _lucien_v1_GetScriptRequest__Output>
+      GetScriptStatsRequest: MessageTypeDefinition<_lucien_v1_GetScriptStatsRequest, _lucien_v1_GetScriptStatsRequest__Output>
+      GetScriptStatsResponse: MessageTypeDefinition<_lucien_v1_GetScriptStatsResponse, _lucien_v1_GetScriptStatsResponse__Output>
+      GetSlowRunsRequest: MessageTypeDefinition<_lucien_v1_GetSlowRunsRequest, _lucien_v1_GetSlowRunsRequest__Output>
+      GetSlowRunsResponse: MessageTypeDefinition<_lucien_v1_GetSlowRunsResponse, _lucien_v1_GetSlowRunsResponse__Output>
       Item: MessageTypeDefinition<_lucien_v1_Item, _lucien_v1_Item__Output>
       KeyRef: MessageTypeDefinition<_lucien_v1_KeyRef, _lucien_v1_KeyRef__Output>
       ListBucketsRequest: MessageTypeDefinition<_lucien_v1_ListBucketsRequest, _lucien_v1_ListBucketsRequest__Output>
@@ -78,6 +88,8 @@ export interface ProtoGrpcType {
       RunRequest: MessageTypeDefinition<_lucien_v1_RunRequest, _lucien_v1_RunRequest__Output>
       RunResponse: MessageTypeDefinition<_lucien_v1_RunResponse, _lucien_v1_RunResponse__Output>
       Script: MessageTypeDefinition<_lucien_v1_Script, _lucien_v1_Script__Output>
+      ScriptStats: MessageTypeDefinition<_lucien_v1_ScriptStats, _lucien_v1_ScriptStats__Output>
+      SlowRun: MessageTypeDefinition<_lucien_v1_SlowRun, _lucien_v1_SlowRun__Output>
       WatchEvent: MessageTypeDefinition<_lucien_v1_WatchEvent, _lucien_v1_WatchEvent__Output>
       WatchRequest: MessageTypeDefinition<_lucien_v1_WatchRequest, _lucien_v1_WatchRequest__Output>
       Write: MessageTypeDefinition<_lucien_v1_Write, _lucien_v1_Write__Output>

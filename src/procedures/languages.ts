@@ -8,8 +8,9 @@ import { pythonHostSpec } from '../../engines/python/spec';
 import type { HostSpec } from '../../engines/host-spec';
 import type { Logger } from '../log';
 import { DIST_ROOT, NODE_MODULES } from '../paths';
+import type { HostLoss } from '../observe/observer';
 import { EngineRegistry } from './script-engine';
-import { EnginePool, type PoolObserver } from './pool';
+import { EnginePool } from './pool';
 
 export interface EngineOptions {
   readonly poolSize: number;
@@ -19,8 +20,8 @@ export interface EngineOptions {
   readonly scriptCache: number;
   /** Command prefix that confines hosts (see confinement.ts), or none. */
   readonly wrapper: readonly string[] | undefined;
-  /** Told of every host's start, retirement and death (metrics hook). */
-  readonly observer?: PoolObserver;
+  /** Told when a host is lost and replaced (metrics). */
+  readonly onHostLost?: (engine: string, reason: HostLoss) => void;
 }
 
 /**
@@ -45,7 +46,7 @@ export function createEngines(options: EngineOptions, log: Logger): EngineRegist
             memoryLimitBytes: options.memoryLimitMb * 2 ** 20,
             compileTimeoutMs: options.compileTimeoutMs,
             scriptCache: options.scriptCache,
-            observer: options.observer,
+            onHostLost: options.onHostLost,
           },
           log.child({ engine: spec.engine }),
         ),

@@ -14,25 +14,18 @@
 import type { CompiledMessage, DoneMessage } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
-import type { BridgeHandler, EngineRunRequest, EngineRunResult, PreloadScript, ScriptEngine } from './script-engine';
+import type { HostLoss } from '../observe/observer';
+import type {
+  BridgeHandler,
+  EngineRunRequest,
+  EngineRunResult,
+  HostStates,
+  PreloadScript,
+  ScriptEngine,
+} from './script-engine';
 import { HostExitedError, HostProcess, type HostSpec } from './host-process';
 import { treeResidentBytes } from './confinement';
 import { failureError, lostHostError, type KillReason } from './failure-codes';
-
-/** What a pool tells an observer (metrics, tests): every change in a host's life. */
-export type PoolEvent =
-  | { readonly type: 'host-ready'; readonly engine: string; readonly pid: number | undefined; readonly startMs: number }
-  | { readonly type: 'host-failed-to-start'; readonly engine: string; readonly error: string }
-  | {
-      readonly type: 'host-gone';
-      readonly engine: string;
-      readonly pid: number | undefined;
-      readonly reason: KillReason | 'exited' | 'retired';
-    };
-
-export interface PoolObserver {
-  onPoolEvent(event: PoolEvent): void;
-}
 
 export interface PoolOptions {
   readonly size: number;
@@ -41,7 +34,8 @@ export interface PoolOptions {
   readonly compileTimeoutMs: number;
   /** Compiled scripts one host keeps (the pool preloads at most this many). */
   readonly scriptCache: number;
-  readonly observer?: PoolObserver;
+  /** Told when a host is lost (and will be replaced), with why (metrics). */
+  readonly onHostLost?: (engine: string, reason: HostLoss) => void;
 }
 
 const MEMORY_POLL_MS = 50;
@@ -60,6 +54,8 @@ export class EnginePool implements ScriptEngine {
   private complete: Promise<void> = Promise.resolve();
   /** Compiled into every host that starts from now on, before its first run. */
   private preloads: readonly PreloadScript[] = [];
+  /** Hosts the pool killed for a compile past the limit (so their loss is counted as that). */
+  private readonly compileKilled = new WeakSet<HostProcess>();
 
   constructor(
     private readonly spec: HostSpec,
@@ -136,6 +132,7 @@ export class EnginePool implements ScriptEngine {
         host.compile(name, source, key),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
+            this.compileKilled.add(host);
             host.kill();
             reject(
               new LucienError(
@@ -231,9 +228,14 @@ export class EnginePool implements ScriptEngine {
     return [...this.all].map((h) => h.pid).filter((p): p is number => p !== undefined);
   }
 
-  /** Hosts by state, and runs waiting for one (for observers). */
-  get stats(): { readonly hosts: number; readonly idle: number; readonly starting: number; readonly waiting: number } {
-    return { hosts: this.all.size, idle: this.idle.length, starting: this.starting, waiting: this.waiters.length };
+  /** Hosts by state, now (metrics read this when scraped). */
+  hostStates(): HostStates {
+    return { starting: this.starting, idle: this.idle.length, busy: this.all.size - this.idle.length, pids: this.pids };
+  }
+
+  /** Runs waiting for a host. */
+  get queued(): number {
+    return this.waiters.length;
   }
 
   /**
@@ -306,8 +308,10 @@ export class EnginePool implements ScriptEngine {
     const i = this.idle.indexOf(host);
     if (i >= 0) this.idle.splice(i, 1);
     host.kill();
-    this.options.observer?.onPoolEvent({ type: 'host-gone', engine: this.name, pid: host.pid, reason });
-    if (!this.closed) void this.replace();
+    if (!this.closed) {
+      this.options.onHostLost?.(this.name, this.compileKilled.has(host) ? 'compile_timeout' : LOSS[reason]);
+      void this.replace();
+    }
   }
 
   /** Starts a replacement host, backing off if hosts keep failing to start. */
@@ -322,18 +326,12 @@ export class EnginePool implements ScriptEngine {
       // A start cut short by close() is no failure worth a word.
       if (this.closed) return;
       this.log.error('engine host failed to start', { engine: this.name, error: (err as Error).message });
-      this.options.observer?.onPoolEvent({
-        type: 'host-failed-to-start',
-        engine: this.name,
-        error: (err as Error).message,
-      });
       void this.replace();
     }
   }
 
   private async startHost(): Promise<void> {
     this.starting++;
-    const started = Date.now();
     try {
       const host = await HostProcess.start(this.spec, { scriptCache: this.options.scriptCache });
       try {
@@ -351,12 +349,6 @@ export class EnginePool implements ScriptEngine {
         return;
       }
       this.all.add(host);
-      this.options.observer?.onPoolEvent({
-        type: 'host-ready',
-        engine: this.name,
-        pid: host.pid,
-        startMs: Date.now() - started,
-      });
       // A host that dies while idle (killed from outside) is dropped and replaced at once.
       void host.exited.then(() => {
         if (this.idle.includes(host)) this.drop(host, 'exited');
@@ -370,6 +362,16 @@ export class EnginePool implements ScriptEngine {
     }
   }
 }
+
+/** Why a host was lost, as metrics label it. */
+const LOSS: Record<KillReason | 'exited' | 'retired', HostLoss> = {
+  time: 'timeout',
+  memory: 'memory',
+  cancel: 'cancelled',
+  protocol: 'protocol',
+  exited: 'crash',
+  retired: 'crash',
+};
 
 /** A run's host was lost before it sent a single frame for it: the script never started. */
 class LostBeforeStart extends Error {

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { Store } from '../storage/store';
+import { bridgeOp, type BridgeCounts, emptyBridgeCounts, NO_OBSERVER, type Observer, outcomeOf, type RunOutcome, type RunReport } from '../observe/observer';
 import { type BridgeLimits, type BucketAccess, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
@@ -46,6 +47,8 @@ export interface RunInput extends CallerContext {
   readonly dryRun: boolean;
   /** 0 means the server default. */
   readonly timeoutMs: number;
+  /** True once the caller went away (the run is then reported as cancelled if it fails). */
+  readonly cancelled?: () => boolean;
 }
 
 /** Eval: source run without registering it (a dry run unless `commit`). */
@@ -76,6 +79,16 @@ export interface RunOutput {
   readonly attempts: number;
 }
 
+/** What a run did so far, for its report: filled in as it goes. */
+interface RunTrace {
+  engine: string | undefined;
+  attempts: number;
+  readonly calls: BridgeCounts;
+  readonly started: number;
+}
+
+const newTrace = (): RunTrace => ({ engine: undefined, attempts: 0, calls: emptyBridgeCounts(), started: performance.now() });
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ScriptRunner {
@@ -85,12 +98,46 @@ export class ScriptRunner {
     private readonly engines: EngineRegistry,
     private readonly limits: RunnerLimits,
     private readonly gate: CommitGate = new CommitGate(),
+    private readonly observer: Pick<Observer, 'run'> = NO_OBSERVER,
   ) {}
 
+  /** Runs, then reports the run (once its script is known) to the observer. */
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
+    const trace = newTrace();
+    let out: RunOutput;
+    try {
+      out = await this.runRegistered(input, log, trace);
+    } catch (err) {
+      if (trace.engine !== undefined) {
+        const e = isLucienError(err) ? err : undefined;
+        const report = { code: e?.code ?? 'INTERNAL', message: e?.message ?? 'internal error', line: e?.details.line };
+        this.report(input, trace, outcomeOf(e?.code, input.cancelled?.() === true), e?.details.logs ?? [], e?.details.attempts, report);
+      }
+      throw err;
+    }
+    this.report(input, trace, 'ok', out.logs, out.attempts, undefined);
+    return out;
+  }
+
+  private report(input: RunInput, trace: RunTrace, outcome: RunOutcome, logs: readonly string[], attempts: number | undefined, error: RunReport['error']): void {
+    this.observer.run({
+      script: input.name,
+      engine: trace.engine as string,
+      outcome,
+      durationMs: performance.now() - trace.started,
+      attempts: attempts ?? trace.attempts,
+      bridgeCalls: trace.calls,
+      dryRun: input.dryRun,
+      args: input.args === '' ? '[]' : input.args,
+      logs,
+      error,
+    });
+  }
+
+  private async runRegistered(input: RunInput, log: Logger, trace: RunTrace): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
     const script = await this.catalog.get(input.name);
-    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log);
+    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log, trace);
   }
 
   /**
@@ -111,13 +158,16 @@ export class ScriptRunner {
     return this.execute(runnable, args, { ...input, dryRun: !input.commit }, log);
   }
 
-  private async execute(script: Runnable, args: string, input: CallerContext & Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger): Promise<RunOutput> {
+  /** `trace` collects what run() reports; eval's runs are not reported (they have no script name). */
+  private async execute(script: Runnable, args: string, input: CallerContext & Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger, trace: RunTrace = newTrace()): Promise<RunOutput> {
     const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
     const deadline = Math.min(Date.now() + timeoutMs, input.callerDeadline ?? Number.POSITIVE_INFINITY);
     const engine = this.engines.get(script.engine);
     if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
+    trace.engine = script.engine;
 
     for (let attempt = 1; ; attempt++) {
+      trace.attempts = attempt;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new LucienError('SCRIPT_TIMEOUT', `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`, { attempts: attempt - 1 });
       // After a few lost races the run goes exclusive: no other script commits between its first read and its commit.
@@ -145,7 +195,10 @@ export class ScriptRunner {
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
             retry: attempt > 1,
           },
-          (request) => tx.handle(request),
+          (request) => {
+            trace.calls[bridgeOp(request)]++;
+            return tx.handle(request);
+          },
         ).catch((err: unknown) => {
           // A refusal of the caller's rights that the script did not catch is the caller's PERMISSION_DENIED.
           if (tx.denied && isLucienError(err) && err.code === 'SCRIPT_ERROR' && err.details.exception === 'PermissionDenied') {

@@ -42,8 +42,18 @@ export interface PreloadScript {
   readonly source: string;
 }
 
+/** How many host processes an engine has in each state, and their pids (for metrics). */
+export interface HostStates {
+  readonly starting: number;
+  readonly idle: number;
+  readonly busy: number;
+  readonly pids: readonly number[];
+}
+
 export interface ScriptEngine {
   readonly name: string;
+  /** Its host processes now, if it has any (metrics read this when scraped). */
+  hostStates?(): HostStates;
   /** Compiles without running; throws LucienError SCRIPT_SYNTAX naming the line. */
   validate(name: string, source: string): Promise<void>;
   /** Runs; throws LucienError SCRIPT_ERROR / SCRIPT_TIMEOUT / SCRIPT_MEMORY / SCRIPT_LIMIT (with the logs), CANCELLED, ENGINE_LOST, ENGINE_PROTOCOL. */

@@ -6,15 +6,21 @@
  * callbacks and never build statuses themselves.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { type Logger, lazyLogger } from '../log';
+import { NO_OBSERVER, type Observer } from '../observe/observer';
 import type { Authenticator, Principal, Role } from './auth';
 import { toServiceError } from './status';
 
 export interface EdgeContext {
   readonly log: Logger;
   readonly auth: Authenticator;
+  /** Told of every finished call and open stream (metrics); none by default. */
+  readonly observer?: Observer;
 }
+
+const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;
 
 export interface CallContext {
   readonly requestId: string;
@@ -75,6 +81,7 @@ export function unary<Req, Res>(
   role: Role | ((request: Req) => Role),
   handler: UnaryHandler<Req, Res>,
 ): grpc.handleUnaryCall<Req, Res> {
+  const record = (edge.observer ?? NO_OBSERVER).rpc(method);
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const context = lazyContext(edge, method, () => call.cancelled, () => cancelSignal(call), deadlineOf(call));
@@ -84,10 +91,12 @@ export function unary<Req, Res>(
         context.principal = edge.auth.authorize(call.metadata, needed);
         const response = await handler(call.request, context);
         callback(null, response);
+        record('OK', seconds(started));
         if (edge.log.debugEnabled) context.log.debug('ok', { ms: Number(process.hrtime.bigint() - started) / 1e6 });
       } catch (err) {
         const error = toServiceError(err, context.requestId, context.log);
         callback(error, null);
+        record(Status[error.code ?? Status.UNKNOWN], seconds(started));
         if (edge.log.debugEnabled) context.log.debug('failed', { code: error.code, details: error.details });
       }
     })();
@@ -98,15 +107,29 @@ export type StreamHandler<Req, Res> = (request: Req, stream: grpc.ServerWritable
 
 /** Server-streaming calls: same authorization and error mapping; the handler owns the stream until it resolves. */
 export function serverStream<Req, Res>(edge: EdgeContext, method: string, role: Role, handler: StreamHandler<Req, Res>): grpc.handleServerStreamingCall<Req, Res> {
+  const observer = edge.observer ?? NO_OBSERVER;
+  const record = observer.rpc(method);
   return (stream) => {
+    const started = process.hrtime.bigint();
     const context = lazyContext(edge, method, () => stream.cancelled, () => cancelSignal(stream), deadlineOf(stream));
     void (async () => {
+      let code = 'OK';
+      observer.streamOpened(method);
       try {
         context.principal = edge.auth.authorize(stream.metadata, role);
         await handler(stream.request, stream, context);
         if (!stream.cancelled) stream.end();
+        else code = 'CANCELLED';
       } catch (err) {
-        if (!stream.cancelled) stream.emit('error', toServiceError(err, context.requestId, context.log));
+        if (stream.cancelled) code = 'CANCELLED';
+        else {
+          const error = toServiceError(err, context.requestId, context.log);
+          code = Status[error.code ?? Status.UNKNOWN];
+          stream.emit('error', error);
+        }
+      } finally {
+        observer.streamClosed(method);
+        record(code, seconds(started));
       }
     })();
   };

@@ -62,6 +62,7 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
           signal: call.signal,
           callerDeadline: call.deadline,
           access: bucketAccess(call.principal),
+          cancelled: call.cancelled,
         },
         log,
       );

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config';
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import type { Logger } from '../log';
+import type { Observer } from '../observe/observer';
 import type { ScriptCatalog } from '../procedures/catalog';
 import type { ScriptRunner } from '../procedures/runner';
 import type { Store } from '../storage/store';
@@ -19,6 +20,7 @@ import type { EdgeContext } from './adapt';
 import type { Authenticator } from './auth';
 import { exportHandler } from './export-service';
 import { kvHandlers } from './kv-service';
+import { type ObservedState, observeHandlers } from './observe-service';
 import { lucienService, packageDefinition } from './proto';
 import { scriptHandlers } from './script-service';
 import { watchHandler } from './watch-service';
@@ -32,6 +34,8 @@ export interface ServerParts {
   readonly store: Store;
   readonly catalog: ScriptCatalog;
   readonly runner: ScriptRunner;
+  /** Events of every call (metrics), and the statistics the observability rpcs read. */
+  readonly observer: Observer & ObservedState;
 }
 
 /** Leaves headroom over the largest value for framing and the other fields. */
@@ -40,6 +44,8 @@ const MESSAGE_OVERHEAD = 1024 * 1024;
 export class LucienServer {
   readonly grpc: grpc.Server;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  /** The handlers grpc-js calls; the HTTP admin API calls the same ones (src/http/invoke.ts). */
+  readonly handlers: LucienHandlers;
   private status: 'new' | 'serving' | 'closing' | 'closed' = 'new';
 
   constructor(private readonly parts: ServerParts) {
@@ -50,13 +56,14 @@ export class LucienServer {
       'grpc.max_send_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const edge: EdgeContext = { log: parts.log, auth: parts.auth };
-    const handlers: LucienHandlers = {
+    const edge: EdgeContext = { log: parts.log, auth: parts.auth, observer: parts.observer };
+    const handlers: LucienHandlers = (this.handlers = {
       ...kvHandlers(edge, parts.store, parts.catalog),
       ...scriptHandlers(edge, parts.catalog, parts.runner),
       Watch: watchHandler(edge, parts.store),
       Export: exportHandler(edge, parts.store),
-    };
+      ...observeHandlers(edge, parts.observer),
+    });
     this.grpc.addService(lucienService, handlers);
     this.health.addToServer(this.grpc);
     const healthDefinition = protoLoader.loadSync(healthProtoPath, { keepCase: true });
@@ -78,6 +85,10 @@ export class LucienServer {
     return new Promise((resolve, reject) => {
       this.grpc.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+  }
+
+  get serving(): boolean {
+    return this.status === 'serving';
   }
 
   setServing(): void {

@@ -7,6 +7,7 @@
  * only reads and writes, and must never parse or validate values.
  */
 import { ClassicLevel, type BatchOperation } from 'classic-level';
+import { LucienError } from '../errors';
 import type { Capabilities, Change, KeyValue, ScanOptions } from './backend';
 import { compareBytewise } from './bytewise';
 import { BackendCore, type SnapshotReader, type WriteBatch } from './core';
@@ -62,7 +63,13 @@ export class LevelDbBackend extends BackendCore {
 
   protected async _open(): Promise<void> {
     try {
-      await this.db.open({ createIfMissing: true });
+      await this.db.open({ createIfMissing: true }).catch((err: unknown) => {
+        // classic-level says only "Database failed to open"; its cause says why.
+        if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+          throw new LucienError('UNAVAILABLE', `data directory ${this.db.location} is in use by another process (another Lucien server?)`);
+        }
+        throw err;
+      });
       const raw = await this.db.get(META_REVISION);
       this.revision = raw === undefined ? 0 : Number(raw);
       // The option may have shrunk since the last run: trim to the window now.

@@ -57,4 +57,8 @@ describe('Python client (clients/python)', () => {
   test('the seed session and scripts run from Python (tests/test_scripts.py)', async () => {
     await expectSuitePasses('test_scripts');
   }, 180_000);
+
+  test('argument mistakes raise the client\'s own error; per-call timeouts; eval (tests/test_arguments.py)', async () => {
+    await expectSuitePasses('test_arguments');
+  }, 180_000);
 });

@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { LogMeta, Logger } from '../../src/log';
-import { EnginePool, type PoolEvent } from '../../src/procedures/pool';
+import { EnginePool } from '../../src/procedures/pool';
 import { fakeHosts } from '../helpers/fake-host';
 
 const hosts = fakeHosts();
@@ -99,11 +99,11 @@ test('a preload compile that never answers rejects instead of hanging the start,
   expect(lines.slice(before)).toEqual([]);
 });
 
-test('an observer hears every host that becomes ready and every host that goes, with why', async () => {
-  const events: PoolEvent[] = [];
+test('a host killed while idle is counted lost (a crash, to metrics) and replaced; the run it would have had goes to the replacement', async () => {
+  const lost: string[] = [];
   const pool = new EnginePool(
     hosts.spec('observed', { onRun: RUN }),
-    { ...OPTIONS, size: 1, observer: { onPoolEvent: (e) => events.push(e) } },
+    { ...OPTIONS, size: 1, onHostLost: (engine, reason) => lost.push(`${engine}:${reason}`) },
     recordingLogger([]),
   );
   try {
@@ -122,9 +122,10 @@ test('an observer hears every host that becomes ready and every host that goes, 
       () => ({ value: 'null' }),
     );
     expect(result.result).toBe('1');
-    expect(events.map((e) => e.type)).toEqual(['host-ready', 'host-gone', 'host-ready']);
-    expect(events[1]).toMatchObject({ type: 'host-gone', pid, reason: 'exited' });
-    expect(pool.stats).toMatchObject({ hosts: 1, idle: 1, waiting: 0 });
+    expect(lost).toEqual(['fake:crash']);
+    expect(pool.pids).not.toContain(pid);
+    expect(pool.hostStates()).toMatchObject({ starting: 0, idle: 1, busy: 0 });
+    expect(pool.queued).toBe(0);
   } finally {
     await pool.close();
   }

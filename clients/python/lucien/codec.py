@@ -32,15 +32,34 @@ def encode_value(value: ValueInput) -> str:
 
 
 def encode_args(args: Any) -> str:
-    """Script arguments: None means []; a list/tuple is dumped; str is JSON text."""
+    """Script arguments: None means []; a list/tuple is dumped; a str must be JSON text of an array.
+
+    A plain string is never taken as one argument: ``run(name, "post_1")``
+    raises InvalidArgument saying to pass ``["post_1"]``, because a string is
+    also how JSON text of the arguments is given (``'["post_1"]'``), and
+    guessing between the two would silently run with the wrong arguments.
+    """
     if args is None:
         return "[]"
     if isinstance(args, bytes):
-        return args.decode("utf-8")
+        try:
+            args = args.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise invalid_argument(f"args is not UTF-8: {exc}") from None
     if isinstance(args, str):
+        try:
+            parsed = json.loads(args)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, list):
+            raise invalid_argument(
+                f"args must be a list such as [{args!r:.40}] (or JSON text of an array such as '[\"post_1\"]'); got the string {args!r:.60}"
+            )
         return args
     if isinstance(args, tuple):
         args = list(args)
+    if not isinstance(args, list):
+        raise invalid_argument(f"args must be a list (or None for no arguments), not {type(args).__name__}")
     return dump(args, "args")
 
 

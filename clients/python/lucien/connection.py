@@ -50,6 +50,9 @@ class Connection:
         options: List[Tuple[str, Any]] = [
             ("grpc.max_receive_message_length", _MAX_MESSAGE),
             ("grpc.max_send_message_length", _MAX_MESSAGE),
+            # Reconnect soon after a server comes back (a resuming Watch waits on this).
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 5000),
         ]
         resolved = _resolve_tls(tls)
         if resolved is None:
@@ -72,7 +75,12 @@ class Connection:
         self.metadata: Tuple[Tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
 
     def call(self, method: str, request: Any, timeout: Optional[float] = None) -> Any:
-        """Send one unary call; any gRPC failure becomes a LucienError."""
+        """Send one unary call; any gRPC failure becomes a LucienError.
+
+        ``timeout`` (seconds) overrides the client's default for this call.
+        """
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise invalid_argument(f"timeout must be a number of seconds > 0, not {timeout!r:.40}")
         rpc: Callable[..., Any] = getattr(self.stub, method)
         try:
             return rpc(request, timeout=self._timeout(timeout), metadata=self.metadata)

@@ -81,6 +81,16 @@ class LucienStub(object):
         request_serializer=lucien_dot_v1_dot_lucien__pb2.WatchRequest.SerializeToString,
         response_deserializer=lucien_dot_v1_dot_lucien__pb2.WatchEvent.FromString,
         )
+    self.GetScriptStats = channel.unary_unary(
+        '/lucien.v1.Lucien/GetScriptStats',
+        request_serializer=lucien_dot_v1_dot_lucien__pb2.GetScriptStatsRequest.SerializeToString,
+        response_deserializer=lucien_dot_v1_dot_lucien__pb2.GetScriptStatsResponse.FromString,
+        )
+    self.GetSlowRuns = channel.unary_unary(
+        '/lucien.v1.Lucien/GetSlowRuns',
+        request_serializer=lucien_dot_v1_dot_lucien__pb2.GetSlowRunsRequest.SerializeToString,
+        response_deserializer=lucien_dot_v1_dot_lucien__pb2.GetSlowRunsResponse.FromString,
+        )
     self.Export = channel.unary_stream(
         '/lucien.v1.Lucien/Export',
         request_serializer=lucien_dot_v1_dot_lucien__pb2.ExportRequest.SerializeToString,
@@ -199,8 +209,29 @@ class LucienServicer(object):
     context.set_details('Method not implemented!')
     raise NotImplementedError('Method not implemented!')
 
+  def GetScriptStats(self, request, context):
+    """---- Observability (issue 13) ----
+
+    Per-script statistics since the server started: calls, failures by
+    kind, p50/p99, the last error with its line (role: read).
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
+  def GetSlowRuns(self, request, context):
+    """Runs that took at least LUCIEN_SLOW_RUN_MS, newest first, from a
+    bounded ring, like Redis SLOWLOG GET (role: admin: it shows other
+    callers' args and logs).
+    """
+    context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+    context.set_details('Method not implemented!')
+    raise NotImplementedError('Method not implemented!')
+
   def Export(self, request, context):
-    """---- Operator toolkit (issue 12) ----
+    """---- end of observability ----
+
+    ---- Operator toolkit (issue 12) ----
 
     Streams every key of the chosen buckets, and the registered scripts, all
     read from one snapshot at one revision while writes go on (role: read).
@@ -287,6 +318,16 @@ def add_LucienServicer_to_server(servicer, server):
           servicer.Watch,
           request_deserializer=lucien_dot_v1_dot_lucien__pb2.WatchRequest.FromString,
           response_serializer=lucien_dot_v1_dot_lucien__pb2.WatchEvent.SerializeToString,
+      ),
+      'GetScriptStats': grpc.unary_unary_rpc_method_handler(
+          servicer.GetScriptStats,
+          request_deserializer=lucien_dot_v1_dot_lucien__pb2.GetScriptStatsRequest.FromString,
+          response_serializer=lucien_dot_v1_dot_lucien__pb2.GetScriptStatsResponse.SerializeToString,
+      ),
+      'GetSlowRuns': grpc.unary_unary_rpc_method_handler(
+          servicer.GetSlowRuns,
+          request_deserializer=lucien_dot_v1_dot_lucien__pb2.GetSlowRunsRequest.FromString,
+          response_serializer=lucien_dot_v1_dot_lucien__pb2.GetSlowRunsResponse.SerializeToString,
       ),
       'Export': grpc.unary_stream_rpc_method_handler(
           servicer.Export,

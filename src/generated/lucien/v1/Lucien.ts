@@ -16,6 +16,10 @@ import type { ExportRequest as _lucien_v1_ExportRequest, ExportRequest__Output a
 import type { GetRequest as _lucien_v1_GetRequest, GetRequest__Output as _lucien_v1_GetRequest__Output } from '../../lucien/v1/GetRequest';
 import type { GetResponse as _lucien_v1_GetResponse, GetResponse__Output as _lucien_v1_GetResponse__Output } from '../../lucien/v1/GetResponse';
 import type { GetScriptRequest as _lucien_v1_GetScriptRequest, GetScriptRequest__Output as _lucien_v1_GetScriptRequest__Output } from '../../lucien/v1/GetScriptRequest';
+import type { GetScriptStatsRequest as _lucien_v1_GetScriptStatsRequest, GetScriptStatsRequest__Output as _lucien_v1_GetScriptStatsRequest__Output } from '../../lucien/v1/GetScriptStatsRequest';
+import type { GetScriptStatsResponse as _lucien_v1_GetScriptStatsResponse, GetScriptStatsResponse__Output as _lucien_v1_GetScriptStatsResponse__Output } from '../../lucien/v1/GetScriptStatsResponse';
+import type { GetSlowRunsRequest as _lucien_v1_GetSlowRunsRequest, GetSlowRunsRequest__Output as _lucien_v1_GetSlowRunsRequest__Output } from '../../lucien/v1/GetSlowRunsRequest';
+import type { GetSlowRunsResponse as _lucien_v1_GetSlowRunsResponse, GetSlowRunsResponse__Output as _lucien_v1_GetSlowRunsResponse__Output } from '../../lucien/v1/GetSlowRunsResponse';
 import type { ListBucketsRequest as _lucien_v1_ListBucketsRequest, ListBucketsRequest__Output as _lucien_v1_ListBucketsRequest__Output } from '../../lucien/v1/ListBucketsRequest';
 import type { ListBucketsResponse as _lucien_v1_ListBucketsResponse, ListBucketsResponse__Output as _lucien_v1_ListBucketsResponse__Output } from '../../lucien/v1/ListBucketsResponse';
 import type { ListRequest as _lucien_v1_ListRequest, ListRequest__Output as _lucien_v1_ListRequest__Output } from '../../lucien/v1/ListRequest';
@@ -101,6 +105,24 @@ export interface LucienClient extends grpc.Client {
   getScript(argument: _lucien_v1_GetScriptRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_Script__Output>): grpc.ClientUnaryCall;
   getScript(argument: _lucien_v1_GetScriptRequest, callback: grpc.requestCallback<_lucien_v1_Script__Output>): grpc.ClientUnaryCall;
   
+  GetScriptStats(argument: _lucien_v1_GetScriptStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  GetScriptStats(argument: _lucien_v1_GetScriptStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  GetScriptStats(argument: _lucien_v1_GetScriptStatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  GetScriptStats(argument: _lucien_v1_GetScriptStatsRequest, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  getScriptStats(argument: _lucien_v1_GetScriptStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  getScriptStats(argument: _lucien_v1_GetScriptStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  getScriptStats(argument: _lucien_v1_GetScriptStatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  getScriptStats(argument: _lucien_v1_GetScriptStatsRequest, callback: grpc.requestCallback<_lucien_v1_GetScriptStatsResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  GetSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  GetSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  GetSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  getSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  getSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  getSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  getSlowRuns(argument: _lucien_v1_GetSlowRunsRequest, callback: grpc.requestCallback<_lucien_v1_GetSlowRunsResponse__Output>): grpc.ClientUnaryCall;
+  
   List(argument: _lucien_v1_ListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_ListResponse__Output>): grpc.ClientUnaryCall;
   List(argument: _lucien_v1_ListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_lucien_v1_ListResponse__Output>): grpc.ClientUnaryCall;
   List(argument: _lucien_v1_ListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_lucien_v1_ListResponse__Output>): grpc.ClientUnaryCall;
@@ -179,6 +201,10 @@ export interface LucienHandlers extends grpc.UntypedServiceImplementation {
   
   GetScript: grpc.handleUnaryCall<_lucien_v1_GetScriptRequest__Output, _lucien_v1_Script>;
   
+  GetScriptStats: grpc.handleUnaryCall<_lucien_v1_GetScriptStatsRequest__Output, _lucien_v1_GetScriptStatsResponse>;
+  
+  GetSlowRuns: grpc.handleUnaryCall<_lucien_v1_GetSlowRunsRequest__Output, _lucien_v1_GetSlowRunsResponse>;
+  
   List: grpc.handleUnaryCall<_lucien_v1_ListRequest__Output, _lucien_v1_ListResponse>;
   
   ListBuckets: grpc.handleUnaryCall<_lucien_v1_ListBucketsRequest__Output, _lucien_v1_ListBucketsResponse>;
@@ -204,6 +230,8 @@ export interface LucienDefinition extends grpc.ServiceDefinition {
   Export: MethodDefinition<_lucien_v1_ExportRequest, _lucien_v1_ExportChunk, _lucien_v1_ExportRequest__Output, _lucien_v1_ExportChunk__Output>
   Get: MethodDefinition<_lucien_v1_GetRequest, _lucien_v1_GetResponse, _lucien_v1_GetRequest__Output, _lucien_v1_GetResponse__Output>
   GetScript: MethodDefinition<_lucien_v1_GetScriptRequest, _lucien_v1_Script, _lucien_v1_GetScriptRequest__Output, _lucien_v1_Script__Output>
+  GetScriptStats: MethodDefinition<_lucien_v1_GetScriptStatsRequest, _lucien_v1_GetScriptStatsResponse, _lucien_v1_GetScriptStatsRequest__Output, _lucien_v1_GetScriptStatsResponse__Output>
+  GetSlowRuns: MethodDefinition<_lucien_v1_GetSlowRunsRequest, _lucien_v1_GetSlowRunsResponse, _lucien_v1_GetSlowRunsRequest__Output, _lucien_v1_GetSlowRunsResponse__Output>
   List: MethodDefinition<_lucien_v1_ListRequest, _lucien_v1_ListResponse, _lucien_v1_ListRequest__Output, _lucien_v1_ListResponse__Output>
   ListBuckets: MethodDefinition<_lucien_v1_ListBucketsRequest, _lucien_v1_ListBucketsResponse, _lucien_v1_ListBucketsRequest__Output, _lucien_v1_ListBucketsResponse__Output>
   ListScripts: MethodDefinition<_lucien_v1_ListScriptsRequest, _lucien_v1_ListScriptsResponse, _lucien_v1_ListScriptsRequest__Output, _lucien_v1_ListScriptsResponse__Output>
