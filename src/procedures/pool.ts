@@ -174,7 +174,8 @@ export class EnginePool implements ScriptEngine {
       killedFor ??= reason;
       host.kill();
     };
-    const timer = setTimeout(() => kill('time'), Math.max(0, deadline - Date.now()));
+    // The caller's own deadline passing is the caller going away, as a cancel is.
+    const timer = setTimeout(() => kill(request.callersDeadline === true ? 'cancel' : 'time'), Math.max(0, deadline - Date.now()));
     const memoryTimer = setInterval(() => {
       void treeResidentBytes(host.pid).then((rss) => {
         if (rss > this.options.memoryLimitBytes) kill('memory');

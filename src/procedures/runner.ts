@@ -191,6 +191,7 @@ export class ScriptRunner {
             args,
             timeoutMs: remaining,
             deadline,
+            callersDeadline: input.callerDeadline !== undefined && input.callerDeadline <= deadline,
             signal: input.signal,
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
             retry: attempt > 1,

@@ -16,6 +16,8 @@ export interface EngineRunRequest {
   readonly timeoutMs: number;
   /** When the run must be over (ms since the epoch); time spent queued for a host counts. Default: now + timeoutMs. */
   readonly deadline?: number;
+  /** The deadline is the caller's own (its gRPC deadline), not the run's time limit: reaching it is a cancel. */
+  readonly callersDeadline?: boolean;
   /** Aborts when the caller is gone (cancelled, or its gRPC deadline passed): a queued run never starts, a running one is stopped. */
   readonly signal?: AbortSignal;
   readonly limits: RunLimits;

@@ -35,17 +35,20 @@ export interface CallContext {
 }
 
 /** A call's deadline as grpc-js reports it (a Date, a number, or Infinity when none). */
-function deadlineOf(call: { getDeadline(): grpc.Deadline }): number | undefined {
+function deadlineOf(call: { getDeadline?(): grpc.Deadline }): number | undefined {
+  // Callers other than grpc-js (the HTTP side's invoker) may have no deadline at all.
+  if (typeof call.getDeadline !== 'function') return undefined;
   const d = call.getDeadline();
   const ms = d instanceof Date ? d.getTime() : d;
   return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** An AbortSignal that fires when grpc-js reports the call cancelled (by the client, or its deadline). */
-function cancelSignal(call: { on(event: 'cancelled', listener: () => void): unknown; readonly cancelled: boolean }): AbortSignal {
+function cancelSignal(call: { on?(event: 'cancelled', listener: () => void): unknown; readonly cancelled: boolean }): AbortSignal {
   const controller = new AbortController();
   if (call.cancelled) controller.abort();
-  else call.on('cancelled', () => controller.abort());
+  // A caller that is not a grpc-js call (the HTTP side's invoker) has no cancel event to listen to.
+  else if (typeof call.on === 'function') call.on('cancelled', () => controller.abort());
   return controller.signal;
 }
 
