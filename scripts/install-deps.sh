@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages Lucien's tests need and a fresh machine lacks:
 # the Python client's gRPC runtime (python3-grpcio, python3-grpc-tools, used
-# through /usr/bin/python3), etcd for the etcd backend's tests, unshare for
+# through /usr/bin/python3), pyflakes for npm run lint (the engine's .py
+# files), etcd for the etcd backend's tests, unshare for
 # the engine hosts' namespaces, openssl for the TLS tests, chromium for the
 # admin page's browser tests, venv/setuptools/pip to install the Python client
 # in a venv (its install test), Ruby's gRPC and its protoc plugin for the
@@ -17,6 +18,7 @@ bench=no
 
 need=""
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || need="$need python3-grpcio python3-grpc-tools"
+/usr/bin/python3 -c 'import pyflakes' 2>/dev/null || need="$need python3-pyflakes"
 /usr/bin/python3 -c 'import ensurepip, setuptools, venv' 2>/dev/null || need="$need python3-venv python3-setuptools python3-pip"
 command -v grpc_tools_ruby_protoc >/dev/null 2>&1 || need="$need ruby-grpc ruby-grpc-tools"
 command -v grpc_cpp_plugin >/dev/null 2>&1 || need="$need protobuf-compiler-grpc"

@@ -15,6 +15,10 @@ export interface Config {
   readonly backend: BackendName;
   readonly dataDir: string;
   readonly etcdEndpoints: readonly string[];
+  /** Deadline of one etcd call on one member before another member is tried. */
+  readonly etcdAttemptTimeoutMs: number;
+  /** How long an etcd call keeps retrying on other members before it fails. */
+  readonly etcdFailoverMs: number;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** 'json' for machines, 'pretty' for people; 'auto' picks by whether stdout is a TTY. */
   readonly logFormat: 'json' | 'pretty' | 'auto';
@@ -82,6 +86,8 @@ const OPTIONS = {
   backend: { flag: 'backend', env: 'LUCIEN_BACKEND', default: 'leveldb' },
   dataDir: { flag: 'data-dir', env: 'LUCIEN_DATA_DIR', default: './data' },
   etcdEndpoints: { flag: 'etcd-endpoints', env: 'LUCIEN_ETCD_ENDPOINTS', default: '127.0.0.1:2379' },
+  etcdAttemptTimeoutMs: { flag: 'etcd-attempt-timeout-ms', env: 'LUCIEN_ETCD_ATTEMPT_TIMEOUT_MS', default: '1000' },
+  etcdFailoverMs: { flag: 'etcd-failover-ms', env: 'LUCIEN_ETCD_FAILOVER_MS', default: '5000' },
   logLevel: { flag: 'log-level', env: 'LUCIEN_LOG_LEVEL', default: 'info' },
   logFormat: { flag: 'log-format', env: 'LUCIEN_LOG_FORMAT', default: 'auto' },
   scriptTimeoutMs: { flag: 'script-timeout-ms', env: 'LUCIEN_SCRIPT_TIMEOUT_MS', default: '5000' },
@@ -197,6 +203,8 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     backend: oneOf(label('backend'), raw('backend'), ['leveldb', 'etcd', 'memory'] as const),
     dataDir: raw('dataDir'),
     etcdEndpoints: raw('etcdEndpoints').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    etcdAttemptTimeoutMs: int('etcdAttemptTimeoutMs', 50, 600_000),
+    etcdFailoverMs: int('etcdFailoverMs', 0, 3_600_000),
     logLevel: oneOf(label('logLevel'), raw('logLevel'), ['error', 'warn', 'info', 'debug'] as const),
     logFormat: oneOf(label('logFormat'), raw('logFormat'), ['json', 'pretty', 'auto'] as const),
     scriptTimeoutMs: int('scriptTimeoutMs', 1, 3_600_000),

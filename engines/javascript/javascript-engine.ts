@@ -1,20 +1,21 @@
 /**
  * The JavaScript engine of an engine host: one node:vm context per process,
- * locked down once (lockdown.ts; sandbox.ts builds the per-run API in it),
+ * locked down once (lockdown.ts; realm-api.ts builds the per-run API in it),
  * each script compiled once into it as a strict function and run many times
  * (Temporal's reusable VM). Per run, only the run's own state is new, and it
- * is made inside the sandbox realm.
+ * is made inside the sandbox realm, and Math.random is seeded afresh.
  *
  * Must never hand the sandbox a host object or let a host error be thrown
- * into it: only strings and booleans cross, in both directions. Deadlines and
+ * into it: only strings, numbers and booleans cross, in both directions. Deadlines and
  * memory are enforced from outside (the server kills the process), so nothing
  * here uses vm's `timeout`.
  */
+import { randomFillSync } from 'node:crypto';
 import vm from 'node:vm';
 import type { RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/host-engine';
 import { lockdownRealm } from './lockdown';
-import { SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './realm-api';
+import { type SandboxApi, SCRIPT_FILE_PREFIX, sandboxBootstrap } from './realm-api';
 
 /** A script compiled into this host's context (a sandbox-realm function, opaque to the host). */
 export interface CompiledScript {
@@ -90,7 +91,13 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
     this.current = state;
     let text: unknown;
     try {
-      this.api.start(compiled.fn, args);
+      const s = this.seeds;
+      if (this.seedAt + 4 > s.length) {
+        randomFillSync(s);
+        this.seedAt = 0;
+      }
+      const i = (this.seedAt += 4) - 4;
+      this.api.start(compiled.fn, args, s[i] as number, s[i + 1] as number, s[i + 2] as number, s[i + 3] as number);
       this.drain.runInContext(this.context);
       text = this.api.finish();
       // finish() may run a script's toJSON, which may queue more jobs: none may outlive the run.
@@ -104,7 +111,11 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
     const logs = state.logs;
     if (state.fatal !== undefined) {
       this.broken = true;
-      return { ok: false, error: { kind: 'error', type: 'HostError', message: 'the bucket bridge failed during the run' }, logs };
+      return {
+        ok: false,
+        error: { kind: 'error', type: 'HostError', message: 'the bucket bridge failed during the run' },
+        logs,
+      };
     }
     if (state.logLimitHit) {
       return { ok: false, error: limitFailure(`logs exceed ${limits.maxLogBytes} bytes`), logs };
@@ -112,13 +123,21 @@ export class JavaScriptEngine implements HostEngine<CompiledScript> {
     const outcome = parseOutcome(text);
     if (!outcome.ok) {
       const { type, message, line } = outcome;
-      return { ok: false, error: line === undefined ? { kind: 'error', type, message } : { kind: 'error', type, message, line }, logs };
+      return {
+        ok: false,
+        error: line === undefined ? { kind: 'error', type, message } : { kind: 'error', type, message, line },
+        logs,
+      };
     }
     if (Buffer.byteLength(outcome.result, 'utf8') > limits.maxResultBytes) {
       return { ok: false, error: limitFailure(`result exceeds ${limits.maxResultBytes} bytes`), logs };
     }
     return { ok: true, result: outcome.result, logs };
   }
+
+  /** Math.random's seed words, four per run, drawn 4 KiB at a time (one syscall per 256 runs); only numbers cross. */
+  private readonly seeds = new Uint32Array(1024);
+  private seedAt = this.seeds.length;
 
   /** Called from the sandbox with a string; returns a string; never throws except at the stack's edge. */
   private readonly hostCall = (request: string): string => {

@@ -7,12 +7,16 @@
  * and nothing it leaves behind may be writable by a script.
  */
 
-/**
- * Locks the current realm down. Returns the map in which the realm's stack
- * formatter records, per error, the first line of a script frame (1-based),
- * for sandbox.ts to report.
- */
-export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
+/** What the lockdown leaves to realm-api.ts (sandbox-realm objects, never handed to scripts). */
+export interface Lockdown {
+  /** Per error, the first line of a script frame (1-based), recorded by the realm's stack formatter. */
+  readonly lines: WeakMap<object, number>;
+  /** Seeds Math.random afresh (four 32-bit words); called at the start of every run. */
+  readonly reseed: (a: number, b: number, c: number, d: number) => void;
+}
+
+/** Locks the current realm down. */
+export function lockdownRealm(scriptPrefix: string): Lockdown {
   'use strict';
   const G = globalThis as unknown as Record<PropertyKey, unknown>;
   const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty, create } = Object;
@@ -25,18 +29,69 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
   //    --max-old-space-size cannot stop), Atomics.wait blocks, wasm compiles
   //    code, finalizers run after the run, V8's console talks to the inspector.
   for (const name of [
-    'console', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'ArrayBuffer', 'DataView',
-    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-    'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+    'console',
+    'WebAssembly',
+    'SharedArrayBuffer',
+    'Atomics',
+    'FinalizationRegistry',
+    'ArrayBuffer',
+    'DataView',
+    'Int8Array',
+    'Uint8Array',
+    'Uint8ClampedArray',
+    'Int16Array',
+    'Uint16Array',
+    'Int32Array',
+    'Uint32Array',
+    'Float32Array',
+    'Float64Array',
+    'BigInt64Array',
+    'BigUint64Array',
   ]) {
     delete G[name];
   }
   // RegExp.$1, lastMatch, … are realm-wide state: they would show one run's matches to the next.
   for (const key of ownKeys(RegExp)) {
-    if (typeof key === 'string' && (key.startsWith('$') || ['input', 'lastMatch', 'lastParen', 'leftContext', 'rightContext'].includes(key))) {
+    if (
+      typeof key === 'string' &&
+      (key.startsWith('$') || ['input', 'lastMatch', 'lastParen', 'leftContext', 'rightContext'].includes(key))
+    ) {
       delete (RegExp as unknown as Record<string, unknown>)[key];
     }
   }
+
+  // Math.random is realm-wide state: V8's generator cannot be reseeded, so
+  // one run's numbers would predict the next run's. It becomes xoshiro128**
+  // over state only this closure holds, seeded by the host before each run.
+  let s0 = 1,
+    s1 = 2,
+    s2 = 3,
+    s3 = 4;
+  const next32 = (): number => {
+    const x = Math.imul(s1, 5);
+    const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    return result;
+  };
+  const reseed = (a: number, b: number, c: number, d: number): void => {
+    s0 = a | 0;
+    s1 = b | 0;
+    s2 = c | 0;
+    s3 = d | 0;
+    if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is a fixed point
+  };
+  const random = {
+    random(): number {
+      return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992;
+    },
+  }.random;
+  (Math as unknown as { random: () => number }).random = random;
 
   // 2. Stack traces show script frames only (no host paths), and remember the
   //    first script line of each error for the failure report.
@@ -58,7 +113,11 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
       const fn = site.getFunctionName();
       const where = `${file}:${line}:${site.getColumnNumber()}`;
       text += fn ? `\n    at ${fn} (${where})` : `\n    at ${where}`;
-      if (typeof line === 'number' && ((typeof error === 'object' && error !== null) || typeof error === 'function') && !lines.has(error)) {
+      if (
+        typeof line === 'number' &&
+        ((typeof error === 'object' && error !== null) || typeof error === 'function') &&
+        !lines.has(error)
+      ) {
         lines.set(error, line);
       }
     }
@@ -73,7 +132,9 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
     if (desc === undefined || !('value' in desc) || !desc.configurable) return;
     const value: unknown = desc.value;
     defineProperty(proto, key, {
-      get: function () { return value; },
+      get: function () {
+        return value;
+      },
       set: function (this: unknown, next: unknown) {
         if (this === proto) throw new TypeError(`Cannot assign to read only property '${key}' of a shared prototype`);
         defineProperty(this, key, { value: next, writable: true, enumerable: true, configurable: true });
@@ -82,7 +143,15 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
       configurable: false,
     });
   };
-  for (const key of ['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable']) {
+  for (const key of [
+    'constructor',
+    'toString',
+    'toLocaleString',
+    'valueOf',
+    'hasOwnProperty',
+    'isPrototypeOf',
+    'propertyIsEnumerable',
+  ]) {
     tame(Object.prototype, key);
   }
   for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
@@ -105,21 +174,34 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
     }
   };
   const samples: unknown[] = [
-    function* () { /* generator */ },
-    async function () { /* async */ },
-    async function* () { /* async generator */ },
+    function* () {
+      /* generator */
+    },
+    async function () {
+      /* async */
+    },
+    async function* () {
+      /* async generator */
+    },
     [][Symbol.iterator](),
     ''[Symbol.iterator](),
     new Map()[Symbol.iterator](),
     new Set()[Symbol.iterator](),
     /x/[Symbol.matchAll](''),
-    (function () { return arguments; })(),
+    (function () {
+      // eslint-disable-next-line prefer-rest-params -- the arguments object is the sample
+      return arguments;
+    })(),
     new Intl.Segmenter().segment(''),
     new Intl.Segmenter().segment('')[Symbol.iterator](),
   ];
   for (const key of ownKeys(G)) {
     const desc = getOwnPropertyDescriptor(G, key);
-    if (desc !== undefined) { visit(desc.value); visit(desc.get); visit(desc.set); }
+    if (desc !== undefined) {
+      visit(desc.value);
+      visit(desc.get);
+      visit(desc.set);
+    }
   }
   for (const sample of samples) visit(sample);
   while (todo.length > 0) {
@@ -128,7 +210,11 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
     visit(getPrototypeOf(value));
     for (const key of ownKeys(value)) {
       const desc = getOwnPropertyDescriptor(value, key);
-      if (desc !== undefined) { visit(desc.value); visit(desc.get); visit(desc.set); }
+      if (desc !== undefined) {
+        visit(desc.value);
+        visit(desc.get);
+        visit(desc.set);
+      }
     }
   }
 
@@ -142,8 +228,13 @@ export function lockdownRealm(scriptPrefix: string): WeakMap<object, number> {
   for (const key of ownKeys(G)) {
     const desc = getOwnPropertyDescriptor(G, key);
     if (desc === undefined || !('value' in desc)) continue;
-    defineProperty(G, key, { value: key === 'globalThis' ? view : desc.value, writable: false, enumerable: desc.enumerable === true, configurable: false });
+    defineProperty(G, key, {
+      value: key === 'globalThis' ? view : desc.value,
+      writable: false,
+      enumerable: desc.enumerable === true,
+      configurable: false,
+    });
   }
 
-  return lines;
+  return freeze({ lines, reseed });
 }

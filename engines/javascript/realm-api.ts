@@ -6,6 +6,7 @@
  * anything outside its own body. It must never hand a host object or a host
  * error to a script, and passes only strings to the two host functions.
  */
+import type { Lockdown } from './lockdown';
 
 /** Sends one bridge call (JSON text of a BridgeCall); answers 'v' + JSON text, 'e' + message, or 'd' + message (PermissionDenied). */
 export type HostCall = (request: string) => string;
@@ -14,8 +15,8 @@ export type HostLog = (line: string) => boolean;
 
 /** What the host drives a run with. Every method is a sandbox-realm function. */
 export interface SandboxApi {
-  /** Runs a compiled script with its args (JSON text); never throws. */
-  start(script: unknown, args: string): void;
+  /** Runs a compiled script with its args (JSON text) and a fresh Math.random seed; never throws. */
+  start(script: unknown, args: string, s0: number, s1: number, s2: number, s3: number): void;
   /** Ends the run: 'r' + the result's JSON text, or 'f' + JSON text of {ok:false, type, message, line?}. */
   finish(): string;
   /** An error of the sandbox realm, for throwing into scripts from host callbacks. */
@@ -25,9 +26,10 @@ export interface SandboxApi {
 /** Stack frames from scripts carry this file-name prefix; all other frames are hidden. */
 export const SCRIPT_FILE_PREFIX = 'script:';
 
-/** `lines` is lockdownRealm's answer: the first script line of each formatted error. */
-export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: WeakMap<object, number>): SandboxApi {
+/** `lockdown` is lockdownRealm's answer (error lines, the Math.random seed). */
+export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown: Lockdown): SandboxApi {
   'use strict';
+  const { lines, reseed } = lockdown;
   const { freeze, getPrototypeOf } = Object;
   const ownKeys = Reflect.ownKeys;
   const stringify = JSON.stringify;
@@ -35,7 +37,13 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
   const isArray = Array.isArray;
   const isSafeInteger = Number.isSafeInteger;
   const ErrorTypes: Record<string, new (message: string) => Error> = {
-    Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+    Error,
+    TypeError,
+    RangeError,
+    SyntaxError,
+    ReferenceError,
+    EvalError,
+    URIError,
   };
   const MAX_MESSAGE = 4000;
 
@@ -73,7 +81,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
   };
 
   const objectJson = (value: unknown): string => {
-    if (typeof value !== 'object' || value === null || isArray(value)) throw new TypeError('value must be a plain object');
+    if (typeof value !== 'object' || value === null || isArray(value))
+      throw new TypeError('value must be a plain object');
     const proto = getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw new TypeError('value must be a plain object');
     const text = stringify(value);
@@ -106,7 +115,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
         const limit = o.limit ?? 100;
         const startAfter = o.startAfter ?? null;
         if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
-        if (typeof limit !== 'number' || !isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
+        if (typeof limit !== 'number' || !isSafeInteger(limit) || limit < 1)
+          throw new TypeError('limit must be a positive integer');
         if (startAfter !== null && typeof startAfter !== 'string') throw new TypeError('startAfter must be a string');
         return bridge({ op: 'list', bucket, prefix, limit, startAfter });
       },
@@ -128,11 +138,16 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
   /** Node-like rendering: strings raw, numbers as numbers, objects as JSON. */
   const show = (value: unknown): string => {
     switch (typeof value) {
-      case 'string': return value;
-      case 'number': return Object.is(value, -0) ? '-0' : String(value);
-      case 'bigint': return `${value}n`;
-      case 'symbol': return value.toString();
-      case 'function': return `[Function: ${(value as { name?: unknown }).name || '(anonymous)'}]`;
+      case 'string':
+        return value;
+      case 'number':
+        return Object.is(value, -0) ? '-0' : String(value);
+      case 'bigint':
+        return `${value}n`;
+      case 'symbol':
+        return value.toString();
+      case 'function':
+        return `[Function: ${(value as { name?: unknown }).name || '(anonymous)'}]`;
       case 'object': {
         if (value === null) return 'null';
         if (value instanceof Error) return String((value as { stack?: unknown }).stack ?? value);
@@ -142,15 +157,24 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
           return '[Unserializable]';
         }
       }
-      default: return String(value);
+      default:
+        return String(value);
     }
   };
   const substitute = (spec: string, value: unknown): string => {
-    if (spec === 'j') { try { return String(stringify(value)); } catch { return '[Unserializable]'; } }
+    if (spec === 'j') {
+      try {
+        return String(stringify(value));
+      } catch {
+        return '[Unserializable]';
+      }
+    }
     if (spec === 'd' || spec === 'i' || spec === 'f') {
       if (typeof value === 'bigint') return spec === 'f' ? String(Number(value)) : `${value}n`;
       if (typeof value === 'symbol') return 'NaN';
-      return spec === 'd' ? show(Number(value)) : String(spec === 'i' ? parseInt(value as string, 10) : parseFloat(value as string));
+      return spec === 'd'
+        ? show(Number(value))
+        : String(spec === 'i' ? parseInt(value as string, 10) : parseFloat(value as string));
     }
     return show(value);
   };
@@ -164,7 +188,11 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
       for (let p = 0; p < first.length; p++) {
         const c = first[p] as string;
         const spec = first[p + 1];
-        if (c === '%' && spec === '%') { text += '%'; p++; continue; }
+        if (c === '%' && spec === '%') {
+          text += '%';
+          p++;
+          continue;
+        }
         if (c === '%' && spec !== undefined && 'sdifjoOc'.includes(spec) && i < items.length) {
           const value = items[i++];
           if (spec !== 'c') text += substitute(spec, value);
@@ -207,7 +235,9 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
     } catch {
       message = message || 'unprintable exception';
     }
-    return line === undefined ? { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE) } : { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE), line };
+    return line === undefined
+      ? { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE) }
+      : { ok: false, type: clip(type, 200), message: clip(message, MAX_MESSAGE), line };
   };
 
   const failed = (failure: object): string => `f${stringify(failure)}`;
@@ -215,7 +245,8 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lines: We
   type RunState = { read: (() => unknown) | undefined; threw: boolean; thrown: unknown; failure?: string };
   let state: RunState | undefined;
 
-  const start = (script: unknown, argsText: string): void => {
+  const start = (script: unknown, argsText: string, s0: number, s1: number, s2: number, s3: number): void => {
+    reseed(s0, s1, s2, s3);
     const run: RunState = { read: undefined, threw: false, thrown: undefined };
     state = run;
     let args: unknown;

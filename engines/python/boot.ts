@@ -9,14 +9,15 @@
  *
  * Known difference from a cold load: state Python draws at start-up (its
  * str hash seed, the `random` module's initial state) is the same in every
- * host booted from one snapshot. Runs reseed `random` (sandbox-py.ts); the
+ * host booted from one snapshot. Runs reseed `random` (sandbox.py); the
  * hash seed stays per build.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PyodideInterface } from 'pyodide';
+import type * as PyodideExports from 'pyodide';
 
-type PyodideModule = typeof import('pyodide');
+type PyodideModule = typeof PyodideExports;
 type LoadOptions = NonNullable<Parameters<PyodideModule['loadPyodide']>[0]>;
 
 /** Where the build puts the snapshot: beside the compiled engine, inside the host's read paths. */
@@ -25,6 +26,7 @@ export const SNAPSHOT_FILE = join(__dirname, 'pyodide-memory.snapshot');
 export const metaFile = (snapshotFile: string): string => `${snapshotFile}.json`;
 
 export function pyodideModule(indexURL: string): PyodideModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Pyodide is loaded from its folder, named at run time
   return require(join(indexURL, 'pyodide.js')) as PyodideModule;
 }
 
@@ -58,7 +60,10 @@ function snapshotFor(indexURL: string, snapshotFile: string): Uint8Array | undef
 }
 
 /** Loads Pyodide from the snapshot when there is a good one, else cold. */
-export async function bootPyodide(indexURL: string, snapshotFile = SNAPSHOT_FILE): Promise<{ pyodide: PyodideInterface; fromSnapshot: boolean }> {
+export async function bootPyodide(
+  indexURL: string,
+  snapshotFile = SNAPSHOT_FILE,
+): Promise<{ pyodide: PyodideInterface; fromSnapshot: boolean }> {
   const mod = pyodideModule(indexURL);
   const snapshot = snapshotFor(indexURL, snapshotFile);
   if (snapshot !== undefined) {

@@ -26,8 +26,13 @@ async function main(): Promise<void> {
   const bytes = (pyodide as unknown as { makeMemorySnapshot(): Uint8Array }).makeMemorySnapshot();
   writeFileSync(`${SNAPSHOT_FILE}.tmp`, bytes);
   renameSync(`${SNAPSHOT_FILE}.tmp`, SNAPSHOT_FILE);
-  writeFileSync(SNAPSHOT_META, JSON.stringify({ pyodide: version, bytes: bytes.length, made: new Date().toISOString() }));
-  process.stdout.write(`pyodide ${version} memory snapshot: ${Math.round(bytes.length / 2 ** 20)} MiB in ${Date.now() - started} ms\n`);
+  writeFileSync(
+    SNAPSHOT_META,
+    JSON.stringify({ pyodide: version, bytes: bytes.length, made: new Date().toISOString() }),
+  );
+  process.stdout.write(
+    `pyodide ${version} memory snapshot: ${Math.round(bytes.length / 2 ** 20)} MiB in ${Date.now() - started} ms\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,25 +1,38 @@
 /**
  * The Python engine inside its host process: loads Pyodide once, installs the
- * sandbox (sandbox-py.ts), then compiles and runs scripts synchronously. Only
- * strings cross between JavaScript and Python here, and the one JavaScript
- * function Python holds is the bridge, which can do nothing but send
- * validated protocol frames. After every call into Python it settles the
- * interpreter back to the snapshot, restoring what state-watch.ts saw change.
+ * sandbox (sandbox.py and rollback.py, with bucket_api.py as what scripts
+ * see), then compiles and runs scripts synchronously. Only strings cross between JavaScript and
+ * Python here, and the one JavaScript function Python holds is the bridge,
+ * which can do nothing but send validated protocol frames and never throws.
+ *
+ * Two rollbacks keep runs hermetic. After every run, what state-watch.ts saw
+ * change (module, class and API dicts, lists, sets) is put back: cheap, and
+ * enough between runs of one script. Before a run of a different script than
+ * the one that last ran, and before every compile, the whole wasm memory is
+ * put back from the image (memory-image.ts): whatever the last run changed,
+ * at any depth, in C or in Python, is gone. The image holds the sandbox and
+ * every script compiled so far (compiles run on a clean interpreter, and the
+ * image is retaken before the next run, once for any number of compiles), so
+ * compiled code survives a restore.
+ *
  * Must never hand Python any other JavaScript object, and must never be
  * reused after Pyodide reports a fatal error or a state it cannot restore.
  */
 import type { RunLimits, ScriptFailure } from '../protocol';
 import type { HostBridge, HostEngine, RunOutcome } from '../host/host-engine';
 import { bootPyodide } from './boot';
-import { SANDBOX_PY } from './sandbox-py';
-import { SnapshotPlan, StateWatch, WasmPython } from './state-watch';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryImage, type WasmMemory } from './memory-image';
+import { type SnapshotPlan, StateWatch, type WasmPython } from './state-watch';
 
 /** What Pyodide hands back for a Python callable: callable, destroyable. */
 type PyCallable = ((...args: unknown[]) => unknown) & { destroy(): void };
 
 /** A compiled script: its id in the Python-side code cache, plus what recompiles it. */
 export interface PythonCompiled {
-  readonly id: number;
+  /** Updated when the Python side evicted the code and it was compiled again. */
+  id: number;
   readonly name: string;
   readonly source: string;
 }
@@ -40,6 +53,17 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
   broken = false;
   /** The bridge of the run in progress; the Python side holds a function that reads it. */
   private current: HostBridge | undefined;
+  /**
+   * The script whose run last touched the interpreter since the image was
+   * put back (undefined: the interpreter is the image). A run of any other
+   * script, and any compile, restores the image first.
+   */
+  private dirtyOwner: PythonCompiled | undefined;
+  /** Scripts were compiled since the image was taken: retake it before the next run, while the interpreter is clean. */
+  private imageStale = false;
+  /** Whole-memory restores so far, and their total time (for the host's own figures). */
+  restores = 0;
+  restoreMs = 0;
 
   private constructor(
     readonly version: string,
@@ -50,6 +74,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     private readonly discardFn: PyCallable,
     /** Undefined when watching is unavailable: then every run restores everything. */
     private readonly watch: StateWatch | undefined,
+    /** Undefined when this Pyodide cannot be restored: then the host serves one run and is replaced (see run()). */
+    private readonly image: MemoryImage | undefined,
   ) {}
 
   /**
@@ -59,22 +85,38 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    */
   static async load(indexURL: string): Promise<PythonEngine> {
     const { pyodide, fromSnapshot } = await bootPyodide(indexURL);
-    let engine: PythonEngine | undefined;
+    const self: { engine?: PythonEngine } = {};
     // The only JavaScript function Python ever gets: strings in, strings out,
     // no prototype (so no `.constructor` chain to Function).
+    // It never throws: a JavaScript error would reach Python as an exception
+    // holding host-realm objects.
     const bridge = (text: unknown): string => {
-      const bridgeNow = engine?.current;
-      if (bridgeNow === undefined) return 'ebridge: no run in progress';
-      if (typeof text !== 'string') return 'ebridge: expected JSON text';
-      return bridgeNow.call(text);
+      try {
+        const bridgeNow = self.engine?.current;
+        if (bridgeNow === undefined) return 'ebridge: no run in progress';
+        if (typeof text !== 'string') return 'ebridge: expected JSON text';
+        return bridgeNow.call(text);
+      } catch {
+        if (self.engine !== undefined) self.engine.broken = true;
+        return 'ebucket bridge failed';
+      }
     };
     Object.setPrototypeOf(bridge, null);
     Object.freeze(bridge);
 
     const namespace = pyodide.toPy({}) as unknown as { get(k: string): PyCallable; destroy(): void };
-    pyodide.runPython(SANDBOX_PY, { globals: namespace as never });
+    // sandbox.py first: it swaps in the private builtins that rollback.py's functions then get too.
+    for (const file of ['sandbox.py', 'rollback.py']) {
+      pyodide.runPython(readFileSync(join(__dirname, file), 'utf8'), {
+        globals: namespace as never,
+        filename: `<lucien-${file}>`,
+      } as never);
+    }
     const make = namespace.get('_lucien_make');
-    const parts = make(bridge, SCRIPT_FILE) as { get(i: number): PyCallable; destroy(): void };
+    const parts = make(bridge, SCRIPT_FILE, readFileSync(join(__dirname, 'bucket_api.py'), 'utf8')) as {
+      get(i: number): PyCallable;
+      destroy(): void;
+    };
     const compileFn = parts.get(0);
     const runFn = parts.get(1);
     const snapshot = parts.get(2);
@@ -84,37 +126,74 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     parts.destroy();
     make.destroy();
     // Everything Python will ever need is loaded; freeze the state runs return to.
-    const plan = JSON.parse(snapshot(namespace) as string) as SnapshotPlan;
+    const plan = JSON.parse(snapshot() as string) as SnapshotPlan;
     snapshot.destroy();
-    const wasm = (pyodide as unknown as { _module: WasmPython })._module;
+    namespace.destroy();
+    const wasm = (pyodide as unknown as { _module: WasmPython & WasmMemory })._module;
     const watch = StateWatch.install(wasm, plan);
-    engine = new PythonEngine(`pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`, compileFn, runFn, restoreFn, releaseFn, discardFn, watch);
+    // Last: the image is the interpreter every run of a new script starts from.
+    const image = MemoryImage.take(wasm);
+    const engine = new PythonEngine(
+      `pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`,
+      compileFn,
+      runFn,
+      restoreFn,
+      releaseFn,
+      discardFn,
+      watch,
+      image,
+    );
+    self.engine = engine;
     return engine;
   }
 
   compile(name: string, source: string): { ok: true; compiled: PythonCompiled } | { ok: false; error: ScriptFailure } {
+    // Compiling runs no script code, but Python code all the same (warnings):
+    // on a clean interpreter only, and what it adds is kept in the image.
+    this.clean(undefined);
     const answer = this.callPython(() => this.compileFn(name, source));
     this.settle();
+    this.imageStale = true;
     if (typeof answer !== 'string') return { ok: false, error: answer };
     const parsed = JSON.parse(answer) as { ok: true; id: number } | { ok: false; error: ScriptFailure };
     return parsed.ok ? { ok: true, compiled: { id: parsed.id, name, source } } : parsed;
   }
 
-  /** Forgets a compiled script's code object (the host loop says when: the server owns the cache). */
+  /**
+   * Forgets a compiled script's code object (the host loop says when: the
+   * server owns the cache). Like compile: on a clean interpreter, and the
+   * image is retaken before the next run so a restore cannot bring it back.
+   */
   discard(compiled: PythonCompiled): void {
+    this.clean(undefined);
     this.callPython(() => this.discardFn(compiled.id));
     this.settle();
+    this.imageStale = true;
   }
 
   run(compiled: PythonCompiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
+    this.prepare(compiled);
+    if (this.broken)
+      return {
+        ok: false,
+        error: { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' },
+        logs: [],
+      };
     this.current = bridge;
+    this.dirtyOwner = compiled;
+    // Without an image there is no way back from a run: this host serves
+    // this one run, then exits and is replaced.
+    if (this.image === undefined) this.broken = true;
     try {
       let answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
       if (answer === 'missing') {
         // Python no longer holds this script (it should: the host loop drops only what it forgets): compile it again once.
         const again = this.compile(compiled.name, compiled.source);
         if (!again.ok) return { ok: false, error: again.error, logs: [] };
-        answer = this.callPython(() => this.runFn(again.compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
+        compiled.id = again.compiled.id;
+        this.prepare(compiled);
+        this.dirtyOwner = compiled;
+        answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
       }
       if (typeof answer !== 'string') return { ok: false, error: answer, logs: [] };
       if (answer.startsWith('r')) return { ok: true, result: answer.slice(1), logs: [] };
@@ -123,6 +202,36 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
       this.current = undefined;
       this.settle();
     }
+  }
+
+  /** Makes the interpreter fit for a run of `compiled`: restored if need be, and the image up to date. */
+  private prepare(compiled: PythonCompiled): void {
+    this.clean(compiled);
+    if (this.imageStale && this.dirtyOwner === undefined && this.image !== undefined && !this.broken) {
+      this.image.retake();
+      this.watch?.rebase();
+      this.imageStale = false;
+    }
+  }
+
+  /**
+   * Puts the image back unless the interpreter is the image already or was
+   * last touched by `next` (a run of the same script: state-watch's rollback
+   * after each run is enough there).
+   */
+  private clean(next: PythonCompiled | undefined): void {
+    if (this.dirtyOwner === undefined || (next !== undefined && this.dirtyOwner === next) || this.image === undefined)
+      return;
+    const started = performance.now();
+    try {
+      this.image.restore();
+      this.watch?.rebase();
+      this.dirtyOwner = undefined;
+    } catch {
+      this.broken = true;
+    }
+    this.restores++;
+    this.restoreMs += performance.now() - started;
   }
 
   /**
@@ -153,7 +262,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * this instance can no longer be trusted.
    */
   private callPython(fn: () => unknown): string | ScriptFailure {
-    if (this.broken) return { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' };
+    if (this.broken)
+      return { kind: 'error', type: 'EngineFailed', message: 'the Python engine failed and is restarting' };
     try {
       const answer = fn();
       if (typeof answer === 'string') return answer;

@@ -109,7 +109,12 @@ export class StateWatch {
     for (const [id, len] of plan.sets) {
       const at = id >>> 2;
       const mask = heap[at + SET_MASK] as number;
-      const ok = id % 4 === 0 && heap[at + TYPE] === plan.setType && heap[at + SET_USED] === len && (mask & (mask + 1)) === 0 && mask >= 7;
+      const ok =
+        id % 4 === 0 &&
+        heap[at + TYPE] === plan.setType &&
+        heap[at + SET_USED] === len &&
+        (mask & (mask + 1)) === 0 &&
+        mask >= 7;
       if (!ok) return undefined;
       watch.regions.push({ id, isList: false, saved: new Uint32Array(0) });
     }

@@ -14,7 +14,7 @@ import type { PingPong, PingPongMode } from './pingpong';
 import type { Resp } from './resp';
 import { walk } from './wire';
 
-export type System = 'lucien' | 'etcd' | 'redis' | 'echo' | 'pipe';
+export type System = 'lucien' | 'lucien-etcd' | 'etcd' | 'redis' | 'echo' | 'pipe';
 
 export interface Cell {
   readonly id: string;
@@ -36,6 +36,8 @@ export interface Clients {
   readonly lucien: LucienLean;
   readonly echo: LucienLean | undefined;
   readonly etcd: EtcdLean | undefined;
+  /** A second Lucien, on the etcd peer (LUCIEN_BACKEND=etcd), when etcd is installed. */
+  readonly lucienEtcd: LucienLean | undefined;
   readonly redis: Resp | undefined;
   readonly redisRenderSha: string | undefined;
   readonly grpcJs: LucienClient | undefined;
@@ -118,6 +120,35 @@ export function keyValueGroups(c: Clients): Group[] {
     }
     return { name: `key-value, concurrency ${n}`, cells };
   });
+}
+
+/**
+ * Lucien on etcd against etcd direct, side by side on the same etcd: a Get
+ * (one read-only Txn) against a Range; a Put (one Txn with its marker and
+ * commit slot) against a Put; a script increment on a key of each client's
+ * own against the client-side increment an etcd user writes (Range, then a
+ * Txn guarded by the mod_revision read).
+ */
+export function etcdBackendGroups(c: Clients): Group[] {
+  const { etcd, lucienEtcd } = c;
+  if (etcd === undefined || lucienEtcd === undefined) return [];
+  const get = ring(KV_KEYS, (i) => encodeGet(KV_BUCKET, `k${i}`));
+  const put = ring(KV_KEYS, (i) => encodePut(KV_BUCKET, `k${i}`, KV_VALUE));
+  const etcdGet = ring(KV_KEYS, (i) => encodeRange(`${KV_BUCKET}/k${i}`));
+  const etcdPut = ring(KV_KEYS, (i) => encodeEtcdPut(`${KV_BUCKET}/k${i}`, KV_VALUE));
+  const incr = Array.from({ length: 64 }, (_, w) => encodeRun('bench_incr_js', JSON.stringify([`etcd_${w}`])));
+  const etcdKeys = Array.from({ length: 64 }, (_, w) => Buffer.from(`counters/etcd_${w}`));
+  return [1, 16].map((n) => ({
+    name: `Lucien on etcd vs etcd direct, concurrency ${n}`,
+    cells: [
+      cell(`eb-get@${n}`, 'Get', 'lucien-etcd', n, (i) => lucienEtcd.getEncoded(get(i))),
+      cell(`eb-etcd-get@${n}`, 'etcd Range (1 key)', 'etcd', n, (i) => etcd.rangeEncoded(etcdGet(i))),
+      cell(`eb-put@${n}`, 'Put', 'lucien-etcd', n, (i) => lucienEtcd.putEncoded(put(i))),
+      cell(`eb-etcd-put@${n}`, 'etcd Put', 'etcd', n, (i) => etcd.putEncoded(etcdPut(i))),
+      cell(`eb-incr@${n}`, 'Run increment (JavaScript), own key per client', 'lucien-etcd', n, (_i, w) => lucienEtcd.runEncoded(incr[w] as Buffer)),
+      cell(`eb-etcd-incr@${n}`, 'etcd Range + Txn increment, own key per client', 'etcd', n, (_i, w) => etcd.increment(etcdKeys[w] as Buffer)),
+    ],
+  }));
 }
 
 export function scriptGroups(c: Clients): Group[] {

@@ -6,7 +6,7 @@
  * tables and writes bench-results/bench-<time>.json (and latest.json).
  *
  *   npm run bench -- [--duration 1000] [--reps 5] [--warmup 300] [--starts 3]
- *                    [--only kv,scripts,bridge,client] [--no-peers] [--quick]
+ *                    [--only kv,scripts,bridge,client,etcd] [--no-peers] [--quick]
  *   npm run bench -- --only metrics   metrics on vs off, same run (metrics-overhead.ts)
  *   npm run bench -- --profile [--profile-seconds 8] [--profile-workloads get64,render-js16,…]
  *       one profiled server per workload, main-thread self time (profile-run.ts)
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import type { LucienClient } from '../../src/generated/lucien/v1/Lucien';
 import { proto } from '../../src/server/proto';
-import { batchRender, BRIDGE_CALLS, type Cell, type Clients, clientGroup, type Group, keyValueGroups, LEVELS, naiveRender, scriptGroups } from './cells';
+import { batchRender, BRIDGE_CALLS, type Cell, type Clients, clientGroup, etcdBackendGroups, type Group, keyValueGroups, LEVELS, naiveRender, scriptGroups } from './cells';
 import { EtcdLean, encodeEtcdPut } from './etcd-client';
 import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY, RENDER_POST_LUA, SCRIPTS } from './fixtures';
 import { encodePut, LucienLean } from './lucien-client';
@@ -40,7 +40,7 @@ const { values: argv } = parseArgs({
     reps: { type: 'string' },
     warmup: { type: 'string' },
     starts: { type: 'string' },
-    only: { type: 'string', default: 'kv,scripts,bridge,client' },
+    only: { type: 'string', default: 'kv,scripts,bridge,client,etcd' },
     'no-peers': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-seconds': { type: 'string', default: '8' },
@@ -74,8 +74,16 @@ async function loadData(c: Clients): Promise<void> {
     for (const [key, value] of rows) await c.lucien.put(bucket, key, JSON.stringify(value));
   }
   for (const s of SCRIPTS) await c.lucien.putScript(s.name, s.engine, s.source);
-  const { etcd, redis } = c;
-  if (etcd !== undefined) await inBatches(keys, 64, (i) => etcd.putEncoded(encodeEtcdPut(`${KV_BUCKET}/k${i}`, KV_VALUE)));
+  const { etcd, redis, lucienEtcd } = c;
+  if (etcd !== undefined) {
+    await inBatches(keys, 64, (i) => etcd.putEncoded(encodeEtcdPut(`${KV_BUCKET}/k${i}`, KV_VALUE)));
+    // The direct increments' keys must exist (see EtcdLean.increment).
+    for (let w = 0; w < 64; w++) await etcd.putEncoded(encodeEtcdPut(`counters/etcd_${w}`, '{"n":0}'));
+  }
+  if (lucienEtcd !== undefined) {
+    await inBatches(keys, 64, (i) => lucienEtcd.putEncoded(encodePut(KV_BUCKET, `k${i}`, KV_VALUE)));
+    for (const s of SCRIPTS) await lucienEtcd.putScript(s.name, s.engine, s.source);
+  }
   if (redis !== undefined) {
     for (const [bucket, rows] of [['posts', b.posts], ['comments', b.comments], ['users', b.users]] as const) {
       for (const [key, value] of rows) await redis.command(['SET', `${bucket}:${key}`, JSON.stringify(value)]);
@@ -184,6 +192,13 @@ async function main(): Promise<void> {
         }
       }
     }
+    // A second Lucien, on the etcd peer, for Lucien-on-etcd ÷ etcd direct.
+    if (settings.only.includes('etcd') && servers.etcd !== undefined) {
+      const onEtcd = await startLucien({ args: ['--backend', 'etcd', '--etcd-endpoints', servers.etcd.address] });
+      servers['lucien-etcd'] = onEtcd;
+      stops.push(() => onEtcd.stop());
+      log(`  Lucien on etcd at ${onEtcd.address}`);
+    }
     // The ping-pong's own LevelDB, with the server's record layout, for the read variants.
     floorDir = mkdtempSync(join(tmpdir(), 'lucien-bench-floor-'));
     floorDb = new ClassicLevel<string, string>(floorDir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -195,6 +210,7 @@ async function main(): Promise<void> {
       lucien: await LucienLean.connect(lucien.address),
       echo: servers.echo ? await LucienLean.connect(servers.echo.address) : undefined,
       etcd: servers.etcd ? await EtcdLean.connect(servers.etcd.address) : undefined,
+      lucienEtcd: servers['lucien-etcd'] ? await LucienLean.connect(servers['lucien-etcd'].address) : undefined,
       redis,
       redisRenderSha: redis ? ((await redis.command(['SCRIPT', 'LOAD', RENDER_POST_LUA])) as string) : undefined,
       grpcJs: new proto.lucien.v1.Lucien(lucien.address, grpc.credentials.createInsecure()) as LucienClient,
@@ -210,11 +226,12 @@ async function main(): Promise<void> {
     if (settings.only.includes('scripts')) groups.push(latency, throughput, hot);
     if (settings.only.includes('bridge')) groups.push(bridge);
     if (settings.only.includes('client')) groups.push(...clientGroup(clients));
+    if (settings.only.includes('etcd')) groups.push(...etcdBackendGroups(clients));
     const { results, peak } = await runGroups(groups, servers, clients, lucien.pid);
     await sleep(2000);
     const idleAfterLoad = treeMemory(lucien.pid);
 
-    for (const c of [clients.lucien, clients.echo, clients.etcd, clients.redis]) c?.close();
+    for (const c of [clients.lucien, clients.echo, clients.etcd, clients.redis, clients.lucienEtcd]) c?.close();
     clients.grpcJs?.close();
     pingPong.close();
     for (const stop of stops.reverse()) await stop();

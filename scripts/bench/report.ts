@@ -126,6 +126,32 @@ function kvTable(r: Results, levels: readonly number[]): string {
   return lines.join('\n');
 }
 
+function etcdBackendTable(r: Results): string {
+  const lines = [head(['operation', 'conc.', 'Lucien on etcd req/s', 'p50 µs', 'server CPU µs/req', 'etcd direct', 'etcd req/s', 'etcd p50 µs', 'Lucien ÷ etcd (req/s)', 'p50 − etcd p50 µs'])];
+  for (const n of [1, 16]) {
+    for (const [op, label, peer] of [['get', 'Get', 'Range'], ['put', 'Put', 'Put'], ['incr', 'script increment', 'Range + Txn']] as const) {
+      const id = `eb-${op}@${n}`;
+      const pid = `eb-etcd-${op}@${n}`;
+      if (!r.has(id) || !r.has(pid)) continue;
+      lines.push(
+        row([
+          label,
+          String(n),
+          us(rps(r, id)),
+          us(p50(r, id)),
+          us(r.get(id)?.serverCpuUs ?? []),
+          peer,
+          us(rps(r, pid)),
+          us(p50(r, pid)),
+          fmtRatio(spread(div(rps(r, id), rps(r, pid)))),
+          us(pairwise(p50(r, id), p50(r, pid), (a, b) => a - b)),
+        ]),
+      );
+    }
+  }
+  return lines.length === 1 ? '' : lines.join('\n');
+}
+
 function cellsTable(r: Results, ids: string[], base: { id: string; label: string; metric: 'p50' | 'rps'; invert: boolean; only?: RegExp } | undefined, redisId?: string): string {
   const cols = ['workload', 'conc.', 'req/s', 'p50 µs', 'p99 µs', 'server CPU µs/req'];
   if (base) cols.push(base.label);
@@ -239,6 +265,8 @@ export function markdown(input: ReportInput, ts: Target[]): string {
     '### Start-up and memory',
     lifecycleTable(input.life),
   ];
+  const onEtcd = etcdBackendTable(r);
+  if (onEtcd !== '') parts.push('### Lucien on etcd vs etcd direct', onEtcd);
   const client = clientTable(r);
   if (client !== '') parts.push('### Load client cost', client);
   return parts.join('\n\n');

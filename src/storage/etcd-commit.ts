@@ -10,6 +10,10 @@
  *   internal             mod_revision(<ns>d/k) == seen, for keys this commit deletes:
  *                        what `applied` and the tombstones were planned from still holds
  *   trims                mod_revision(<ns>t/k) == seen, for old tombstones being removed
+ *   slot                 mod_revision(<ns>s/…) == last known: the commit puts its attempt
+ *                        id there, so at most one attempt of a commit ever applies, and a
+ *                        later attempt's failure branch reads which one did (and, when
+ *                        fencing, overwrites the slot so no earlier attempt applies later)
  * The failure branch reads what the conditions need, at the same revision, so
  * the failing condition is named exactly and without a second round trip.
  */
@@ -31,6 +35,17 @@ export interface Trim {
   readonly modRevision: number;
 }
 
+/** The commit slot an attempt goes through (see the header). */
+export interface SlotUse {
+  readonly key: Buffer;
+  /** The slot's mod_revision as this backend last left it (0: never used). */
+  readonly modRevision: number;
+  /** This attempt's id, unique among every attempt of every commit of this backend. */
+  readonly attempt: string;
+  /** An earlier attempt's outcome is unknown: on failure, overwrite the slot so it never applies. */
+  readonly fence: boolean;
+}
+
 export interface TxnPlan {
   readonly compare: ICompare[];
   readonly success: IRequestOp[];
@@ -38,6 +53,8 @@ export interface TxnPlan {
   readonly applied: boolean[];
   /** False when nothing is written: the Txn only checks and reads the marker. */
   readonly changed: boolean;
+  /** Index in the failure responses of the slot's read; -1 without a slot. */
+  readonly slotRead: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -60,6 +77,7 @@ export function planTxn(
   seen: ReadonlyMap<string, Seen>,
   trims: readonly Trim[],
   historyRevisions: number,
+  slot?: SlotUse,
 ): TxnPlan {
   const existed = (key: string): boolean => (seen.get(key)?.modRevision ?? 0) > 0;
   const exists = new Map<string, boolean>();
@@ -88,11 +106,15 @@ export function planTxn(
     }
     const data = layout.dataRange(c.prefix);
     const tombstones = layout.tombstoneRange(c.prefix);
-    compare.push(modBelow(layout.meta, c.revision + historyRevisions + 1), modBelow(data, c.revision + 1), modBelow(tombstones, c.revision + 1));
+    compare.push(
+      modBelow(layout.meta, c.revision + historyRevisions + 1),
+      modBelow(data, c.revision + 1),
+      modBelow(tombstones, c.revision + 1),
+    );
     failure.push(changedAfter(data, c.revision), changedAfter(tombstones, c.revision));
   }
   for (const [key, { modRevision }] of seen) compare.push(modEquals(layout.data(key), modRevision));
-  if (net.size === 0) return { compare, success: [range(layout.meta)], failure, applied, changed: false };
+  if (net.size === 0) return { compare, success: [range(layout.meta)], failure, applied, changed: false, slotRead: -1 };
 
   // Trims ride along with a real commit only: alone they would advance the revision.
   const trimmed = trims.filter((t) => !net.has(t.key));
@@ -104,12 +126,21 @@ export function planTxn(
       success.push({ request_put: { key: layout.data(key), value: Buffer.from(value) } });
       continue;
     }
-    success.push({ request_delete_range: { key: layout.data(key) } }, { request_put: { key: layout.tombstone(key), value: EMPTY } });
+    success.push(
+      { request_delete_range: { key: layout.data(key) } },
+      { request_put: { key: layout.tombstone(key), value: EMPTY } },
+    );
     if (seen.get(key)?.reborn === true) success.push({ request_delete_range: { key: layout.rebirth(key) } });
   }
   for (const t of trimmed) success.push({ request_delete_range: { key: layout.tombstone(t.key) } });
   success.push({ request_put: { key: layout.meta, value: EMPTY } });
-  return { compare, success, failure, applied, changed: true };
+  if (slot === undefined) return { compare, success, failure, applied, changed: true, slotRead: -1 };
+  compare.push(modEquals(slot.key, slot.modRevision));
+  success.push({ request_put: { key: slot.key, value: Buffer.from(slot.attempt) } });
+  const slotRead = failure.length;
+  failure.push({ request_range: { key: slot.key } });
+  if (slot.fence) failure.push({ request_put: { key: slot.key, value: Buffer.from('fence') } });
+  return { compare, success, failure, applied, changed: true, slotRead };
 }
 
 /**

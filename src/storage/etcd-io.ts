@@ -29,14 +29,19 @@ const READS_PER_TXN = 100;
 export async function readKeys(
   client: Etcd3,
   keys: readonly Buffer[],
-  options: { readonly revision?: number; readonly keysOnly?: boolean } = {},
+  options: { readonly revision?: number; readonly keysOnly?: boolean; readonly deadline?: number } = {},
 ): Promise<(IKeyValue | undefined)[]> {
+  const call = options.deadline === undefined ? undefined : { deadline: options.deadline };
   const chunks: Promise<(IKeyValue | undefined)[]>[] = [];
   for (let i = 0; i < keys.length; i += READS_PER_TXN) {
     const success: IRequestOp[] = keys.slice(i, i + READS_PER_TXN).map((key) => ({
       request_range: { key, revision: options.revision ?? 0, keys_only: options.keysOnly ?? false },
     }));
-    chunks.push(client.kv.txn({ compare: [], success, failure: [] }).then((res) => res.responses.map((r) => r.response_range?.kvs[0])));
+    chunks.push(
+      client.kv
+        .txn({ compare: [], success, failure: [] }, call)
+        .then((res) => res.responses.map((r) => r.response_range?.kvs[0])),
+    );
   }
   return (await Promise.all(chunks)).flat();
 }

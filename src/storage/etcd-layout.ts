@@ -8,6 +8,9 @@
  *                written and keeps etcd's old create_revision); while the mark
  *                exists, its mod_revision is <key>'s create_revision
  *   <ns>rev      put by every Lucien commit: its mod_revision is the latest one
+ *   <ns>s/<node>/<n>  a commit slot of one backend instance: every commit puts its
+ *                attempt's id there, so a commit whose answer was lost can be
+ *                settled (etcd.ts); invisible to readers and to the history
  * This file only builds keys and ranges and decodes records; it must never
  * talk to etcd, and never interpret values.
  */
@@ -50,6 +53,10 @@ export class EtcdLayout {
     return Buffer.from(this.rebirthTag + key);
   }
 
+  slot(node: string, index: number): Buffer {
+    return Buffer.from(`${this.namespace}s/${node}/${index}`);
+  }
+
   dataRange(prefix: string): ByteRange {
     return rangeOf(this.data(prefix));
   }
@@ -65,7 +72,11 @@ export class EtcdLayout {
   /** The Backend key of a data, tombstone or rebirth record; undefined for anything else. */
   decode(raw: Buffer): { kind: 'data' | 'tombstone' | 'rebirth'; key: string } | undefined {
     const text = raw.toString('utf8');
-    for (const [kind, tag] of [['data', this.dataTag], ['tombstone', this.tombstoneTag], ['rebirth', this.rebirthTag]] as const) {
+    for (const [kind, tag] of [
+      ['data', this.dataTag],
+      ['tombstone', this.tombstoneTag],
+      ['rebirth', this.rebirthTag],
+    ] as const) {
       if (text.startsWith(tag)) return { kind, key: text.slice(tag.length) };
     }
     return undefined;

@@ -15,31 +15,50 @@
  * - snapshot(): reads the marker, then reads at that Range's header revision.
  * - commit(): one Txn of compares, writes, and a failure branch that reads
  *   what names the failing key; a lost race on an internal compare is planned
- *   again. Durable once etcd acknowledges (its WAL is fsynced).
+ *   again. Durable once etcd acknowledges (its WAL is fsynced). Exactly once
+ *   through a commit slot, even when an answer is lost (etcd-apply.ts).
+ * - get(): one read-only Txn (the record and its rebirth mark), no snapshot.
+ * - failover (etcd-failover.ts): every endpoint is used; a member that fails
+ *   is skipped for a second; every call has a per-attempt deadline and is
+ *   retried on another member within the failover window.
  * - prefix guards: deletes also put tombstones, so a range compare sees puts
  *   and deletes; tombstones below the window are trimmed inside later commits
  *   (alone, a trim would spend a revision); the window is a compare too.
  * - changesSince(): a Watch from after + 1, ended by the marker's event.
- * - subscribe(): one Watch on the namespace while open (etcd-watch.ts).
+ * - subscribe(): one Watch on the namespace while open, on one member at a
+ *   time, moved to another when it falls silent behind the cluster (etcd-feed.ts).
  * - history: historyRevisions etcd revisions; every maintenanceEvery commits
  *   this server compacts etcd to the window's floor (unless compact: false).
  * Limits: a commit must fit etcd's --max-txn-ops (compares: one per key
  * condition and deleted key, three per prefix guard; writes: one per put, two
  * or three per delete) and --max-request-bytes; a snapshot older than the
- * compaction fails with UNAVAILABLE. A commit cut off from etcd fails with
- * UNAVAILABLE and may or may not have happened (etcd3's retries are off, so
- * it is never applied twice or misreported as CONDITION_FAILED).
+ * compaction fails with UNAVAILABLE. A commit whose outcome no member could
+ * settle within the failover window fails with UNAVAILABLE saying so (etcd3's
+ * own retries are off: it never applies a commit twice or misreports one as
+ * CONDITION_FAILED).
  * This file must never parse values, and never write outside its namespace.
  */
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 import { LucienError } from '../errors';
-import type { Backend, Capabilities, Change, CommitResult, Condition, KeyValue, LifecycleStatus, Mutation, Snapshot } from './backend';
-import { compareBytewise } from './bytewise';
+import type {
+  Backend,
+  Capabilities,
+  Change,
+  CommitResult,
+  Condition,
+  KeyValue,
+  LifecycleStatus,
+  Mutation,
+  Snapshot,
+} from './backend';
+import { EtcdCommitter } from './etcd-apply';
 import { compacted } from './rules';
-import { type Trim, diagnose, keysToRead, planTxn } from './etcd-commit';
+import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { EtcdLayout } from './etcd-layout';
-import { EtcdFeed, readHistory } from './etcd-watch';
+import { EtcdFeed } from './etcd-feed';
+import { etcdSnapshot } from './etcd-snapshot';
+import { readHistory } from './etcd-watch';
 
 export interface EtcdBackendOptions {
   /** etcd client endpoints, e.g. ['127.0.0.1:2379']. */
@@ -52,15 +71,20 @@ export interface EtcdBackendOptions {
   readonly maintenanceEvery?: number;
   /** Compact etcd to the floor of the history window during maintenance (default true). */
   readonly compact?: boolean;
+  /** Per-attempt deadline, failover window and member cool-down (etcd-failover.ts). */
+  readonly failover?: Partial<FailoverOptions>;
 }
-
-/** Retries of a commit whose internal compares lost a race (each loss means another commit succeeded). */
-const MAX_ATTEMPTS = 50;
 /** Old tombstones removed per maintenance round. */
 const TRIM_BATCH = 100;
 
 export class EtcdBackend implements Backend {
-  readonly supports: Capabilities = { snapshots: true, history: true, remote: true, persistent: true, getManySync: false };
+  readonly supports: Capabilities = {
+    snapshots: true,
+    history: true,
+    remote: true,
+    persistent: true,
+    getManySync: false,
+  };
   private readonly layout: EtcdLayout;
   private readonly historyRevisions: number;
   private readonly maintenanceEvery: number;
@@ -71,16 +95,24 @@ export class EtcdBackend implements Backend {
   private closing: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly feed: EtcdFeed;
-  private trims: Trim[] = [];
+  private readonly failover: FailoverOptions;
+  private readonly committer: EtcdCommitter;
   private commitsSinceMaintenance = 0;
   private compactedTo = 0;
 
   constructor(private readonly options: EtcdBackendOptions) {
     this.layout = new EtcdLayout(options.namespace ?? 'lucien/');
-    this.feed = new EtcdFeed(this.layout);
+    this.failover = { ...DEFAULT_FAILOVER, ...options.failover };
+    this.feed = new EtcdFeed(this.layout, {
+      endpoints: options.endpoints,
+      connect: (endpoint) => new Etcd3({ hosts: [endpoint], ...this.clientOptions() }),
+      checkEveryMs: 1000,
+      stallMs: this.failover.cooldownMs,
+    });
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
     this.maintenanceEvery = Math.max(1, options.maintenanceEvery ?? 1000);
     this.compact = options.compact ?? true;
+    this.committer = new EtcdCommitter(this.layout, this.historyRevisions, this.failover);
     if (options.endpoints.length === 0) throw new LucienError('INVALID_ARGUMENT', 'no etcd endpoints given');
   }
 
@@ -97,16 +129,17 @@ export class EtcdBackend implements Backend {
     await this.closing;
     if (this.state !== 'closed') return;
     this.state = 'opening';
+    const gates = new MemberGates(this.failover.cooldownMs);
+    const options = this.clientOptions();
     const client = new Etcd3({
       hosts: [...this.options.endpoints],
-      dialTimeout: 5000,
-      faultHandling: { global: TRY_ONCE },
-      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+      ...options,
+      faultHandling: { ...options.faultHandling, host: gates.policy },
     });
     try {
       this.client = client;
       const { revision, header } = await this.latest();
-      await this.feed.start(client, revision, header + 1);
+      this.feed.start(client, revision, header);
       this.state = 'open';
     } catch (err) {
       client.close();
@@ -116,13 +149,23 @@ export class EtcdBackend implements Backend {
     }
   }
 
+  /** etcd3 options every client of this backend shares (the main one adds its member gates). */
+  private clientOptions(): Omit<IOptions, 'hosts'> {
+    return {
+      dialTimeout: this.failover.attemptTimeoutMs,
+      // Retries are ours (withFailover), where we know what is safe to repeat.
+      faultHandling: { global: TRY_ONCE, watchBackoff: watchBackoff(200) },
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+    };
+  }
+
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     if (this.state === 'closed') return Promise.resolve();
     this.state = 'closing';
     this.closing = (async () => {
       await Promise.allSettled([...this.inflight]);
-      await this.feed.stop();
+      this.feed.stop();
       this.client?.close();
       this.client = undefined;
       this.state = 'closed';
@@ -136,65 +179,22 @@ export class EtcdBackend implements Backend {
     return (await this.latest()).revision;
   }
 
+  /** One read-only Txn (the record and its rebirth mark at one revision): one round trip. */
   async get(key: string): Promise<KeyValue | undefined> {
-    const snapshot = await this.snapshot();
-    try {
-      return await snapshot.get(key);
-    } finally {
-      await snapshot.release();
-    }
+    this.assertOpen();
+    const [kv, rebirth] = await this.retrying((deadline) =>
+      readKeys(this.etcd(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }),
+    );
+    return kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirth);
   }
 
   async snapshot(): Promise<Snapshot> {
     this.assertOpen();
     const { revision, header } = await this.latest();
-    let released = false;
-    const read = async <T>(fn: (client: Etcd3) => Promise<T>): Promise<T> => {
+    return etcdSnapshot(this.layout, revision, header, (fn) => {
       this.assertOpen();
-      if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
-      try {
-        return await fn(this.etcd());
-      } catch (err) {
-        if (isCompacted(err)) throw new LucienError('UNAVAILABLE', `snapshot at revision ${revision} is older than etcd's compaction; take a new one`);
-        throw toLucienError(err);
-      }
-    };
-    const getMany = (keys: readonly string[]): Promise<(KeyValue | undefined)[]> =>
-      read(async (client) => {
-        const [kvs, rebirths] = await Promise.all([
-          readKeys(client, keys.map((k) => this.layout.data(k)), { revision: header }),
-          readKeys(client, keys.map((k) => this.layout.rebirth(k)), { revision: header, keysOnly: true }),
-        ]);
-        return kvs.map((kv, i) => (kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirths[i])));
-      });
-    return {
-      revision,
-      get: async (key) => (await getMany([key]))[0],
-      getMany,
-      getManySync: () => {
-        throw new LucienError('INTERNAL', 'the etcd backend has no synchronous reads');
-      },
-      scan: (prefix, options) =>
-        read(async (client) => {
-          if (options.limit <= 0) return [];
-          const { after } = options;
-          // after + NUL is the smallest key bytewise greater than after.
-          const start = after !== undefined && compareBytewise(after, prefix) >= 0 ? `${after}\0` : prefix;
-          const keysOnly = options.keysOnly === true;
-          const page = { limit: options.limit, revision: header };
-          // Rebirth marks exist only beside data records, so the same bounds and
-          // limit cover every mark the page of data needs (and they are rare).
-          const [data, marks] = await Promise.all([
-            client.kv.range({ key: this.layout.data(start), range_end: this.layout.dataRange(prefix).range_end, keys_only: keysOnly, ...page }),
-            client.kv.range({ key: this.layout.rebirth(start), range_end: this.layout.rebirthRange(prefix).range_end, keys_only: true, ...page }),
-          ]);
-          const reborn = new Map(marks.kvs.map((kv) => [this.layout.decode(kv.key)?.key, kv]));
-          return data.kvs.map((kv) => this.layout.keyValue(kv, keysOnly, reborn.get(this.layout.decode(kv.key)?.key)));
-        }),
-      release: async () => {
-        released = true;
-      },
-    };
+      return withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
+    });
   }
 
   commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {
@@ -213,7 +213,10 @@ export class EtcdBackend implements Backend {
       throw compacted(after);
     }
     if (limit <= 0 || after >= marker) return [];
-    return readHistory(this.etcd(), this.layout, after, marker, limit);
+    // A replay stalls for 2 attempt timeouts before another member is tried: responses can be large.
+    return this.retrying(() =>
+      readHistory(this.etcd(), this.layout, after, marker, limit, 2 * this.failover.attemptTimeoutMs),
+    );
   }
 
   subscribe(listener: (changes: readonly Change[]) => void): () => void {
@@ -221,35 +224,13 @@ export class EtcdBackend implements Backend {
   }
 
   private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
-    const client = this.etcd();
-    for (let attempt = 1; ; attempt++) {
-      const reading = keysToRead(mutations);
-      const records = reading.flatMap((k) => [this.layout.data(k), this.layout.rebirth(k)]);
-      const current = await readKeys(client, records, { keysOnly: true });
-      const seen = new Map(reading.map((key, i) => [key, { modRevision: Number(current[2 * i]?.mod_revision ?? 0), reborn: current[2 * i + 1] !== undefined }]));
-      const trims = this.trims;
-      const plan = planTxn(this.layout, mutations, conditions, seen, trims, this.historyRevisions);
-      const res = await client.kv.txn({ compare: plan.compare, success: plan.success, failure: plan.failure });
-      if (res.succeeded) {
-        if (!plan.changed) {
-          const marker = Number(res.responses[0]?.response_range?.kvs[0]?.mod_revision ?? 0);
-          return { revision: marker > 0 ? marker : Number(res.header.revision), applied: plan.applied };
-        }
-        const revision = Number(res.header.revision);
-        this.feed.saw(revision);
-        if (this.trims === trims) this.trims = [];
-        if (++this.commitsSinceMaintenance >= this.maintenanceEvery) {
-          this.commitsSinceMaintenance = 0;
-          void this.track(() => this.maintain()).catch(() => undefined);
-        }
-        return { revision, applied: plan.applied };
-      }
-      const failed = diagnose(this.layout, conditions, res.responses, this.historyRevisions);
-      if (failed !== undefined) throw failed;
-      // Another commit won a race on a key we delete or a tombstone we trim: plan again, without trims.
-      this.trims = [];
-      if (attempt >= MAX_ATTEMPTS) throw new LucienError('UNAVAILABLE', 'commit kept losing races with concurrent commits');
+    const result = await this.committer.apply(this.etcd(), mutations, conditions);
+    this.feed.saw(result.revision);
+    if (++this.commitsSinceMaintenance >= this.maintenanceEvery) {
+      this.commitsSinceMaintenance = 0;
+      void this.track(() => this.maintain()).catch(() => undefined);
     }
+    return result;
   }
 
   /** Finds tombstones below the history window for the next commit to trim, and compacts etcd to the window. */
@@ -257,14 +238,19 @@ export class EtcdBackend implements Backend {
     const client = this.etcd();
     const floor = (await this.latest()).marker - this.historyRevisions;
     if (floor <= 0) return;
-    const old = await client.kv.range({ ...this.layout.tombstoneRange(''), keys_only: true, max_mod_revision: floor, limit: TRIM_BATCH });
-    this.trims = old.kvs.flatMap((kv) => {
+    const old = await this.retrying((deadline) =>
+      client.kv.range(
+        { ...this.layout.tombstoneRange(''), keys_only: true, max_mod_revision: floor, limit: TRIM_BATCH },
+        { deadline },
+      ),
+    );
+    this.committer.trims = old.kvs.flatMap((kv) => {
       const key = this.layout.decode(kv.key)?.key;
       return key === undefined ? [] : [{ key, modRevision: Number(kv.mod_revision) }];
     });
     if (!this.compact || floor <= this.compactedTo) return;
     try {
-      await client.kv.compact({ revision: floor });
+      await this.retrying((deadline) => client.kv.compact({ revision: floor }, { deadline }));
     } catch (err) {
       if (!isCompacted(err)) throw err; // another server compacted further already
     }
@@ -279,10 +265,21 @@ export class EtcdBackend implements Backend {
    */
   private async latest(): Promise<{ revision: number; marker: number; header: number }> {
     try {
-      const res = await this.etcd().kv.range({ key: this.layout.meta, keys_only: true });
+      const res = await withFailover(this.failover, (deadline) =>
+        this.etcd().kv.range({ key: this.layout.meta, keys_only: true }, { deadline }),
+      );
       const marker = Number(res.kvs[0]?.mod_revision ?? 0);
       const header = Number(res.header.revision);
       return { revision: marker > 0 ? marker : header, marker, header };
+    } catch (err) {
+      throw toLucienError(err);
+    }
+  }
+
+  /** A read (never a commit) retried on other members within the failover window; errors become LucienErrors. */
+  private async retrying<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    try {
+      return await withFailover(this.failover, fn);
     } catch (err) {
       throw toLucienError(err);
     }

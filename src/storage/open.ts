@@ -16,6 +16,10 @@ export function createBackend(config: Config): Backend {
     case 'leveldb':
       return new LevelDbBackend({ location: resolve(config.dataDir), historyRevisions: config.historyRevisions, sync: config.fsync, cacheBytes: config.readCacheBytes });
     case 'etcd':
-      return new EtcdBackend({ endpoints: config.etcdEndpoints, historyRevisions: config.historyRevisions });
+      return new EtcdBackend({
+        endpoints: config.etcdEndpoints,
+        historyRevisions: config.historyRevisions,
+        failover: { attemptTimeoutMs: config.etcdAttemptTimeoutMs, windowMs: config.etcdFailoverMs },
+      });
   }
 }
