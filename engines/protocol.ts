@@ -8,7 +8,10 @@
  *   '{'  a JSON message: every ToHost / FromHost below except the two next;
  *   'c'  host -> server, a bridge call: 'c' + JSON text of a BridgeCall;
  *   'v'  server -> host, a bridge answer: 'v' + JSON text of the value;
- *   'e'  server -> host, a bridge failure: 'e' + the message to raise.
+ *   'e'  server -> host, a bridge failure: 'e' + the message to raise;
+ *   'd'  server -> host, a bridge call the caller may not make: 'd' + the
+ *        message, raised in the script as PermissionDenied.
+ * Frames are encoded and decoded by engines/frame.ts only.
  * The bridge's frames carry their JSON verbatim, so a value is never wrapped
  * in, escaped into or parsed out of an envelope on its way to a script.
  *
@@ -43,6 +46,8 @@ export interface CompileMessage {
   readonly source: string;
   /** When set, the host keeps the compiled script under this cache key (warm-up). */
   readonly key?: string;
+  /** Cache keys the host must forget first: the server decides what each host holds. */
+  readonly drop?: readonly string[];
 }
 
 export interface RunMessage {
@@ -51,8 +56,14 @@ export interface RunMessage {
   /** Cache key of the compiled script: changes whenever the source does. */
   readonly key: string;
   readonly name: string;
-  /** Present only when the server does not know the host has `key` compiled. */
+  /**
+   * Present only when the server does not know the host has `key` compiled;
+   * a host that lacks it answers `missing` and the server sends it again with
+   * the source.
+   */
   readonly source?: string;
+  /** Cache keys the host must forget first (see CompileMessage.drop). */
+  readonly drop?: readonly string[];
   /** JSON text of an array. */
   readonly args: string;
   readonly limits: RunLimits;
@@ -98,8 +109,11 @@ export interface CachedReadSet {
   readonly calls: { readonly get: number; readonly getMany: number; readonly list: number };
 }
 
-/** The answer to a bridge call: JSON text, or a message the script sees raised (a 'v' / 'e' frame). */
-export type BridgeReply = { readonly value: string } | { readonly error: string };
+/**
+ * The answer to a bridge call: JSON text, a message the script sees raised,
+ * or a refusal the script sees raised as PermissionDenied ('v' / 'e' / 'd').
+ */
+export type BridgeReply = { readonly value: string } | { readonly error: string } | { readonly denied: string };
 
 /** JSON messages to the host. */
 export type ToHost = CompileMessage | RunMessage;
@@ -134,9 +148,13 @@ export interface ReadyMessage {
   readonly version: string;
 }
 
-export type CompiledMessage =
+export type CompiledMessage = (
   | { readonly t: 'compiled'; readonly id: number; readonly ok: true }
-  | { readonly t: 'compiled'; readonly id: number; readonly ok: false; readonly error: ScriptFailure };
+  | { readonly t: 'compiled'; readonly id: number; readonly ok: false; readonly error: ScriptFailure }
+) & {
+  /** As DoneMessage.retire. */
+  readonly retire?: true;
+};
 
 export type DoneMessage = (
   | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly result: string; readonly logs: readonly string[] }
@@ -150,10 +168,18 @@ export type DoneMessage = (
 ) & {
   /** Reads answered from the host's cache (unchecked: the server validates them). */
   readonly cached?: CachedReadSet;
+  /** The host exits after this answer (its engine can no longer be trusted): never hand it another run. */
+  readonly retire?: true;
 };
 
+/** A run named a cache key the host does not hold, without the source: the server sends the run again with it. */
+export interface MissingMessage {
+  readonly t: 'missing';
+  readonly id: number;
+}
+
 /** JSON messages from the host. */
-export type FromHost = ReadyMessage | CompiledMessage | DoneMessage;
+export type FromHost = ReadyMessage | CompiledMessage | DoneMessage | MissingMessage;
 
 /**
  * Replies to bridge calls, as JSON text:
@@ -170,3 +196,4 @@ export const FRAME_JSON = 0x7b; // '{'
 export const FRAME_CALL = 'c';
 export const FRAME_VALUE = 'v';
 export const FRAME_ERROR = 'e';
+export const FRAME_DENIED = 'd';

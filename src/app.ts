@@ -37,26 +37,37 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const backend = createBackend(config);
   await backend.open();
   const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxJsonDepth: config.edge.maxJsonDepth });
-  const wrapper = await networkWrapper(log);
+  const wrapper = await networkWrapper(log, config.engineNamespaces);
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
-  const engines = createEngines({ poolSize: config.enginePool, memoryLimitMb: config.engineMemoryMb, wrapper, onHostLost: (e, reason) => observatory.hostLost(e, reason) }, log);
+  const engines = createEngines(
+    {
+      poolSize: config.enginePool,
+      memoryLimitMb: config.engineMemoryMb,
+      compileTimeoutMs: config.scriptCompileTimeoutMs,
+      scriptCache: config.engineScriptCache,
+      wrapper,
+      onHostLost: (e, reason) => observatory.hostLost(e, reason),
+    },
+    log,
+  );
   const keys = new KeyCounter(store.space);
   // Metrics are read only through the HTTP side port: with it off, none are kept.
   const metrics = config.metrics && config.httpPort !== 0 ? new Metrics({ engines, backend, keys }) : undefined;
   if (metrics !== undefined) observatory.attach(metrics);
-  const catalog = new ScriptCatalog(store, engines);
+  const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const feed = config.hostCacheBytes > 0 ? await InvalidationFeed.start(store.space) : undefined;
   const runner = new ScriptRunner(store, catalog, engines, {
-    maxWrites: 10_000,
-    maxReadBatch: 1000,
+    maxWrites: config.scriptMaxWrites,
+    maxReadBatch: config.scriptMaxReadBatch,
     maxJsonDepth: config.edge.maxJsonDepth,
     defaultTimeoutMs: config.scriptTimeoutMs,
     maxTimeoutMs: config.scriptMaxTimeoutMs,
     maxResultBytes: config.maxResultBytes,
     maxLogBytes: config.maxLogBytes,
     maxArgsBytes: config.maxValueBytes,
-    maxAttempts: 10,
-    optimisticAttempts: 3,
+    maxAttempts: config.scriptMaxAttempts,
+    optimisticAttempts: config.scriptOptimisticAttempts,
+    maxScriptBytes: config.maxScriptBytes,
     hostCacheBytes: config.hostCacheBytes,
   }, undefined, observatory, feed);
   const server = new LucienServer({ config, log, auth, store, catalog, runner, observer: observatory });

@@ -30,6 +30,24 @@ export interface Config {
   readonly engineMemoryMb: number;
   /** Bytes of each engine host's read cache (0: every script read crosses to the server). */
   readonly hostCacheBytes: number;
+  /** Start engine hosts in network/PID namespaces when the system allows it (off: never). */
+  readonly engineNamespaces: boolean;
+  /** Compiled scripts one engine host keeps (the server decides which; the rest are sent again when run). */
+  readonly engineScriptCache: number;
+  /** How long compiling a script may take (PutScript, warm-up) before its host is killed. */
+  readonly scriptCompileTimeoutMs: number;
+  /** Largest script source PutScript accepts, in UTF-8 bytes. */
+  readonly maxScriptBytes: number;
+  /** Distinct keys one script run may write. */
+  readonly scriptMaxWrites: number;
+  /** Keys one getMany or list in a script may read. */
+  readonly scriptMaxReadBatch: number;
+  /** Attempts before a conflicting run fails with ABORTED. */
+  readonly scriptMaxAttempts: number;
+  /** Attempts made optimistically before a conflicting run takes the commit gate exclusively. */
+  readonly scriptOptimisticAttempts: number;
+  /** Bytes of recent records LevelDB keeps in memory (0 disables the cache). */
+  readonly readCacheBytes: number;
   readonly maxKeyBytes: number;
   readonly maxValueBytes: number;
   readonly maxResultBytes: number;
@@ -103,6 +121,15 @@ const OPTIONS = {
   enginePool: { flag: 'engine-pool', env: 'LUCIEN_ENGINE_POOL', default: '2' },
   engineMemoryMb: { flag: 'engine-memory-mb', env: 'LUCIEN_ENGINE_MEMORY_MB', default: '512' },
   hostCacheBytes: { flag: 'host-cache-bytes', env: 'LUCIEN_HOST_CACHE_BYTES', default: String(8 * 1024 * 1024) },
+  engineNamespaces: { flag: 'engine-namespaces', env: 'LUCIEN_ENGINE_NAMESPACES', default: 'on' },
+  engineScriptCache: { flag: 'engine-script-cache', env: 'LUCIEN_ENGINE_SCRIPT_CACHE', default: '256' },
+  scriptCompileTimeoutMs: { flag: 'script-compile-timeout-ms', env: 'LUCIEN_SCRIPT_COMPILE_TIMEOUT_MS', default: '10000' },
+  maxScriptBytes: { flag: 'max-script-bytes', env: 'LUCIEN_MAX_SCRIPT_BYTES', default: String(256 * 1024) },
+  scriptMaxWrites: { flag: 'script-max-writes', env: 'LUCIEN_SCRIPT_MAX_WRITES', default: '10000' },
+  scriptMaxReadBatch: { flag: 'script-max-read-batch', env: 'LUCIEN_SCRIPT_MAX_READ_BATCH', default: '1000' },
+  scriptMaxAttempts: { flag: 'script-max-attempts', env: 'LUCIEN_SCRIPT_MAX_ATTEMPTS', default: '10' },
+  scriptOptimisticAttempts: { flag: 'script-optimistic-attempts', env: 'LUCIEN_SCRIPT_OPTIMISTIC_ATTEMPTS', default: '3' },
+  readCacheBytes: { flag: 'read-cache-bytes', env: 'LUCIEN_READ_CACHE_BYTES', default: String(64 * 1024 * 1024) },
   maxKeyBytes: { flag: 'max-key-bytes', env: 'LUCIEN_MAX_KEY_BYTES', default: '1024' },
   maxValueBytes: { flag: 'max-value-bytes', env: 'LUCIEN_MAX_VALUE_BYTES', default: String(1024 * 1024) },
   maxResultBytes: { flag: 'max-result-bytes', env: 'LUCIEN_MAX_RESULT_BYTES', default: String(4 * 1024 * 1024) },
@@ -222,6 +249,15 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     enginePool: int('enginePool', 1, 64),
     engineMemoryMb: int('engineMemoryMb', 64, 16384),
     hostCacheBytes: int('hostCacheBytes', 0, 1024 * 1024 * 1024),
+    engineNamespaces: boolean(label('engineNamespaces'), raw('engineNamespaces')),
+    engineScriptCache: int('engineScriptCache', 1, 1_000_000),
+    scriptCompileTimeoutMs: int('scriptCompileTimeoutMs', 1, 3_600_000),
+    maxScriptBytes: int('maxScriptBytes', 1, 64 * 1024 * 1024),
+    scriptMaxWrites: int('scriptMaxWrites', 1, 10_000_000),
+    scriptMaxReadBatch: int('scriptMaxReadBatch', 1, 1_000_000),
+    scriptMaxAttempts: int('scriptMaxAttempts', 1, 1000),
+    scriptOptimisticAttempts: int('scriptOptimisticAttempts', 0, 1000),
+    readCacheBytes: int('readCacheBytes', 0, 64 * 1024 * 1024 * 1024),
     maxKeyBytes: int('maxKeyBytes', 1, 65536),
     maxValueBytes: int('maxValueBytes', 2, 64 * 1024 * 1024),
     maxResultBytes: int('maxResultBytes', 16, 64 * 1024 * 1024),

@@ -12,6 +12,7 @@ export type StatusName =
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
   | 'ABORTED'
+  | 'CANCELLED'
   | 'OUT_OF_RANGE'
   | 'DEADLINE_EXCEEDED'
   | 'RESOURCE_EXHAUSTED'
@@ -50,6 +51,9 @@ export const ERROR_CATALOG = {
   SCRIPT_TIMEOUT: { status: 'DEADLINE_EXCEEDED', retryable: true, doc: 'A script run exceeded its wall-clock time limit; nothing was written.' },
   SCRIPT_MEMORY: { status: 'RESOURCE_EXHAUSTED', retryable: false, doc: 'A script run exceeded its memory limit; nothing was written.' },
   SCRIPT_LIMIT: { status: 'RESOURCE_EXHAUSTED', retryable: false, doc: 'A script run exceeded the result, log or write-set size limit.' },
+  CANCELLED: { status: 'CANCELLED', retryable: true, doc: 'The caller cancelled the call (or its deadline passed) and the run was stopped; nothing was written.' },
+  ENGINE_LOST: { status: 'UNAVAILABLE', retryable: true, doc: 'The engine host running the script was killed from outside the server; nothing was written.' },
+  ENGINE_PROTOCOL: { status: 'INTERNAL', retryable: false, doc: 'The engine host broke the protocol (e.g. a script escaped its sandbox) and was killed; nothing was written.' },
   UNAUTHENTICATED: { status: 'UNAUTHENTICATED', retryable: false, doc: 'No valid credentials were presented.' },
   PERMISSION_DENIED: { status: 'PERMISSION_DENIED', retryable: false, doc: 'The credentials do not allow this call.' },
   UNAVAILABLE: { status: 'UNAVAILABLE', retryable: true, doc: 'The server is starting, closing, or a backend is unreachable.' },
@@ -69,6 +73,8 @@ export interface ErrorDetails {
   readonly attempts?: number;
   /** Where a Watch can resume (OUT_OF_RANGE): sent in the lucien-resume-revision trailer. */
   readonly revision?: number;
+  /** The exception type a script raised (e.g. KeyError, PermissionDenied). */
+  readonly exception?: string;
 }
 
 export class LucienError extends Error {

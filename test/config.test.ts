@@ -35,6 +35,29 @@ describe('parseConfig', () => {
     expect(() => parseConfig(argv, env)).toThrow(message);
   });
 
+  test('the limits that used to be constants are options with their old defaults, and flags set them', () => {
+    expect(parseConfig([], {})).toMatchObject({
+      scriptMaxWrites: 10000,
+      scriptMaxReadBatch: 1000,
+      scriptMaxAttempts: 10,
+      scriptOptimisticAttempts: 3,
+      scriptCompileTimeoutMs: 10000,
+      maxScriptBytes: 256 * 1024,
+      readCacheBytes: 64 * 1024 * 1024,
+      engineScriptCache: 256,
+      engineNamespaces: true,
+    });
+    const env = { LUCIEN_SCRIPT_MAX_WRITES: '5', LUCIEN_READ_CACHE_BYTES: '0', LUCIEN_ENGINE_NAMESPACES: 'off' };
+    expect(parseConfig(['--engine-script-cache', '7', '--max-script-bytes', '100'], env)).toMatchObject({
+      scriptMaxWrites: 5,
+      readCacheBytes: 0,
+      engineNamespaces: false,
+      engineScriptCache: 7,
+      maxScriptBytes: 100,
+    });
+    expect(() => parseConfig(['--engine-script-cache', '0'], {})).toThrow(/LUCIEN_ENGINE_SCRIPT_CACHE/);
+  });
+
   test('the HTTP side port defaults to 50052 with metrics on; 0 turns it off', () => {
     expect(parseConfig([], {})).toMatchObject({ httpPort: 50052, metrics: true, slowRunMs: 100, slowRunLogSize: 128 });
     expect(parseConfig(['--http-port', '0', '--metrics', 'off'], { LUCIEN_SLOW_RUN_MS: '5', LUCIEN_SLOW_RUN_LOG_SIZE: '0' })).toMatchObject({ httpPort: 0, metrics: false, slowRunMs: 5, slowRunLogSize: 0 });

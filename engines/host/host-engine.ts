@@ -10,7 +10,8 @@ import type { RunLimits, ScriptFailure } from '../protocol';
 export interface HostBridge {
   /**
    * Sends one bridge call (JSON text of a BridgeCall, checked by the server)
-   * and blocks for the answer: 'v' + JSON text, or 'e' + a message. Never
+   * and blocks for the answer: 'v' + JSON text, 'e' + a message to raise, or
+   * 'd' + a message to raise as PermissionDenied. Never
    * throws for a failure the script caused, so an engine can raise it in its
    * own language and realm.
    */
@@ -34,4 +35,6 @@ export interface HostEngine<Compiled> {
   compile(name: string, source: string): { ok: true; compiled: Compiled } | { ok: false; error: ScriptFailure };
   /** Runs compiled code with `args` (JSON array text). Must leave no state behind. */
   run(compiled: Compiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome;
+  /** Lets go of a compiled script the server told the host to forget (optional: most engines need only drop the reference). */
+  discard?(compiled: Compiled): void;
 }

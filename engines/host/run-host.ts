@@ -4,14 +4,17 @@
  * the same pipes. Runs inside a locked-down child process (empty environment,
  * Node's permission model); the server kills it on any timeout or limit, so
  * nothing here needs to be interruptible.
+ *
+ * The server owns the compiled-script cache: this loop keeps exactly the keys
+ * the server told it to keep and forgets the ones it is told to drop, never
+ * evicting on its own. A run for a key it does not hold, sent without the
+ * source, is answered `missing` and the server sends it again with the source.
  */
-import type { RunMessage, ToHost } from '../protocol';
+import type { CompiledMessage, DoneMessage, RunMessage, ToHost } from '../protocol';
 import { bridgeCall, receive, send } from './channel';
 import { CachedBridge } from './cached-bridge';
 import type { HostBridge, HostEngine } from './host-engine';
 import { HostReadCache } from './read-cache';
-
-const CACHE_ENTRIES = 256;
 
 const bridge: HostBridge = {
   call(request) {
@@ -20,11 +23,6 @@ const bridge: HostBridge = {
     return reply;
   },
 };
-
-function remember<C>(cache: Map<string, C>, key: string, compiled: C): void {
-  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
-  cache.set(key, compiled);
-}
 
 /** The bridge of one run: through the read cache when the server synced it, else straight to the server. */
 function runBridge(message: RunMessage, reads: { cache: HostReadCache | undefined }): CachedBridge | undefined {
@@ -39,16 +37,43 @@ export function runHost<C>(engine: HostEngine<C>): void {
   const cache = new Map<string, C>();
   // Lives as long as the process, outside every script's realm; only runBridge touches it.
   const reads: { cache: HostReadCache | undefined } = { cache: undefined };
+  const forget = (keys: readonly string[] | undefined): void => {
+    if (keys === undefined) return;
+    for (const key of keys) {
+      const compiled = cache.get(key);
+      if (compiled === undefined) continue;
+      cache.delete(key);
+      engine.discard?.(compiled);
+    }
+  };
+  /** Answers, and exits right after if the engine can no longer be trusted (the answer says so). */
+  const answer = (message: CompiledMessage | DoneMessage): void => {
+    if (engine.broken === true) {
+      send({ ...message, retire: true });
+      process.exit(70);
+    }
+    send(message);
+  };
   send({ t: 'ready', engine: engine.name, version: engine.version });
   for (;;) {
     const message: ToHost | undefined = receive();
     if (message === undefined) return;
+    forget(message.drop);
     switch (message.t) {
       case 'compile': {
         const compiled = engine.compile(message.name, message.source);
-        if (compiled.ok && message.key !== undefined) remember(cache, message.key, compiled.compiled);
-        send(compiled.ok ? { t: 'compiled', id: message.id, ok: true } : { t: 'compiled', id: message.id, ok: false, error: compiled.error });
-        if (engine.broken === true) process.exit(70);
+        if (compiled.ok && message.key !== undefined) {
+          forget([message.key]);
+          cache.set(message.key, compiled.compiled);
+        } else if (compiled.ok) {
+          // Compiled only to check it (PutScript): nothing keeps it.
+          engine.discard?.(compiled.compiled);
+        }
+        answer(
+          compiled.ok
+            ? { t: 'compiled', id: message.id, ok: true }
+            : { t: 'compiled', id: message.id, ok: false, error: compiled.error },
+        );
         break;
       }
       case 'run': {
@@ -57,27 +82,20 @@ export function runHost<C>(engine: HostEngine<C>): void {
         let compiled = cache.get(message.key);
         if (compiled === undefined) {
           if (message.source === undefined) {
-            send({
-              t: 'done',
-              id: message.id,
-              ok: false,
-              error: { kind: 'error', type: 'HostError', message: 'script is not compiled in this host' },
-              logs: [],
-            });
+            send({ t: 'missing', id: message.id });
             break;
           }
           const result = engine.compile(message.name, message.source);
           if (!result.ok) {
-            send({ t: 'done', id: message.id, ok: false, error: result.error, logs: [] });
+            answer({ t: 'done', id: message.id, ok: false, error: result.error, logs: [] });
             break;
           }
           compiled = result.compiled;
-          remember(cache, message.key, compiled);
+          cache.set(message.key, compiled);
         }
         const outcome = engine.run(compiled, message.args, cached ?? bridge, message.limits);
         const readSet = cached?.readSet();
-        send(readSet === undefined ? { t: 'done', id: message.id, ...outcome } : { t: 'done', id: message.id, ...outcome, cached: readSet });
-        if (engine.broken === true) process.exit(70);
+        answer(readSet === undefined ? { t: 'done', id: message.id, ...outcome } : { t: 'done', id: message.id, ...outcome, cached: readSet });
         break;
       }
     }

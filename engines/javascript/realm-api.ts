@@ -8,7 +8,7 @@
  */
 import type { Lockdown } from './lockdown';
 
-/** Sends one bridge call (JSON text of a BridgeCall); answers 'v' + JSON text or 'e' + message. */
+/** Sends one bridge call (JSON text of a BridgeCall); answers 'v' + JSON text, 'e' + message, or 'd' + message (PermissionDenied). */
 export type HostCall = (request: string) => string;
 /** Appends one log line; false once the run's log budget is spent. */
 export type HostLog = (line: string) => boolean;
@@ -49,6 +49,13 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
 
   const makeError = (type: string, message: string): Error => new (ErrorTypes[type] ?? Error)(message);
 
+  /** What a bucket call outside the caller's rights throws (invoker rights): an Error named PermissionDenied. */
+  const permissionDenied = (message: string): Error => {
+    const err = new Error(message);
+    Object.defineProperty(err, 'name', { value: 'PermissionDenied', writable: true, configurable: true });
+    return err;
+  };
+
   const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
   const stackGuard = (depth: number): number => (depth > 0 ? stackGuard(depth - 1) + 1 : 0);
@@ -64,6 +71,7 @@ export function sandboxBootstrap(hostCall: HostCall, hostLog: HostLog, lockdown:
     }
     if (typeof reply !== 'string' || reply.length === 0) throw new Error('bucket bridge failed');
     if (reply[0] === 'v') return parse(reply.slice(1));
+    if (reply[0] === 'd') throw permissionDenied(reply.slice(1));
     throw new Error(reply.slice(1));
   };
 

@@ -5,7 +5,7 @@
  * behind the vm sandbox. Must never widen the read paths beyond these.
  */
 import { join } from 'node:path';
-import type { HostSpec } from '../../src/procedures/host-process';
+import { type HostSpec, sharedReadPaths } from '../host-spec';
 
 export interface JavaScriptHostOptions {
   /** V8 heap cap of the host process (default 256 MiB). */
@@ -28,8 +28,8 @@ export function javascriptHostSpec(distRoot: string, options: JavaScriptHostOpti
     engine: 'javascript',
     entry: join(engines, 'javascript', 'host.js'),
     // On Node 20 a trailing slash grants a folder and everything under it;
-    // one flag per path (host-process.ts): a comma list grants nothing.
-    readPaths: [`${join(engines, 'javascript')}/`, `${join(engines, 'host')}/`, join(engines, 'protocol.js')],
+    // one flag per path (host-spec.ts): a comma list grants nothing.
+    readPaths: [`${join(engines, 'javascript')}/`, ...sharedReadPaths(engines)],
     nodeFlags: flags,
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
   };

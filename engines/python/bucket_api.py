@@ -28,6 +28,10 @@ class LucienError(Exception):
     """A bucket operation the server refused."""
 
 
+class PermissionDenied(LucienError):
+    """A bucket operation the caller's rights do not allow (scripts run with their caller's rights)."""
+
+
 class _Limit(BaseException):
     pass
 
@@ -50,6 +54,8 @@ def _call(text):
     answer = _send(text)
     if answer[:1] == 'v':
         return _loads(answer, 1)
+    if answer[:1] == 'd':
+        raise PermissionDenied(answer[1:])
     raise LucienError(answer[1:])
 
 

@@ -71,6 +71,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     private readonly runFn: PyCallable,
     private readonly restoreFn: PyCallable,
     private readonly releaseFn: PyCallable,
+    private readonly discardFn: PyCallable,
     /** Undefined when watching is unavailable: then every run restores everything. */
     private readonly watch: StateWatch | undefined,
     /** Undefined when this Pyodide cannot be restored: then the host serves one run and is replaced (see run()). */
@@ -121,6 +122,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     const snapshot = parts.get(2);
     const restoreFn = parts.get(3);
     const releaseFn = parts.get(4);
+    const discardFn = parts.get(5);
     parts.destroy();
     make.destroy();
     // Everything Python will ever need is loaded; freeze the state runs return to.
@@ -137,6 +139,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
       runFn,
       restoreFn,
       releaseFn,
+      discardFn,
       watch,
       image,
     );
@@ -156,6 +159,18 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     return parsed.ok ? { ok: true, compiled: { id: parsed.id, name, source } } : parsed;
   }
 
+  /**
+   * Forgets a compiled script's code object (the host loop says when: the
+   * server owns the cache). Like compile: on a clean interpreter, and the
+   * image is retaken before the next run so a restore cannot bring it back.
+   */
+  discard(compiled: PythonCompiled): void {
+    this.clean(undefined);
+    this.callPython(() => this.discardFn(compiled.id));
+    this.settle();
+    this.imageStale = true;
+  }
+
   run(compiled: PythonCompiled, args: string, bridge: HostBridge, limits: RunLimits): RunOutcome {
     this.prepare(compiled);
     if (this.broken)
@@ -172,7 +187,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     try {
       let answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
       if (answer === 'missing') {
-        // The Python-side cache evicted this script: compile it again once.
+        // Python no longer holds this script (it should: the host loop drops only what it forgets): compile it again once.
         const again = this.compile(compiled.name, compiled.source);
         if (!again.ok) return { ok: false, error: again.error, logs: [] };
         compiled.id = again.compiled.id;

@@ -142,6 +142,7 @@ def _lucien_make(bridge, script_file, api_source):
     api.update(_send=pump.send, _quote=quote, _scan=api_decoder.scan_once, _decode=api_decoder.decode,
                _encode=api_encoder.encode, _run=run_state, _real_import=builtins.__import__, _ALLOWED=ALLOWED)
     LucienError, Limit, BUCKETS = api['LucienError'], api['_Limit'], api['BUCKETS']
+    PermissionDenied = api['PermissionDenied']
 
     base_builtins = dict(builtins.__dict__)
     for name in ('open', 'input', 'breakpoint', 'help', 'exit', 'quit', 'copyright', 'credits', 'license'):
@@ -182,8 +183,6 @@ def _lucien_make(bridge, script_file, api_source):
             return failure('syntax', type(e).__name__, str(e))
         counter[0] += 1
         codes[counter[0]] = code
-        while len(codes) > 1024:
-            del codes[next(iter(codes))]
         return '{"ok":true,"id":%d}' % counter[0]
 
     limits = (sys.getrecursionlimit(), sys.get_int_max_str_digits())
@@ -235,7 +234,7 @@ def _lucien_make(bridge, script_file, api_source):
         run_state[0], run_state[1], run_state[2], run_state[3] = logs, 0, max_log, False
         own_builtins = base_builtins.copy()
         g = {'__builtins__': own_builtins, '__name__': '__lucien__', 'buckets': BUCKETS,
-             'args': loads(args_text), 'LucienError': LucienError}
+             'args': loads(args_text), 'LucienError': LucienError, 'PermissionDenied': PermissionDenied}
         error = None
         result = 'null'
         try:
@@ -277,4 +276,10 @@ def _lucien_make(bridge, script_file, api_source):
             return 'r' + result  # the common answer, without JSON around JSON
         return '{"ok":true,"result":%s,"logs":[%s]}' % (quote(result), ','.join([quote(x) for x in logs]))
 
-    return compile_script, run_script, take_snapshot, restore, release
+    def discard_script(code_id):
+        """Forgets a compiled script: the server decides what a host keeps
+        (engines/host/run-host.ts), so this cache has no policy of its own."""
+        codes.pop(code_id, None)
+        return ''
+
+    return compile_script, run_script, take_snapshot, restore, release, discard_script

@@ -17,9 +17,10 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { javascriptHostSpec } from '../../engines/javascript/spec';
-import type { BridgeCall, CallMessage, FromHost, ToHost } from '../../engines/protocol';
+import { encodeFrame, FrameDecoder } from '../../engines/frame';
+import { hostArgs } from '../../engines/host-spec';
+import { type BridgeCall, type CallMessage, type FromHost, MAX_FRAME_BYTES, type ToHost } from '../../engines/protocol';
 import { pythonHostSpec } from '../../engines/python/spec';
-import { hostArgs } from '../../src/procedures/host-process';
 import { formatRead } from '../../engines/host/read-answer';
 import { KV_VALUE, SCRIPTS } from './fixtures';
 import { profileMarkdown, summarise } from './profile';
@@ -32,7 +33,7 @@ type Incoming = FromHost | CallMessage;
 
 /** The server's side of the frames (engines/protocol.ts), minimal. */
 class Host {
-  private buf: Buffer = Buffer.alloc(0);
+  private readonly decoder = new FrameDecoder(MAX_FRAME_BYTES);
   private waiting: ((m: Incoming) => void) | undefined;
   private queued: Incoming[] = [];
   constructor(
@@ -40,13 +41,10 @@ class Host {
     inp: Readable,
   ) {
     inp.on('data', (chunk: Buffer) => {
-      this.buf = Buffer.concat([this.buf, chunk]);
-      while (this.buf.length >= 4) {
-        const n = this.buf.readUInt32LE(0);
-        if (this.buf.length < 4 + n) break;
-        const body = this.buf.toString('utf8', 4, 4 + n);
+      this.decoder.push(chunk);
+      for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
+        const body = frame.toString('utf8');
         const m: Incoming = body[0] === 'c' ? { t: 'call', request: body.slice(1) } : (JSON.parse(body) as FromHost);
-        this.buf = this.buf.subarray(4 + n);
         const w = this.waiting;
         this.waiting = undefined;
         if (w) w(m);
@@ -58,10 +56,7 @@ class Host {
     this.write(JSON.stringify(m));
   }
   write(body: string): void {
-    const bytes = Buffer.from(body);
-    const h = Buffer.alloc(4);
-    h.writeUInt32LE(bytes.length, 0);
-    this.out.write(Buffer.concat([h, bytes]));
+    this.out.write(encodeFrame(body, MAX_FRAME_BYTES));
   }
   next(): Promise<Incoming> {
     const q = this.queued.shift();

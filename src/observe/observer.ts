@@ -42,7 +42,7 @@ export interface RunReport {
 }
 
 /** Why an engine host was lost (and replaced): the `reason` label of lucien_engine_host_restarts_total. */
-export type HostLoss = 'timeout' | 'memory' | 'crash' | 'compile_timeout';
+export type HostLoss = 'timeout' | 'memory' | 'crash' | 'compile_timeout' | 'cancelled' | 'protocol';
 
 /** Records one finished call of a method: its status name ('OK', 'NOT_FOUND', …) and seconds taken. */
 export type RpcRecorder = (code: string, seconds: number) => void;

@@ -32,7 +32,6 @@ export function scriptKey(script: Script): string {
 }
 
 const SCRIPT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
-export const MAX_SCRIPT_BYTES = 256 * 1024;
 
 export class ScriptCatalog {
   /**
@@ -48,6 +47,8 @@ export class ScriptCatalog {
   constructor(
     private readonly store: Store,
     private readonly engines: EngineRegistry,
+    /** Largest source PutScript accepts (LUCIEN_MAX_SCRIPT_BYTES). */
+    private readonly maxScriptBytes: number,
   ) {
     this.unsubscribe = store.space.subscribe(SCRIPTS_BUCKET, () => this.invalidate());
   }
@@ -69,7 +70,7 @@ export class ScriptCatalog {
     }
     if (draft.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
     const bytes = Buffer.byteLength(draft.source, 'utf8');
-    if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+    if (bytes > this.maxScriptBytes) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${this.maxScriptBytes}`);
     await engine.validate(draft.name, draft.source);
     // The seed's shape exactly; a description only when there is one.
     const value = JSON.stringify(draft.description === '' ? { engine: draft.engine, script: draft.source } : { engine: draft.engine, script: draft.source, description: draft.description });

@@ -73,9 +73,13 @@ export function parseCall(request: string): BridgeCall {
   }
 }
 
-/** What the script sees for an error it caused; anything else (the store failing) ends the run. */
+/**
+ * What the script sees for an error it caused; anything else ends the run
+ * with that error whatever the script does next: the store failing
+ * (UNAVAILABLE), a run limit (SCRIPT_LIMIT), a bug (INTERNAL).
+ */
 function scriptFailure(err: unknown): BridgeReply {
-  if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE') return { error: err.message };
+  if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE' && err.code !== 'SCRIPT_LIMIT') return { error: err.message };
   throw err;
 }
 
@@ -85,6 +89,9 @@ export interface CachedCalls {
   readonly getMany: number;
   readonly list: number;
 }
+
+/** Whether the caller may read / write a bucket; a message saying why not, or undefined. */
+export type BucketAccess = (bucket: string, mode: 'read' | 'write') => string | undefined;
 
 /** Values per (bucket, key). */
 class PerKey<V> {
@@ -130,9 +137,14 @@ export class RunTransaction {
     private readonly store: Store,
     private readonly openSnapshot: () => Promise<BucketSnapshot>,
     private readonly limits: BridgeLimits,
+    /** The caller's rights (invoker rights): every bucket a call names is checked against them. */
+    private readonly access?: BucketAccess,
   ) {
     this.syncReads = store.space.supports.getManySync;
   }
+
+  /** A call was refused for the caller's rights (the script saw PermissionDenied). */
+  denied = false;
 
   /** The snapshot's revision, or undefined if the run read nothing. */
   get revision(): number | undefined {
@@ -215,6 +227,11 @@ export class RunTransaction {
     let call: BridgeCall;
     try {
       call = parseCall(request);
+      const refusal = this.access?.(call.bucket, call.op === 'put' || call.op === 'delete' ? 'write' : 'read');
+      if (refusal !== undefined) {
+        this.denied = true;
+        return { denied: refusal };
+      }
       const now = this.dispatchSync(call);
       if (now !== undefined) return { value: now };
     } catch (err) {

@@ -12,9 +12,9 @@ import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
 import type { Store } from '../storage/store';
 import { bridgeOp, type BridgeCounts, emptyBridgeCounts, NO_OBSERVER, type Observer, outcomeOf, type RunOutcome, type RunReport } from '../observe/observer';
-import { type BridgeLimits, RunTransaction, type RunWrite } from './run-transaction';
+import { type BridgeLimits, type BucketAccess, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
-import { MAX_SCRIPT_BYTES, type ScriptCatalog, scriptKey } from './catalog';
+import { type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry, RunCache } from './script-engine';
 import type { InvalidationFeed } from './invalidation-feed';
 
@@ -32,9 +32,21 @@ export interface RunnerLimits extends BridgeLimits {
   readonly optimisticAttempts: number;
   /** Bytes of each engine host's read cache; 0 turns the caches off. */
   readonly hostCacheBytes?: number;
+  /** Largest source Eval accepts (as PutScript: LUCIEN_MAX_SCRIPT_BYTES). */
+  readonly maxScriptBytes: number;
 }
 
-export interface RunInput {
+/** Who asked for a run, and how long they wait: both Run and Eval carry it. */
+export interface CallerContext {
+  /** Aborts when the caller is gone: a queued run never starts, a running one is stopped, nothing commits. */
+  readonly signal?: AbortSignal;
+  /** The caller's own deadline (ms since the epoch), e.g. its gRPC deadline; the run ends by then too. */
+  readonly callerDeadline?: number;
+  /** The caller's rights over buckets (invoker rights); undefined: everything. */
+  readonly access?: BucketAccess;
+}
+
+export interface RunInput extends CallerContext {
   readonly name: string;
   /** JSON array text; '' means []. */
   readonly args: string;
@@ -46,7 +58,7 @@ export interface RunInput {
 }
 
 /** Eval: source run without registering it (a dry run unless `commit`). */
-export interface EvalInput {
+export interface EvalInput extends CallerContext {
   readonly engine: string;
   readonly source: string;
   /** JSON array text; '' means []. */
@@ -148,16 +160,16 @@ export class ScriptRunner {
     }
     if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
     const bytes = Buffer.byteLength(input.source, 'utf8');
-    if (bytes > MAX_SCRIPT_BYTES) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+    if (bytes > this.limits.maxScriptBytes) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${this.limits.maxScriptBytes}`);
     const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
     const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
-    return this.execute(runnable, args, { dryRun: !input.commit, timeoutMs: input.timeoutMs }, log);
+    return this.execute(runnable, args, { ...input, dryRun: !input.commit }, log);
   }
 
   /** `trace` collects what run() reports; eval's runs are not reported (they have no script name). */
-  private async execute(script: Runnable, args: string, input: Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger, trace: RunTrace = newTrace()): Promise<RunOutput> {
+  private async execute(script: Runnable, args: string, input: CallerContext & Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger, trace: RunTrace = newTrace()): Promise<RunOutput> {
     const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Math.min(Date.now() + timeoutMs, input.callerDeadline ?? Number.POSITIVE_INFINITY);
     const engine = this.engines.get(script.engine);
     if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
     trace.engine = script.engine;
@@ -176,11 +188,14 @@ export class ScriptRunner {
           return this.store.space.snapshot();
         },
         this.limits,
+        input.access,
       );
       const cacheBytes = this.limits.hostCacheBytes ?? 0;
       const feed = this.feed;
+      // A caller with restricted rights reads nothing from a host's cache: each of its reads must reach the
+      // transaction, where its rights are checked (a cache hit would skip that check).
       const cache: RunCache | undefined =
-        feed === undefined || cacheBytes <= 0
+        feed === undefined || cacheBytes <= 0 || input.access !== undefined
           ? undefined
           : {
               sync: async (host) => feed.sync(host, await tx.open(), { maxReadBatch: this.limits.maxReadBatch, maxBytes: cacheBytes }),
@@ -199,6 +214,9 @@ export class ScriptRunner {
             source: script.source,
             args,
             timeoutMs: remaining,
+            deadline,
+            callersDeadline: input.callerDeadline !== undefined && input.callerDeadline <= deadline,
+            signal: input.signal,
             limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
             retry: attempt > 1,
             cache,
@@ -208,7 +226,15 @@ export class ScriptRunner {
             if (!request.startsWith('{"op":"read"')) trace.calls[bridgeOp(request)]++;
             return tx.handle(request);
           },
-        );
+        ).catch((err: unknown) => {
+          // A refusal of the caller's rights that the script did not catch is the caller's PERMISSION_DENIED.
+          if (tx.denied && isLucienError(err) && err.code === 'SCRIPT_ERROR' && err.details.exception === 'PermissionDenied') {
+            throw new LucienError('PERMISSION_DENIED', `${err.message.replace(/; nothing was written$/, '')}: the caller may not do this; nothing was written`, err.details);
+          }
+          throw err;
+        });
+        // A caller that left while its run finished gets nothing committed in its name.
+        if (input.signal?.aborted === true) throw new LucienError('CANCELLED', `script "${script.name}" was cancelled by its caller; nothing was written`, { logs });
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
           throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
         }

@@ -14,6 +14,12 @@ export interface EngineRunRequest {
   /** JSON array text. */
   readonly args: string;
   readonly timeoutMs: number;
+  /** When the run must be over (ms since the epoch); time spent queued for a host counts. Default: now + timeoutMs. */
+  readonly deadline?: number;
+  /** The deadline is the caller's own (its gRPC deadline), not the run's time limit: reaching it is a cancel. */
+  readonly callersDeadline?: boolean;
+  /** Aborts when the caller is gone (cancelled, or its gRPC deadline passed): a queued run never starts, a running one is stopped. */
+  readonly signal?: AbortSignal;
   readonly limits: RunLimits;
   /** A re-run after a conflict: served before first attempts waiting for a host. */
   readonly retry?: boolean;
@@ -66,7 +72,7 @@ export interface ScriptEngine {
   hostStates?(): HostStates;
   /** Compiles without running; throws LucienError SCRIPT_SYNTAX naming the line. */
   validate(name: string, source: string): Promise<void>;
-  /** Runs; throws LucienError SCRIPT_ERROR / SCRIPT_TIMEOUT / SCRIPT_MEMORY / SCRIPT_LIMIT with the logs. */
+  /** Runs; throws LucienError SCRIPT_ERROR / SCRIPT_TIMEOUT / SCRIPT_MEMORY / SCRIPT_LIMIT (with the logs), CANCELLED, ENGINE_LOST, ENGINE_PROTOCOL. */
   run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult>;
   /**
    * Resolves once the engine can run a script without a cold start (one host

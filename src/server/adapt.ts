@@ -43,17 +43,45 @@ export interface CallContext {
   readonly log: Logger;
   /** True once the client cancelled or its deadline passed. */
   readonly cancelled: () => boolean;
+  /** Aborts once the client cancelled or its deadline passed (so work done for it can stop at once). */
+  readonly signal: AbortSignal;
+  /** The client's deadline (ms since the epoch), if it set one. */
+  readonly deadline: number | undefined;
+}
+
+/** A call's deadline as grpc-js reports it (a Date, a number, or Infinity when none). */
+function deadlineOf(call: { getDeadline?(): grpc.Deadline }): number | undefined {
+  // Callers other than grpc-js (the HTTP side's invoker) may have no deadline at all.
+  if (typeof call.getDeadline !== 'function') return undefined;
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** An AbortSignal that fires when grpc-js reports the call cancelled (by the client, or its deadline). */
+function cancelSignal(call: { on?(event: 'cancelled', listener: () => void): unknown; readonly cancelled: boolean }): AbortSignal {
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  // A caller that is not a grpc-js call (the HTTP side's invoker) has no cancel event to listen to.
+  else if (typeof call.on === 'function') call.on('cancelled', () => controller.abort());
+  return controller.signal;
 }
 
 /**
  * The request id and child logger, made on first use: most calls never log,
  * and a UUID plus a winston child per call is measurable on the hot path.
  */
-function lazyContext(edge: EdgeContext, method: string, cancelled: () => boolean): CallContext & { principal: Principal } {
+function lazyContext(edge: EdgeContext, method: string, cancelled: () => boolean, signal: () => AbortSignal, deadline: number | undefined): CallContext & { principal: Principal } {
   let requestId: string | undefined;
+  let abort: AbortSignal | undefined;
   const context: CallContext & { principal: Principal } = {
     principal: { name: 'anonymous', role: 'read' } as Principal,
     cancelled,
+    deadline,
+    get signal(): AbortSignal {
+      abort ??= signal();
+      return abort;
+    },
     get requestId(): string {
       requestId ??= randomUUID();
       return requestId;
@@ -74,7 +102,7 @@ export function unary<Req, Res>(
   const record = (edge.observer ?? NO_OBSERVER).rpc(method);
   return (call, callback) => {
     const started = process.hrtime.bigint();
-    const context = lazyContext(edge, method, () => call.cancelled);
+    const context = lazyContext(edge, method, () => call.cancelled, () => cancelSignal(call), deadlineOf(call));
     void (async () => {
       try {
         const needed = typeof role === 'function' ? role(call.request) : role;
@@ -106,7 +134,7 @@ export function serverStream<Req, Res>(
   const record = observer.rpc(method);
   return (stream) => {
     const started = process.hrtime.bigint();
-    const context = lazyContext(edge, method, () => stream.cancelled);
+    const context = lazyContext(edge, method, () => stream.cancelled, () => cancelSignal(stream), deadlineOf(stream));
     void (async () => {
       let code = 'OK';
       observer.streamOpened(method);

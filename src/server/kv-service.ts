@@ -24,6 +24,7 @@ import type { ScriptCatalog } from '../procedures/catalog';
 import { type BatchOp, DEFAULT_LIST_LIMIT, type Store } from '../storage/store';
 import { SCRIPTS_BUCKET } from '../storage/validate';
 import { type EdgeContext, unary } from './adapt';
+import { bucketVisible, requireBuckets } from './auth';
 import { decodePageToken, encodePageToken } from './page-token';
 
 type KvHandlers = Pick<LucienHandlers, 'Put' | 'Get' | 'Delete' | 'List' | 'BatchGet' | 'Batch' | 'ListBuckets'>;
@@ -36,7 +37,8 @@ function optionalRevision(message: { if_revision?: number; _if_revision?: string
 export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatalog): KvHandlers {
   const writeRole = (request: { bucket: string }) => (request.bucket === SCRIPTS_BUCKET ? 'admin' : 'write');
   return {
-    Put: unary<PutRequest__Output, PutResponse>(edge, 'Put', writeRole, async (request) => {
+    Put: unary<PutRequest__Output, PutResponse>(edge, 'Put', writeRole, async (request, call) => {
+      requireBuckets(call.principal, [request.bucket], 'write');
       const ifRevision = optionalRevision(request);
       const revision =
         request.bucket === SCRIPTS_BUCKET
@@ -45,12 +47,14 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       return { revision };
     }),
 
-    Get: unary<GetRequest__Output, GetResponse>(edge, 'Get', 'read', async (request) => {
+    Get: unary<GetRequest__Output, GetResponse>(edge, 'Get', 'read', async (request, call) => {
+      requireBuckets(call.principal, [request.bucket], 'read');
       const kv = await store.get(request.bucket, request.key);
       return { value: kv.value, create_revision: kv.createRevision, mod_revision: kv.modRevision };
     }),
 
-    Delete: unary<DeleteRequest__Output, DeleteResponse>(edge, 'Delete', writeRole, async (request) => {
+    Delete: unary<DeleteRequest__Output, DeleteResponse>(edge, 'Delete', writeRole, async (request, call) => {
+      requireBuckets(call.principal, [request.bucket], 'write');
       const ifRevision = optionalRevision(request);
       if (request.bucket === SCRIPTS_BUCKET) {
         const deleted = await scripts.delete(request.key, ifRevision);
@@ -59,7 +63,8 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       return store.delete(request.bucket, request.key, ifRevision);
     }),
 
-    List: unary<ListRequest__Output, ListResponse>(edge, 'List', 'read', async (request) => {
+    List: unary<ListRequest__Output, ListResponse>(edge, 'List', 'read', async (request, call) => {
+      requireBuckets(call.principal, [request.bucket], 'read');
       const limit = request.limit === 0 ? DEFAULT_LIST_LIMIT : request.limit;
       const startAfter = request.page_token !== '' ? decodePageToken(request.page_token, request.bucket, request.prefix) : request.start_after;
       const page = await store.list(request.bucket, { prefix: request.prefix, startAfter, limit, keysOnly: request.keys_only });
@@ -70,7 +75,8 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       };
     }),
 
-    BatchGet: unary<BatchGetRequest__Output, BatchGetResponse>(edge, 'BatchGet', 'read', async (request) => {
+    BatchGet: unary<BatchGetRequest__Output, BatchGetResponse>(edge, 'BatchGet', 'read', async (request, call) => {
+      requireBuckets(call.principal, request.keys.map((k) => k.bucket), 'read');
       const { revision, entries } = await store.batchGet(request.keys);
       return {
         revision,
@@ -83,7 +89,8 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       };
     }),
 
-    Batch: unary<BatchRequest__Output, BatchResponse>(edge, 'Batch', 'write', async (request) => {
+    Batch: unary<BatchRequest__Output, BatchResponse>(edge, 'Batch', 'write', async (request, call) => {
+      requireBuckets(call.principal, request.ops.map((op) => op.put?.bucket ?? op.delete?.bucket ?? ''), 'write');
       const ops: BatchOp[] = request.ops.map((op, i) => {
         if (op.put) return { type: 'put', bucket: op.put.bucket, key: op.put.key, value: op.put.value, ifRevision: optionalRevision(op.put) };
         if (op.delete) return { type: 'delete', bucket: op.delete.bucket, key: op.delete.key, ifRevision: optionalRevision(op.delete) };
@@ -93,8 +100,8 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       return { revision };
     }),
 
-    ListBuckets: unary<ListBucketsRequest__Output, ListBucketsResponse>(edge, 'ListBuckets', 'read', async () => ({
-      buckets: await store.listBuckets(),
+    ListBuckets: unary<ListBucketsRequest__Output, ListBucketsResponse>(edge, 'ListBuckets', 'read', async (_request, call) => ({
+      buckets: (await store.listBuckets()).filter((bucket) => bucketVisible(call.principal, bucket)),
     })),
   };
 }

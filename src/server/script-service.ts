@@ -17,6 +17,7 @@ import type { Script as ScriptMessage } from '../generated/lucien/v1/Script';
 import type { Script, ScriptCatalog } from '../procedures/catalog';
 import type { RunOutput, ScriptRunner } from '../procedures/runner';
 import { type EdgeContext, unary } from './adapt';
+import { bucketAccess } from './auth';
 
 type ScriptHandlers = Pick<LucienHandlers, 'PutScript' | 'GetScript' | 'ListScripts' | 'DeleteScript' | 'Run' | 'Eval'>;
 
@@ -48,10 +49,23 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
       deleted: await catalog.delete(request.name),
     })),
 
-    Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'write', async (request, call) => {
+    // Invoker rights: any role may call Run; the script's bucket calls are checked against the caller's role and scope.
+    Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'read', async (request, call) => {
       const log = call.log.child({ script: request.name });
       const started = process.hrtime.bigint();
-      const out = await runner.run({ name: request.name, args: request.args, dryRun: request.dry_run, timeoutMs: request.timeout_ms, cancelled: call.cancelled }, log);
+      const out = await runner.run(
+        {
+          name: request.name,
+          args: request.args,
+          dryRun: request.dry_run,
+          timeoutMs: request.timeout_ms,
+          signal: call.signal,
+          callerDeadline: call.deadline,
+          access: bucketAccess(call.principal),
+          cancelled: call.cancelled,
+        },
+        log,
+      );
       if (log.debugEnabled) log.debug('run', { attempts: out.attempts, writes: out.writes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       return toResponse(out);
     }),
@@ -59,7 +73,19 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
     // Eval runs arbitrary source, so it needs what registering a script needs: admin.
     Eval: unary<EvalRequest__Output, RunResponse>(edge, 'Eval', 'admin', async (request, call) => {
       const log = call.log.child({ script: 'eval', engine: request.engine });
-      const out = await runner.eval({ engine: request.engine, source: request.source, args: request.args, commit: request.commit, timeoutMs: request.timeout_ms }, log);
+      const out = await runner.eval(
+        {
+          engine: request.engine,
+          source: request.source,
+          args: request.args,
+          commit: request.commit,
+          timeoutMs: request.timeout_ms,
+          signal: call.signal,
+          callerDeadline: call.deadline,
+          access: bucketAccess(call.principal),
+        },
+        log,
+      );
       if (log.debugEnabled) log.debug('eval', { attempts: out.attempts, writes: out.writes.length, committed: request.commit });
       return toResponse(out);
     }),

@@ -13,6 +13,7 @@ import type { WatchRequest__Output } from '../generated/lucien/v1/WatchRequest';
 import type { Store } from '../storage/store';
 import { checkBucket, checkRevision } from '../storage/validate';
 import { type EdgeContext, serverStream } from './adapt';
+import { requireBuckets } from './auth';
 import type { WatchHub } from './watch-hub';
 import { type WatchLimits, WatchStream } from './watch-stream';
 
@@ -23,12 +24,17 @@ export function watchHandler(
   limits: WatchLimits,
 ): LucienHandlers['Watch'] {
   const role = (request: WatchRequest__Output) => (request.all_buckets ? 'admin' : 'read');
-  return serverStream<WatchRequest__Output, WatchEvent>(edge, 'Watch', role, async (request, stream) => {
+  return serverStream<WatchRequest__Output, WatchEvent>(edge, 'Watch', role, async (request, stream, call) => {
     if (request.all_buckets) {
       if (request.bucket !== '')
         throw new LucienError('INVALID_ARGUMENT', 'a Watch of all buckets takes no bucket name');
+      // Every bucket: only a caller whose rights are not limited to some buckets.
+      if (call.principal.buckets !== undefined) {
+        throw new LucienError('PERMISSION_DENIED', `"${call.principal.name}" may not watch every bucket: its token is limited to some buckets`);
+      }
     } else {
       checkBucket(request.bucket, 'read');
+      requireBuckets(call.principal, [request.bucket], 'read');
     }
     checkRevision(request.start_revision, 'start_revision');
     const target = {

@@ -26,7 +26,7 @@ export interface LevelDbBackendOptions {
    * only an OS crash or power loss can lose the latest commits.
    */
   readonly sync?: boolean;
-  /** Bytes of recently used records kept in memory in front of LevelDB (default 64 MiB; 0 disables). */
+  /** Bytes of recently used records kept in memory in front of LevelDB (LUCIEN_READ_CACHE_BYTES; 0 disables). */
   readonly cacheBytes?: number;
 }
 
@@ -37,6 +37,8 @@ export interface LevelDbBackendOptions {
  * event loop for its duration; scans stay asynchronous.
  */
 type Db = ClassicLevel<string, string>;
+/** The read cache's size when the caller names none (the config's default, for tests and tools). */
+const DEFAULT_READ_CACHE_BYTES = 64 * 1024 * 1024;
 type LevelSnapshot = ReturnType<Db['snapshot']>;
 
 export class LevelDbBackend extends BackendCore {
@@ -56,7 +58,7 @@ export class LevelDbBackend extends BackendCore {
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
     this.sync = options.sync ?? false;
-    this.cache = new ReadCache(options.cacheBytes ?? 64 * 1024 * 1024);
+    this.cache = new ReadCache(options.cacheBytes ?? DEFAULT_READ_CACHE_BYTES);
   }
 
   protected async _open(): Promise<void> {

@@ -14,7 +14,7 @@ export function createBackend(config: Config): Backend {
     case 'memory':
       return new MemoryBackend({ historyRevisions: config.historyRevisions });
     case 'leveldb':
-      return new LevelDbBackend({ location: resolve(config.dataDir), historyRevisions: config.historyRevisions, sync: config.fsync });
+      return new LevelDbBackend({ location: resolve(config.dataDir), historyRevisions: config.historyRevisions, sync: config.fsync, cacheBytes: config.readCacheBytes });
     case 'etcd':
       return new EtcdBackend({
         endpoints: config.etcdEndpoints,

@@ -156,9 +156,9 @@ describe('failures name the type, message and user line', () => {
 });
 
 describe('compile once, run many', () => {
-  test('a script compiled by one run is run again by key alone', async () => {
+  test('a script compiled by one run is run again by key alone (the source is not sent again: a broken one would not compile)', async () => {
     const first = await host.run({ key: 'cached', name: 'c', source: 'result = args[0] * 2;', args: '[2]', limits: LIMITS }, new FakeBridge().onCall);
-    const again = await host.run({ key: 'cached', name: 'c', args: '[21]', limits: LIMITS }, new FakeBridge().onCall);
+    const again = await host.run({ key: 'cached', name: 'c', source: 'this does not compile (((', args: '[21]', limits: LIMITS }, new FakeBridge().onCall);
     expect([first, again]).toMatchObject([{ ok: true, result: '4' }, { ok: true, result: '42' }]);
   });
 });

@@ -33,9 +33,11 @@ test('compiled scripts survive restores: the same cache key keeps running betwee
   const first = await host.run({ key, name: 'kept', source, args: '[5]', limits }, bridge.onCall);
   expect(first).toMatchObject({ ok: true, result: '10' });
   for (let i = 0; i < 5; i++) {
-    // Sent without source: the host must still have it compiled after the other script's restore.
-    const again = await host.run({ key, name: 'kept', args: '[6]', limits }, bridge.onCall);
+    // The server believes the host holds it, so sends no source: the host must still have it compiled after the
+    // other script's restore, and never answer `missing`.
+    const again = await host.run({ key, name: 'kept', source, args: '[6]', limits }, bridge.onCall);
     expect(again).toMatchObject({ ok: true, result: '12' });
+    expect(host.missingAnswers).toBe(0);
     expect(await resultOf(host, 'import decimal\nresult = decimal.getcontext().prec')).toBe(28);
   }
   const done = await runPython(host, 'result = 1');

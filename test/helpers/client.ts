@@ -16,7 +16,8 @@ export interface CallError extends Error {
 
 export interface TestClient {
   raw: LucienClient;
-  call<Res = Record<string, unknown>>(method: string, request: object, metadata?: grpc.Metadata): Promise<Res>;
+  /** One unary call; the client's deadline is `deadlineMs` from now (default 30 s). */
+  call<Res = Record<string, unknown>>(method: string, request: object, metadata?: grpc.Metadata, deadlineMs?: number): Promise<Res>;
   close(): void;
 }
 
@@ -24,11 +25,11 @@ export function connect(address: string, credentials = grpc.credentials.createIn
   const raw = new proto.lucien.v1.Lucien(address, credentials) as LucienClient;
   return {
     raw,
-    call<Res>(method: string, request: object, metadata = new grpc.Metadata()): Promise<Res> {
+    call<Res>(method: string, request: object, metadata = new grpc.Metadata(), deadlineMs = 30000): Promise<Res> {
       const fn = (raw as unknown as Record<string, (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method];
       if (typeof fn !== 'function') throw new Error(`no method ${method}`);
       return new Promise((resolve, reject) => {
-        fn.call(raw, request, metadata, { deadline: Date.now() + 30000 }, (err, res) => (err ? reject(err) : resolve(res)));
+        fn.call(raw, request, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
       });
     },
     close: () => raw.close(),

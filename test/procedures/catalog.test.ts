@@ -22,7 +22,7 @@ async function setup() {
   const backend = new MemoryBackend();
   await backend.open();
   const store = new Store(backend, { maxKeyBytes: 1024, maxValueBytes: 1 << 20 });
-  return { backend, catalog: new ScriptCatalog(store, new EngineRegistry([accepting])) };
+  return { backend, catalog: new ScriptCatalog(store, new EngineRegistry([accepting]), 256 * 1024) };
 }
 
 test('a script changed through the catalog is read anew', async () => {

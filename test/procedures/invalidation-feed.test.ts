@@ -191,7 +191,7 @@ test('property: with plain commits between any two steps of runs on several host
           call: (request: string): string => {
             const reply = tx.handle(request);
             if (reply instanceof Promise) throw new Error('memory reads answer in the same tick');
-            return 'value' in reply ? `v${reply.value}` : `e${reply.error}`;
+            return 'value' in reply ? `v${reply.value}` : 'error' in reply ? `e${reply.error}` : `d${reply.denied}`;
           },
         };
         const run: Running = {

@@ -16,11 +16,18 @@ afterAll(() => hosts.cleanup());
 /** A logger that keeps what it is told. */
 function recordingLogger(lines: { level: string; message: string; meta?: LogMeta }[]): Logger {
   const at = (level: string) => (message: string, meta?: LogMeta) => lines.push({ level, message, meta });
-  const log: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: () => log, debugEnabled: false };
+  const log: Logger = {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: () => log,
+    debugEnabled: false,
+  };
   return log;
 }
 
-const OPTIONS = { size: 3, memoryLimitBytes: 1 << 30, compileTimeoutMs: 400 };
+const OPTIONS = { size: 3, memoryLimitBytes: 1 << 30, compileTimeoutMs: 400, scriptCache: 16 };
 const RUN = "done(msg, '1');";
 const HANG = '/* never answers */';
 
@@ -41,7 +48,11 @@ test('warm() resolves with one host; the others start one by one after it, with 
 });
 
 test('a compile that never answers fails validation with SCRIPT_TIMEOUT, and the host is killed and replaced', async () => {
-  const pool = new EnginePool(hosts.spec('hang', { onRun: RUN, onCompile: HANG }), { ...OPTIONS, size: 1 }, recordingLogger([]));
+  const pool = new EnginePool(
+    hosts.spec('hang', { onRun: RUN, onCompile: HANG }),
+    { ...OPTIONS, size: 1 },
+    recordingLogger([]),
+  );
   try {
     await pool.warm();
     const [first] = pool.pids;
@@ -50,7 +61,14 @@ test('a compile that never answers fails validation with SCRIPT_TIMEOUT, and the
     expect(Date.now() - started).toBeLessThan(OPTIONS.compileTimeoutMs + 1000);
     // The replacement serves runs.
     const result = await pool.run(
-      { name: 'r', key: 'r@1', source: 'x', args: '[]', timeoutMs: 5000, limits: { maxLogBytes: 1024, maxResultBytes: 1024 } },
+      {
+        name: 'r',
+        key: 'r@1',
+        source: 'x',
+        args: '[]',
+        timeoutMs: 5000,
+        limits: { maxLogBytes: 1024, maxResultBytes: 1024 },
+      },
       () => ({ value: 'null' }),
     );
     expect(result.result).toBe('1');
@@ -66,7 +84,9 @@ test('a preload compile that never answers rejects instead of hanging the start,
   const pool = new EnginePool(spec, { ...OPTIONS, size: 1 }, recordingLogger(lines));
   try {
     await pool.warm();
-    await expect(pool.preload([{ name: 's', key: 's@1', source: 'x' }])).rejects.toMatchObject({ code: 'SCRIPT_TIMEOUT' });
+    await expect(pool.preload([{ name: 's', key: 's@1', source: 'x' }])).rejects.toMatchObject({
+      code: 'SCRIPT_TIMEOUT',
+    });
     // Replacements keep failing too (their preload hangs), backing off between tries.
     await new Promise((resolve) => setTimeout(resolve, 600));
   } finally {
@@ -96,6 +116,38 @@ test('a store that fails while a run is prepared (its snapshot, for the host rea
     expect(JSON.parse(result.result)).toEqual(sync);
     expect(recorded).toEqual([undefined]);
     expect(pool.pids).toEqual([first]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a host killed while idle is counted lost (a crash, to metrics) and replaced; the run it would have had goes to the replacement', async () => {
+  const lost: string[] = [];
+  const pool = new EnginePool(
+    hosts.spec('observed', { onRun: RUN }),
+    { ...OPTIONS, size: 1, onHostLost: (engine, reason) => lost.push(`${engine}:${reason}`) },
+    recordingLogger([]),
+  );
+  try {
+    await pool.warm();
+    const [pid] = pool.pids;
+    process.kill(pid as number, 'SIGKILL');
+    const result = await pool.run(
+      {
+        name: 'r',
+        key: 'r@1',
+        source: 'x',
+        args: '[]',
+        timeoutMs: 5000,
+        limits: { maxLogBytes: 1024, maxResultBytes: 1024 },
+      },
+      () => ({ value: 'null' }),
+    );
+    expect(result.result).toBe('1');
+    expect(lost).toEqual(['fake:crash']);
+    expect(pool.pids).not.toContain(pid);
+    expect(pool.hostStates()).toMatchObject({ starting: 0, idle: 1, busy: 0 });
+    expect(pool.queued).toBe(0);
   } finally {
     await pool.close();
   }

@@ -40,6 +40,7 @@ const LIMITS: RunnerLimits = {
   maxArgsBytes: 1 << 16,
   maxAttempts: 6,
   optimisticAttempts: 2,
+  maxScriptBytes: 256 * 1024,
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,6 +51,7 @@ function fakeEngine(programs: Record<string, Program>): ScriptEngine & { attempt
   const call = async (bridge: BridgeHandler, request: object): Promise<string> => {
     const reply = await bridge(JSON.stringify(request));
     if ('error' in reply) throw new LucienError('SCRIPT_ERROR', reply.error);
+    if ('denied' in reply) throw new LucienError('SCRIPT_ERROR', reply.denied);
     return reply.value;
   };
   return {
@@ -91,7 +93,7 @@ async function setup(programs: Record<string, Program>, limits: Partial<RunnerLi
   const store = new Store(backend, { maxKeyBytes: 1024, maxValueBytes: 1 << 20 });
   const engine = fakeEngine(programs);
   const engines = new EngineRegistry([engine]);
-  const catalog = new ScriptCatalog(store, engines);
+  const catalog = new ScriptCatalog(store, engines, 256 * 1024);
   for (const name of Object.keys(programs)) await catalog.put({ name, engine: 'javascript', source: name, description: '' });
   const runner = new ScriptRunner(store, catalog, engines, { ...LIMITS, ...limits });
   const run = (name: string, args: unknown[] = [], options: { dryRun?: boolean; timeoutMs?: number } = {}) =>
