@@ -157,7 +157,13 @@ export type CompiledMessage = (
 };
 
 export type DoneMessage = (
-  | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly result: string; readonly logs: readonly string[] }
+  | {
+      readonly t: 'done';
+      readonly id: number;
+      readonly ok: true;
+      readonly result: string;
+      readonly logs: readonly string[];
+    }
   | {
       readonly t: 'done';
       readonly id: number;

@@ -1,6 +1,6 @@
-const posts = buckets.getBucket("posts");
-const comments = buckets.getBucket("comments");
-const users = buckets.getBucket("users");
+const posts = buckets.getBucket('posts');
+const comments = buckets.getBucket('comments');
+const users = buckets.getBucket('users');
 
 const post = posts.get(args[0]);
 post.comments = post.comments.map((commentKey) => {

@@ -36,7 +36,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const auth = config.authFile === undefined ? openAuthenticator : loadAuthenticator(config.authFile);
   const backend = createBackend(config);
   await backend.open();
-  const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxJsonDepth: config.edge.maxJsonDepth });
+  const store = new Store(backend, {
+    maxKeyBytes: config.maxKeyBytes,
+    maxValueBytes: config.maxValueBytes,
+    maxJsonDepth: config.edge.maxJsonDepth,
+  });
   const wrapper = await networkWrapper(log, config.engineNamespaces);
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
   const engines = createEngines(
@@ -56,31 +60,52 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (metrics !== undefined) observatory.attach(metrics);
   const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const feed = config.hostCacheBytes > 0 ? await InvalidationFeed.start(store.space) : undefined;
-  const runner = new ScriptRunner(store, catalog, engines, {
-    maxWrites: config.scriptMaxWrites,
-    maxReadBatch: config.scriptMaxReadBatch,
-    maxJsonDepth: config.edge.maxJsonDepth,
-    defaultTimeoutMs: config.scriptTimeoutMs,
-    maxTimeoutMs: config.scriptMaxTimeoutMs,
-    maxResultBytes: config.maxResultBytes,
-    maxLogBytes: config.maxLogBytes,
-    maxArgsBytes: config.maxValueBytes,
-    maxAttempts: config.scriptMaxAttempts,
-    optimisticAttempts: config.scriptOptimisticAttempts,
-    maxScriptBytes: config.maxScriptBytes,
-    hostCacheBytes: config.hostCacheBytes,
-  }, undefined, observatory, feed);
+  const runner = new ScriptRunner(
+    store,
+    catalog,
+    engines,
+    {
+      maxWrites: config.scriptMaxWrites,
+      maxReadBatch: config.scriptMaxReadBatch,
+      maxJsonDepth: config.edge.maxJsonDepth,
+      defaultTimeoutMs: config.scriptTimeoutMs,
+      maxTimeoutMs: config.scriptMaxTimeoutMs,
+      maxResultBytes: config.maxResultBytes,
+      maxLogBytes: config.maxLogBytes,
+      maxArgsBytes: config.maxValueBytes,
+      maxAttempts: config.scriptMaxAttempts,
+      optimisticAttempts: config.scriptOptimisticAttempts,
+      maxScriptBytes: config.maxScriptBytes,
+      hostCacheBytes: config.hostCacheBytes,
+    },
+    undefined,
+    observatory,
+    feed,
+  );
   const server = new LucienServer({ config, log, auth, store, catalog, runner, observer: observatory });
   const http =
     config.httpPort === 0
       ? undefined
-      : new HttpSide({ host: config.host, port: config.httpPort, log, auth, handlers: server.handlers, keys, metrics, serving: () => server.serving, maxBodyBytes: config.maxValueBytes * 2 + 1024 * 1024 });
+      : new HttpSide({
+          host: config.host,
+          port: config.httpPort,
+          log,
+          auth,
+          handlers: server.handlers,
+          keys,
+          metrics,
+          serving: () => server.serving,
+          maxBodyBytes: config.maxValueBytes * 2 + 1024 * 1024,
+        });
   let port: number;
   let httpPort: number | undefined;
   try {
     port = await server.listen();
     httpPort = await http?.listen();
-    log.info('listening', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}` });
+    log.info('listening', {
+      address: `${config.host}:${port}`,
+      http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`,
+    });
     const scripts = await catalog.list();
     await engines.warm(scripts.map((s) => ({ engine: s.engine, name: s.name, key: scriptKey(s), source: s.source })));
   } catch (err) {
@@ -93,7 +118,14 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     throw err;
   }
   server.setServing();
-  log.info('serving', { address: `${config.host}:${port}`, http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`, backend: config.backend, auth: auth.enabled, tls: config.tls !== undefined, startupMs: Date.now() - started });
+  log.info('serving', {
+    address: `${config.host}:${port}`,
+    http: httpPort === undefined ? 'off' : `${config.host}:${httpPort}`,
+    backend: config.backend,
+    auth: auth.enabled,
+    tls: config.tls !== undefined,
+    startupMs: Date.now() - started,
+  });
 
   let closing: Promise<void> | undefined;
   return {

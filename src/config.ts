@@ -123,12 +123,20 @@ const OPTIONS = {
   hostCacheBytes: { flag: 'host-cache-bytes', env: 'LUCIEN_HOST_CACHE_BYTES', default: String(8 * 1024 * 1024) },
   engineNamespaces: { flag: 'engine-namespaces', env: 'LUCIEN_ENGINE_NAMESPACES', default: 'on' },
   engineScriptCache: { flag: 'engine-script-cache', env: 'LUCIEN_ENGINE_SCRIPT_CACHE', default: '256' },
-  scriptCompileTimeoutMs: { flag: 'script-compile-timeout-ms', env: 'LUCIEN_SCRIPT_COMPILE_TIMEOUT_MS', default: '10000' },
+  scriptCompileTimeoutMs: {
+    flag: 'script-compile-timeout-ms',
+    env: 'LUCIEN_SCRIPT_COMPILE_TIMEOUT_MS',
+    default: '10000',
+  },
   maxScriptBytes: { flag: 'max-script-bytes', env: 'LUCIEN_MAX_SCRIPT_BYTES', default: String(256 * 1024) },
   scriptMaxWrites: { flag: 'script-max-writes', env: 'LUCIEN_SCRIPT_MAX_WRITES', default: '10000' },
   scriptMaxReadBatch: { flag: 'script-max-read-batch', env: 'LUCIEN_SCRIPT_MAX_READ_BATCH', default: '1000' },
   scriptMaxAttempts: { flag: 'script-max-attempts', env: 'LUCIEN_SCRIPT_MAX_ATTEMPTS', default: '10' },
-  scriptOptimisticAttempts: { flag: 'script-optimistic-attempts', env: 'LUCIEN_SCRIPT_OPTIMISTIC_ATTEMPTS', default: '3' },
+  scriptOptimisticAttempts: {
+    flag: 'script-optimistic-attempts',
+    env: 'LUCIEN_SCRIPT_OPTIMISTIC_ATTEMPTS',
+    default: '3',
+  },
   readCacheBytes: { flag: 'read-cache-bytes', env: 'LUCIEN_READ_CACHE_BYTES', default: String(64 * 1024 * 1024) },
   maxKeyBytes: { flag: 'max-key-bytes', env: 'LUCIEN_MAX_KEY_BYTES', default: '1024' },
   maxValueBytes: { flag: 'max-value-bytes', env: 'LUCIEN_MAX_VALUE_BYTES', default: String(1024 * 1024) },
@@ -149,11 +157,19 @@ const OPTIONS = {
   // The edge's defences (EdgeConfig).
   watchBufferBytes: { flag: 'watch-buffer-bytes', env: 'LUCIEN_WATCH_BUFFER_BYTES', default: String(4 * 1024 * 1024) },
   maxConnections: { flag: 'max-connections', env: 'LUCIEN_MAX_CONNECTIONS', default: '4096' },
-  maxStreamsPerConnection: { flag: 'max-streams-per-connection', env: 'LUCIEN_MAX_STREAMS_PER_CONNECTION', default: '1000' },
+  maxStreamsPerConnection: {
+    flag: 'max-streams-per-connection',
+    env: 'LUCIEN_MAX_STREAMS_PER_CONNECTION',
+    default: '1000',
+  },
   handshakeTimeoutMs: { flag: 'handshake-timeout-ms', env: 'LUCIEN_HANDSHAKE_TIMEOUT_MS', default: '5000' },
   connectionIdleMs: { flag: 'connection-idle-ms', env: 'LUCIEN_CONNECTION_IDLE_MS', default: '300000' },
   keepaliveMs: { flag: 'keepalive-ms', env: 'LUCIEN_KEEPALIVE_MS', default: '60000' },
-  authFailuresPerConnection: { flag: 'auth-failures-per-connection', env: 'LUCIEN_AUTH_FAILURES_PER_CONNECTION', default: '5' },
+  authFailuresPerConnection: {
+    flag: 'auth-failures-per-connection',
+    env: 'LUCIEN_AUTH_FAILURES_PER_CONNECTION',
+    default: '5',
+  },
   maxJsonDepth: { flag: 'max-json-depth', env: 'LUCIEN_MAX_JSON_DEPTH', default: '64' },
   reflection: { flag: 'reflection', env: 'LUCIEN_REFLECTION', default: 'on' },
 } as const;
@@ -205,7 +221,8 @@ function boolean(name: string, text: string): boolean {
 }
 
 function oneOf<T extends string>(name: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
   return text as T;
 }
 
@@ -231,7 +248,8 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
   const tlsCert = raw('tlsCert');
   const tlsKey = raw('tlsKey');
   const tlsCa = raw('tlsCa');
-  if ((tlsCert === '') !== (tlsKey === '')) throw new ConfigError('LUCIEN_TLS_CERT and LUCIEN_TLS_KEY must be given together');
+  if ((tlsCert === '') !== (tlsKey === ''))
+    throw new ConfigError('LUCIEN_TLS_CERT and LUCIEN_TLS_KEY must be given together');
   if (tlsCa !== '' && tlsCert === '') throw new ConfigError('LUCIEN_TLS_CA needs LUCIEN_TLS_CERT and LUCIEN_TLS_KEY');
 
   const config: Config = {
@@ -239,7 +257,10 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
     port: int('port', 0, 65535),
     backend: oneOf(label('backend'), raw('backend'), ['leveldb', 'etcd', 'memory'] as const),
     dataDir: raw('dataDir'),
-    etcdEndpoints: raw('etcdEndpoints').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    etcdEndpoints: raw('etcdEndpoints')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
     etcdAttemptTimeoutMs: int('etcdAttemptTimeoutMs', 50, 600_000),
     etcdFailoverMs: int('etcdFailoverMs', 0, 3_600_000),
     logLevel: oneOf(label('logLevel'), raw('logLevel'), ['error', 'warn', 'info', 'debug'] as const),
@@ -284,11 +305,15 @@ export function parseConfig(argv: readonly string[], env: Raw): Config {
       reflection: oneOf(label('reflection'), raw('reflection'), ['on', 'off', 'auth'] as const),
     },
   };
-  if (config.httpPort !== 0 && config.httpPort === config.port) throw new ConfigError(`${label('httpPort')} must differ from ${label('port')}`);
+  if (config.httpPort !== 0 && config.httpPort === config.port)
+    throw new ConfigError(`${label('httpPort')} must differ from ${label('port')}`);
   if (config.scriptTimeoutMs > config.scriptMaxTimeoutMs) {
-    throw new ConfigError(`LUCIEN_SCRIPT_TIMEOUT_MS (${config.scriptTimeoutMs}) exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS (${config.scriptMaxTimeoutMs})`);
+    throw new ConfigError(
+      `LUCIEN_SCRIPT_TIMEOUT_MS (${config.scriptTimeoutMs}) exceeds LUCIEN_SCRIPT_MAX_TIMEOUT_MS (${config.scriptMaxTimeoutMs})`,
+    );
   }
-  if (config.backend === 'etcd' && config.etcdEndpoints.length === 0) throw new ConfigError('LUCIEN_ETCD_ENDPOINTS is empty');
+  if (config.backend === 'etcd' && config.etcdEndpoints.length === 0)
+    throw new ConfigError('LUCIEN_ETCD_ENDPOINTS is empty');
   if (config.protectedMode && !isLoopback(config.host) && config.authFile === undefined) {
     throw new ConfigError(
       `refusing to listen on ${config.host} without authentication: set LUCIEN_AUTH_FILE, ` +

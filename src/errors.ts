@@ -33,32 +33,100 @@ export interface ErrorSpec {
 }
 
 export const ERROR_CATALOG = {
-  INVALID_BUCKET: { status: 'INVALID_ARGUMENT', retryable: false, doc: 'Bucket name is not 1–128 chars of [A-Za-z0-9_.-], or names a reserved `_` bucket.' },
+  INVALID_BUCKET: {
+    status: 'INVALID_ARGUMENT',
+    retryable: false,
+    doc: 'Bucket name is not 1–128 chars of [A-Za-z0-9_.-], or names a reserved `_` bucket.',
+  },
   INVALID_KEY: { status: 'INVALID_ARGUMENT', retryable: false, doc: 'Key is empty or longer than the key size limit.' },
-  INVALID_VALUE: { status: 'INVALID_ARGUMENT', retryable: false, doc: 'Value is not JSON text of an object, or exceeds the value size limit.' },
-  INVALID_ARGUMENT: { status: 'INVALID_ARGUMENT', retryable: false, doc: 'Any other malformed request field (limit, page token, args, engine).' },
-  SCRIPT_SYNTAX: { status: 'INVALID_ARGUMENT', retryable: false, doc: 'Script source does not compile; the message names the line.' },
+  INVALID_VALUE: {
+    status: 'INVALID_ARGUMENT',
+    retryable: false,
+    doc: 'Value is not JSON text of an object, or exceeds the value size limit.',
+  },
+  INVALID_ARGUMENT: {
+    status: 'INVALID_ARGUMENT',
+    retryable: false,
+    doc: 'Any other malformed request field (limit, page token, args, engine).',
+  },
+  SCRIPT_SYNTAX: {
+    status: 'INVALID_ARGUMENT',
+    retryable: false,
+    doc: 'Script source does not compile; the message names the line.',
+  },
   NOT_FOUND: { status: 'NOT_FOUND', retryable: false, doc: 'Key or script does not exist.' },
-  CONDITION_FAILED: { status: 'FAILED_PRECONDITION', retryable: false, doc: 'An `if_revision` condition did not hold; nothing was written.' },
-  CONFLICT: { status: 'ABORTED', retryable: true, doc: 'A script run kept conflicting with concurrent commits after its retries.' },
-  COMPACTED: { status: 'OUT_OF_RANGE', retryable: false, doc: 'Watch start_revision is older than the retained history.' },
+  CONDITION_FAILED: {
+    status: 'FAILED_PRECONDITION',
+    retryable: false,
+    doc: 'An `if_revision` condition did not hold; nothing was written.',
+  },
+  CONFLICT: {
+    status: 'ABORTED',
+    retryable: true,
+    doc: 'A script run kept conflicting with concurrent commits after its retries.',
+  },
+  COMPACTED: {
+    status: 'OUT_OF_RANGE',
+    retryable: false,
+    doc: 'Watch start_revision is older than the retained history.',
+  },
   WATCH_BEHIND: {
     status: 'OUT_OF_RANGE',
     retryable: false,
-    doc: 'A Watch stream\'s unread events passed its byte budget; the message and the `lucien-resume-revision` trailer name the start_revision to resume from.',
+    doc: "A Watch stream's unread events passed its byte budget; the message and the `lucien-resume-revision` trailer name the start_revision to resume from.",
   },
-  SCRIPT_ERROR: { status: 'UNKNOWN', retryable: false, doc: 'The script raised; the message carries the exception type, its message and the script line, and the logs come back in trailers.' },
-  SCRIPT_TIMEOUT: { status: 'DEADLINE_EXCEEDED', retryable: true, doc: 'A script run exceeded its wall-clock time limit; nothing was written.' },
-  SCRIPT_MEMORY: { status: 'RESOURCE_EXHAUSTED', retryable: false, doc: 'A script run exceeded its memory limit; nothing was written.' },
-  SCRIPT_LIMIT: { status: 'RESOURCE_EXHAUSTED', retryable: false, doc: 'A script run exceeded the result, log or write-set size limit.' },
-  CANCELLED: { status: 'CANCELLED', retryable: true, doc: 'The caller cancelled the call (or its deadline passed) and the run was stopped; nothing was written.' },
-  ENGINE_LOST: { status: 'UNAVAILABLE', retryable: true, doc: 'The engine host running the script was killed from outside the server; nothing was written.' },
-  ENGINE_PROTOCOL: { status: 'INTERNAL', retryable: false, doc: 'The engine host broke the protocol (e.g. a script escaped its sandbox) and was killed; nothing was written.' },
+  SCRIPT_ERROR: {
+    status: 'UNKNOWN',
+    retryable: false,
+    doc: 'The script raised; the message carries the exception type, its message and the script line, and the logs come back in trailers.',
+  },
+  SCRIPT_TIMEOUT: {
+    status: 'DEADLINE_EXCEEDED',
+    retryable: true,
+    doc: 'A script run exceeded its wall-clock time limit; nothing was written.',
+  },
+  SCRIPT_MEMORY: {
+    status: 'RESOURCE_EXHAUSTED',
+    retryable: false,
+    doc: 'A script run exceeded its memory limit; nothing was written.',
+  },
+  SCRIPT_LIMIT: {
+    status: 'RESOURCE_EXHAUSTED',
+    retryable: false,
+    doc: 'A script run exceeded the result, log or write-set size limit.',
+  },
+  CANCELLED: {
+    status: 'CANCELLED',
+    retryable: true,
+    doc: 'The caller cancelled the call (or its deadline passed) and the run was stopped; nothing was written.',
+  },
+  ENGINE_LOST: {
+    status: 'UNAVAILABLE',
+    retryable: true,
+    doc: 'The engine host running the script was killed from outside the server; nothing was written.',
+  },
+  ENGINE_PROTOCOL: {
+    status: 'INTERNAL',
+    retryable: false,
+    doc: 'The engine host broke the protocol (e.g. a script escaped its sandbox) and was killed; nothing was written.',
+  },
   UNAUTHENTICATED: { status: 'UNAUTHENTICATED', retryable: false, doc: 'No valid credentials were presented.' },
   PERMISSION_DENIED: { status: 'PERMISSION_DENIED', retryable: false, doc: 'The credentials do not allow this call.' },
-  UNAVAILABLE: { status: 'UNAVAILABLE', retryable: true, doc: 'The server is starting, closing, or a backend is unreachable.' },
-  UNIMPLEMENTED: { status: 'UNIMPLEMENTED', retryable: false, doc: 'The rpc is declared but not served by this build.' },
-  INTERNAL: { status: 'INTERNAL', retryable: false, doc: 'An unexpected failure; details are in the server log under the request id.' },
+  UNAVAILABLE: {
+    status: 'UNAVAILABLE',
+    retryable: true,
+    doc: 'The server is starting, closing, or a backend is unreachable.',
+  },
+  UNIMPLEMENTED: {
+    status: 'UNIMPLEMENTED',
+    retryable: false,
+    doc: 'The rpc is declared but not served by this build.',
+  },
+  INTERNAL: {
+    status: 'INTERNAL',
+    retryable: false,
+    doc: 'An unexpected failure; details are in the server log under the request id.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

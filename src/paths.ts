@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 function findPackageRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'lucien') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'lucien')
+      return dir;
     if (dirname(dir) === dir) throw new Error(`no lucien package.json above ${from}`);
   }
 }

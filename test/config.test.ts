@@ -7,13 +7,32 @@ import { ConfigError, isLoopback, parseConfig } from '../src/config';
 describe('parseConfig', () => {
   test('defaults serve 127.0.0.1:50051 with LevelDB in ./data and a 5 s script timeout', () => {
     const config = parseConfig([], {});
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 50051, backend: 'leveldb', dataDir: './data', scriptTimeoutMs: 5000, protectedMode: true });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 50051,
+      backend: 'leveldb',
+      dataDir: './data',
+      scriptTimeoutMs: 5000,
+      protectedMode: true,
+    });
   });
 
   test('LUCIEN_* variables are read and flags override them', () => {
-    const env = { LUCIEN_PORT: '6000', LUCIEN_BACKEND: 'memory', LUCIEN_ENGINE_POOL: '3', LUCIEN_ETCD_ENDPOINTS: 'a:1, b:2', LUCIEN_LOG_LEVEL: 'debug' };
+    const env = {
+      LUCIEN_PORT: '6000',
+      LUCIEN_BACKEND: 'memory',
+      LUCIEN_ENGINE_POOL: '3',
+      LUCIEN_ETCD_ENDPOINTS: 'a:1, b:2',
+      LUCIEN_LOG_LEVEL: 'debug',
+    };
     const config = parseConfig(['--port', '7000', '--data-dir=/tmp/x'], env);
-    expect(config).toMatchObject({ port: 7000, backend: 'memory', enginePool: 3, dataDir: '/tmp/x', logLevel: 'debug' });
+    expect(config).toMatchObject({
+      port: 7000,
+      backend: 'memory',
+      enginePool: 3,
+      dataDir: '/tmp/x',
+      logLevel: 'debug',
+    });
     expect(config.etcdEndpoints).toEqual(['a:1', 'b:2']);
   });
 
@@ -60,11 +79,15 @@ describe('parseConfig', () => {
 
   test('the HTTP side port defaults to 50052 with metrics on; 0 turns it off', () => {
     expect(parseConfig([], {})).toMatchObject({ httpPort: 50052, metrics: true, slowRunMs: 100, slowRunLogSize: 128 });
-    expect(parseConfig(['--http-port', '0', '--metrics', 'off'], { LUCIEN_SLOW_RUN_MS: '5', LUCIEN_SLOW_RUN_LOG_SIZE: '0' })).toMatchObject({ httpPort: 0, metrics: false, slowRunMs: 5, slowRunLogSize: 0 });
+    expect(
+      parseConfig(['--http-port', '0', '--metrics', 'off'], { LUCIEN_SLOW_RUN_MS: '5', LUCIEN_SLOW_RUN_LOG_SIZE: '0' }),
+    ).toMatchObject({ httpPort: 0, metrics: false, slowRunMs: 5, slowRunLogSize: 0 });
   });
 
   test('protected mode refuses a non-loopback bind without auth', () => {
-    expect(() => parseConfig(['--host', '0.0.0.0'], {})).toThrow(/refusing to listen on 0.0.0.0 without authentication/);
+    expect(() => parseConfig(['--host', '0.0.0.0'], {})).toThrow(
+      /refusing to listen on 0.0.0.0 without authentication/,
+    );
     expect(parseConfig(['--host', '0.0.0.0', '--auth-file', '/etc/lucien/auth.json'], {}).host).toBe('0.0.0.0');
     expect(parseConfig(['--host', '0.0.0.0', '--protected-mode', 'off'], {}).protectedMode).toBe(false);
   });

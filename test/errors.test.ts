@@ -9,7 +9,11 @@ import { ERROR_CATALOG, isLucienError, LucienError } from '../src/errors';
 
 const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('\n## ', readme.indexOf('## Errors') + 1));
-const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| `([A-Z_]+)` \| (yes|no) \|/gm)].map((m) => ({ code: m[1] as string, status: m[2] as string, retry: m[3] === 'yes' }));
+const rows = [...section.matchAll(/^\| `([A-Z_]+)` \| `([A-Z_]+)` \| (yes|no) \|/gm)].map((m) => ({
+  code: m[1] as string,
+  status: m[2] as string,
+  retry: m[3] === 'yes',
+}));
 
 test('every code of the catalog is in the README with its status and retry advice', () => {
   for (const [code, spec] of Object.entries(ERROR_CATALOG)) {

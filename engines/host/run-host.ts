@@ -95,7 +95,11 @@ export function runHost<C>(engine: HostEngine<C>): void {
         }
         const outcome = engine.run(compiled, message.args, cached ?? bridge, message.limits);
         const readSet = cached?.readSet();
-        answer(readSet === undefined ? { t: 'done', id: message.id, ...outcome } : { t: 'done', id: message.id, ...outcome, cached: readSet });
+        answer(
+          readSet === undefined
+            ? { t: 'done', id: message.id, ...outcome }
+            : { t: 'done', id: message.id, ...outcome, cached: readSet },
+        );
         break;
       }
     }

@@ -4,12 +4,21 @@
  * ratios the targets use compare numbers taken minutes apart at most and
  * under the same background load.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { LucienClient } from '../../src/generated/lucien/v1/Lucien';
 import { drive, type Op, type Sample } from './drive';
 import { type EtcdLean, encodeEtcdPut, encodeRange, encodeRangePrefix } from './etcd-client';
 import { KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY } from './fixtures';
-import { BATCH_ENTRIES, ENTRY_VALUE, encodeBatchGet, encodeGet, encodeList, encodePut, encodeRun, type LucienLean } from './lucien-client';
+import {
+  BATCH_ENTRIES,
+  ENTRY_VALUE,
+  encodeBatchGet,
+  encodeGet,
+  encodeList,
+  encodePut,
+  encodeRun,
+  type LucienLean,
+} from './lucien-client';
 import type { PingPong, PingPongMode } from './pingpong';
 import type { Resp } from './resp';
 import { walk } from './wire';
@@ -81,13 +90,17 @@ export async function batchRender(c: LucienLean): Promise<unknown> {
     walk(await c.rpc.unary('/lucien.v1.Lucien/BatchGet', encodeBatchGet(bucket, keys)), (f, entry) => {
       if (f !== BATCH_ENTRIES || typeof entry === 'number') return;
       walk(entry, (g, v) => {
-        if (g === ENTRY_VALUE && typeof v !== 'number') out.push(JSON.parse(v.toString('utf8')) as Record<string, unknown>);
+        if (g === ENTRY_VALUE && typeof v !== 'number')
+          out.push(JSON.parse(v.toString('utf8')) as Record<string, unknown>);
       });
     });
     return out;
   };
   const comments = await values('comments', post.comments);
-  const users = await values('users', comments.map((x) => x.user_key as string));
+  const users = await values(
+    'users',
+    comments.map((x) => x.user_key as string),
+  );
   comments.forEach((x, i) => {
     x.user = users[i];
   });
@@ -97,7 +110,12 @@ export async function batchRender(c: LucienLean): Promise<unknown> {
 export function keyValueGroups(c: Clients): Group[] {
   const get = ring(KV_KEYS, (i) => encodeGet(KV_BUCKET, `k${i}`));
   const put = ring(KV_KEYS, (i) => encodePut(KV_BUCKET, `k${i}`, KV_VALUE));
-  const batch = ring(100, (i) => encodeBatchGet(KV_BUCKET, Array.from({ length: 10 }, (_, j) => `k${(i * 10 + j) % KV_KEYS}`)));
+  const batch = ring(100, (i) =>
+    encodeBatchGet(
+      KV_BUCKET,
+      Array.from({ length: 10 }, (_, j) => `k${(i * 10 + j) % KV_KEYS}`),
+    ),
+  );
   const list = encodeList(KV_BUCKET, '', 100);
   const etcdGet = ring(KV_KEYS, (i) => encodeRange(`${KV_BUCKET}/k${i}`));
   const etcdPut = ring(KV_KEYS, (i) => encodeEtcdPut(`${KV_BUCKET}/k${i}`, KV_VALUE));
@@ -110,7 +128,8 @@ export function keyValueGroups(c: Clients): Group[] {
       cell(`list@${n}`, 'List (100 keys)', 'lucien', n, () => c.lucien.listEncoded(list)),
     ];
     const { echo, etcd } = c;
-    if (echo !== undefined) cells.push(cell(`echo@${n}`, 'grpc-js echo (Get)', 'echo', n, (i) => echo.getEncoded(get(i))));
+    if (echo !== undefined)
+      cells.push(cell(`echo@${n}`, 'grpc-js echo (Get)', 'echo', n, (i) => echo.getEncoded(get(i))));
     if (etcd !== undefined) {
       cells.push(
         cell(`etcd-get@${n}`, 'etcd Range (1 key)', 'etcd', n, (i) => etcd.rangeEncoded(etcdGet(i))),
@@ -145,8 +164,12 @@ export function etcdBackendGroups(c: Clients): Group[] {
       cell(`eb-etcd-get@${n}`, 'etcd Range (1 key)', 'etcd', n, (i) => etcd.rangeEncoded(etcdGet(i))),
       cell(`eb-put@${n}`, 'Put', 'lucien-etcd', n, (i) => lucienEtcd.putEncoded(put(i))),
       cell(`eb-etcd-put@${n}`, 'etcd Put', 'etcd', n, (i) => etcd.putEncoded(etcdPut(i))),
-      cell(`eb-incr@${n}`, 'Run increment (JavaScript), own key per client', 'lucien-etcd', n, (_i, w) => lucienEtcd.runEncoded(incr[w] as Buffer)),
-      cell(`eb-etcd-incr@${n}`, 'etcd Range + Txn increment, own key per client', 'etcd', n, (_i, w) => etcd.increment(etcdKeys[w] as Buffer)),
+      cell(`eb-incr@${n}`, 'Run increment (JavaScript), own key per client', 'lucien-etcd', n, (_i, w) =>
+        lucienEtcd.runEncoded(incr[w] as Buffer),
+      ),
+      cell(`eb-etcd-incr@${n}`, 'etcd Range + Txn increment, own key per client', 'etcd', n, (_i, w) =>
+        etcd.increment(etcdKeys[w] as Buffer),
+      ),
     ],
   }));
 }
@@ -189,7 +212,13 @@ export function scriptGroups(c: Clients): Group[] {
   };
   const hot: Cell[] = [
     cell('hot-js', 'increment, 8 clients, 1 hot key (JavaScript)', 'lucien', 8, incr('bench_incr_js', true)),
-    cell('distinct-js', 'increment, 8 clients, 8 distinct keys (JavaScript)', 'lucien', 8, incr('bench_incr_js', false)),
+    cell(
+      'distinct-js',
+      'increment, 8 clients, 8 distinct keys (JavaScript)',
+      'lucien',
+      8,
+      incr('bench_incr_js', false),
+    ),
     cell('hot-py', 'increment, 8 clients, 1 hot key (Python)', 'lucien', 8, incr('bench_incr_py', true)),
     cell('distinct-py', 'increment, 8 clients, 8 distinct keys (Python)', 'lucien', 8, incr('bench_incr_py', false)),
   ];
@@ -199,7 +228,12 @@ export function scriptGroups(c: Clients): Group[] {
     label,
     system: 'pipe',
     concurrency: 1,
-    run: (ms) => c.pingPong.measure(ms, JSON.stringify({ t: 'call', op: 'get', bucket: KV_BUCKET, key: `k${n++ % KV_KEYS}` }), mode),
+    run: (ms) =>
+      c.pingPong.measure(
+        ms,
+        JSON.stringify({ t: 'call', op: 'get', bucket: KV_BUCKET, key: `k${n++ % KV_KEYS}` }),
+        mode,
+      ),
   });
   const bridge: Cell[] = [
     pp('pingpong', 'bare ping-pong over fd 3/4 pipes (blocking child, event-loop parent)', 'bare'),
@@ -207,9 +241,21 @@ export function scriptGroups(c: Clients): Group[] {
     pp('pingpong-async', 'ping-pong + JSON + LevelDB read, async getMany with snapshot (as the bridge)', 'json+async'),
     pp('pingpong-sync', 'ping-pong + JSON + LevelDB read, getSync with snapshot', 'json+sync'),
     cell('bridge0-js', 'Run bridge loop, N=0 (JavaScript)', 'lucien', 1, runOf('bench_bridge_js', '[0]')),
-    cell(`bridgeN-js`, `Run bridge loop, N=${BRIDGE_CALLS} gets (JavaScript)`, 'lucien', 1, runOf('bench_bridge_js', `[${BRIDGE_CALLS}]`)),
+    cell(
+      `bridgeN-js`,
+      `Run bridge loop, N=${BRIDGE_CALLS} gets (JavaScript)`,
+      'lucien',
+      1,
+      runOf('bench_bridge_js', `[${BRIDGE_CALLS}]`),
+    ),
     cell('bridge0-py', 'Run bridge loop, N=0 (Python)', 'lucien', 1, runOf('bench_bridge_py', '[0]')),
-    cell(`bridgeN-py`, `Run bridge loop, N=${BRIDGE_CALLS} gets (Python)`, 'lucien', 1, runOf('bench_bridge_py', `[${BRIDGE_CALLS}]`)),
+    cell(
+      `bridgeN-py`,
+      `Run bridge loop, N=${BRIDGE_CALLS} gets (Python)`,
+      'lucien',
+      1,
+      runOf('bench_bridge_py', `[${BRIDGE_CALLS}]`),
+    ),
   ];
   return [
     { name: 'scripts, concurrency 1 (latency)', cells: latency },
@@ -226,7 +272,11 @@ export function clientGroup(c: Clients): Group[] {
   const get = ring(KV_KEYS, (i) => encodeGet(KV_BUCKET, `k${i}`));
   const keyOf = (i: number) => `k${i % KV_KEYS}`;
   const viaGrpcJs: Op = (i) =>
-    new Promise((resolve, reject) => grpcJs.Get({ bucket: KV_BUCKET, key: keyOf(i) }, (err: grpc.ServiceError | null) => (err ? reject(err) : resolve(undefined))));
+    new Promise((resolve, reject) =>
+      grpcJs.Get({ bucket: KV_BUCKET, key: keyOf(i) }, (err: grpc.ServiceError | null) =>
+        err ? reject(err) : resolve(undefined),
+      ),
+    );
   return [
     {
       name: 'load client cost',

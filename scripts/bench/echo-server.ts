@@ -9,7 +9,8 @@ import { lucienService } from '../../src/server/proto';
 
 const value = process.argv[2] ?? '{}';
 const server = new grpc.Server();
-const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED });
+const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+  callback({ code: grpc.status.UNIMPLEMENTED });
 const handlers: grpc.UntypedServiceImplementation = {};
 for (const name of Object.keys(lucienService)) handlers[name] = unimplemented;
 handlers.Get = (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>

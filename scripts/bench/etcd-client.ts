@@ -63,9 +63,24 @@ export class EtcdLean {
     for (;;) {
       const { value, modRevision } = await this.read(key);
       const n = (JSON.parse(value ?? '{"n":0}') as { n: number }).n + 1;
-      const compare = encode([[2, 2], [3, key], [6, modRevision]]);
-      const put = encode([[2, encode([[1, key], [2, Buffer.from(JSON.stringify({ n }))]])]]);
-      const txn = encode([[1, compare], [2, put]]);
+      const compare = encode([
+        [2, 2],
+        [3, key],
+        [6, modRevision],
+      ]);
+      const put = encode([
+        [
+          2,
+          encode([
+            [1, key],
+            [2, Buffer.from(JSON.stringify({ n }))],
+          ]),
+        ],
+      ]);
+      const txn = encode([
+        [1, compare],
+        [2, put],
+      ]);
       let succeeded = false;
       walk(await this.rpc.unary('/etcdserverpb.KV/Txn', txn), (f, v) => {
         if (f === 2 && v === 1) succeeded = true;
@@ -89,6 +104,14 @@ export function encodeRangePrefix(prefix: string, limit: number): Buffer {
   const start = Buffer.from(prefix);
   const end = Buffer.from(start);
   end[end.length - 1] = (end[end.length - 1] as number) + 1;
-  return encode([[1, start], [2, end], [3, limit]]);
+  return encode([
+    [1, start],
+    [2, end],
+    [3, limit],
+  ]);
 }
-export const encodeEtcdPut = (key: string, value: string): Buffer => encode([[1, Buffer.from(key)], [2, Buffer.from(value)]]);
+export const encodeEtcdPut = (key: string, value: string): Buffer =>
+  encode([
+    [1, Buffer.from(key)],
+    [2, Buffer.from(value)],
+  ]);

@@ -27,8 +27,14 @@ export function blog(): { posts: [string, object][]; comments: [string, object][
   const commentKeys = Array.from({ length: COMMENTS_PER_POST }, (_, i) => `comment_${i + 1}`);
   return {
     posts: [[POST_KEY, { title: 'Some entry', content: "It's really cool", comments: commentKeys }]],
-    comments: commentKeys.map((k, i) => [k, { comment: `This is comment number ${i + 1}, an insightful one!`, user_key: `user_${i + 1}` }]),
-    users: commentKeys.map((_, i) => [`user_${i + 1}`, { name: `User Number ${i + 1}`, email: `user${i + 1}@gmail.com` }]),
+    comments: commentKeys.map((k, i) => [
+      k,
+      { comment: `This is comment number ${i + 1}, an insightful one!`, user_key: `user_${i + 1}` },
+    ]),
+    users: commentKeys.map((_, i) => [
+      `user_${i + 1}`,
+      { name: `User Number ${i + 1}`, email: `user${i + 1}@gmail.com` },
+    ]),
   };
 }
 

@@ -30,7 +30,9 @@ export class LeanGrpc {
 
   static connect(address: string): Promise<LeanGrpc> {
     return new Promise((resolve, reject) => {
-      const session = http2.connect(`http://${address}`, { settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 } });
+      const session = http2.connect(`http://${address}`, {
+        settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
+      });
       session.once('error', reject);
       session.once('connect', () => {
         session.removeListener('error', reject);
@@ -46,7 +48,12 @@ export class LeanGrpc {
   unary(path: string, message: Buffer): Promise<Buffer> {
     let headers = this.headers.get(path);
     if (headers === undefined) {
-      headers = { [HTTP2_HEADER_METHOD]: 'POST', [HTTP2_HEADER_PATH]: path, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', [HTTP2_HEADER_TE]: 'trailers' };
+      headers = {
+        [HTTP2_HEADER_METHOD]: 'POST',
+        [HTTP2_HEADER_PATH]: path,
+        [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+        [HTTP2_HEADER_TE]: 'trailers',
+      };
       this.headers.set(path, headers);
     }
     const frame = Buffer.allocUnsafe(5 + message.length);
@@ -71,7 +78,8 @@ export class LeanGrpc {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', reject);
       stream.on('close', () => {
-        if (status === undefined) return reject(new GrpcError(14, `stream closed without a status (rst ${stream.rstCode})`));
+        if (status === undefined)
+          return reject(new GrpcError(14, `stream closed without a status (rst ${stream.rstCode})`));
         if (status !== '0') return reject(new GrpcError(Number(status), statusMessage));
         const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
         if (body.length < 5) return reject(new GrpcError(13, 'empty response'));

@@ -8,4 +8,6 @@
  */
 const [entry, pyodide] = process.argv.splice(2, 2);
 if (pyodide !== undefined) process.execArgv.push(`--allow-fs-read=${pyodide}`);
+// The host entry is a path known only at run time: a dynamic require is the point of this file.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 require(entry as string);

@@ -26,7 +26,6 @@ import { KV_VALUE, SCRIPTS } from './fixtures';
 import { profileMarkdown, summarise } from './profile';
 import { ROOT } from './servers';
 
-
 const DIST = join(ROOT, 'dist');
 
 type Incoming = FromHost | CallMessage;
@@ -71,7 +70,12 @@ class Host {
 function answer(message: Incoming): string {
   if (message.t !== 'call') throw new Error(`unexpected ${message.t}`);
   const call = JSON.parse(message.request) as BridgeCall;
-  const doc = call.bucket === 'comments' ? '{"comment":"c","user_key":"user_1"}' : call.bucket === 'posts' ? '{"title":"t","comments":["comment_1","comment_2"]}' : KV_VALUE;
+  const doc =
+    call.bucket === 'comments'
+      ? '{"comment":"c","user_key":"user_1"}'
+      : call.bucket === 'posts'
+        ? '{"title":"t","comments":["comment_1","comment_2"]}'
+        : KV_VALUE;
   switch (call.op) {
     case 'get':
       return doc;
@@ -92,7 +96,9 @@ async function main(): Promise<void> {
   const seconds = s > 0 ? Number(process.argv[s + 1]) : 5;
   const script = SCRIPTS.find((x) => x.name === scriptName);
   if ((engine !== 'python' && engine !== 'javascript') || script === undefined) {
-    process.stderr.write(`usage: host-profile.js python|javascript SCRIPT [ARGS] [--seconds N]; scripts: ${SCRIPTS.map((x) => x.name).join(', ')}\n`);
+    process.stderr.write(
+      `usage: host-profile.js python|javascript SCRIPT [ARGS] [--seconds N]; scripts: ${SCRIPTS.map((x) => x.name).join(', ')}\n`,
+    );
     process.exit(2);
   }
   const spec = engine === 'python' ? pythonHostSpec(DIST, join(ROOT, 'node_modules')) : javascriptHostSpec(DIST);
@@ -104,7 +110,18 @@ async function main(): Promise<void> {
   const flags = hostArgs(spec).filter((f) => f !== '--experimental-permission' && !f.startsWith('--allow-fs-read='));
   const entry = flags.pop() as string;
   const pyodide = spec.readPaths.find((p) => /\/pyodide\/?$/.test(p));
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...flags, join(__dirname, 'host-entry.js'), entry, ...(pyodide ? [pyodide] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'], env: {} });
+  const child = spawn(
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      ...flags,
+      join(__dirname, 'host-entry.js'),
+      entry,
+      ...(pyodide ? [pyodide] : []),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'], env: {} },
+  );
   const host = new Host(child.stdio[3] as Writable, child.stdio[4] as Readable);
   const exited = new Promise((r) => child.on('exit', r));
   const spawned = performance.now();
@@ -117,9 +134,19 @@ async function main(): Promise<void> {
   const compiled = await host.next();
   if (compiled.t !== 'compiled' || !compiled.ok) throw new Error(`compile failed: ${JSON.stringify(compiled)}`);
   let id = 2;
-  const cache = process.argv.includes('--cache') ? { revision: 1, changed: [], reset: false, maxReadBatch: 1000, maxBytes: 8 << 20 } : undefined;
+  const cache = process.argv.includes('--cache')
+    ? { revision: 1, changed: [], reset: false, maxReadBatch: 1000, maxBytes: 8 << 20 }
+    : undefined;
   const runOnce = async () => {
-    host.send({ t: 'run', id: id++, key: 'k1', name: script.name, args, limits: { maxLogBytes: 1 << 20, maxResultBytes: 4 << 20 }, cache });
+    host.send({
+      t: 'run',
+      id: id++,
+      key: 'k1',
+      name: script.name,
+      args,
+      limits: { maxLogBytes: 1 << 20, maxResultBytes: 4 << 20 },
+      cache,
+    });
     for (;;) {
       const m = await host.next();
       if (m.t === 'done') {
@@ -148,7 +175,9 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error(`the host wrote no profile in ${dir}`);
   const p50 = lat[Math.floor(lat.length / 2)] ?? NaN;
   if (process.argv.includes('--startup')) {
-    process.stdout.write(`${profileMarkdown(`${engine} host start-up: ready ${Math.round(readyMs)} ms after spawn`, summarise(join(dir, file), 30, [spawnedUs, readyUs]))}\n\n`);
+    process.stdout.write(
+      `${profileMarkdown(`${engine} host start-up: ready ${Math.round(readyMs)} ms after spawn`, summarise(join(dir, file), 30, [spawnedUs, readyUs]))}\n\n`,
+    );
   }
   process.stdout.write(
     `${profileMarkdown(`${engine} host (ready ${Math.round(readyMs)} ms after spawn), ${scriptName} ${args}: ${runs} runs, p50 ${Math.round(p50)} µs per run (bridge answered instantly${cache ? ', read cache on' : ''}) — ${join(dir, file)}`, summarise(join(dir, file), 30, [from, to]), { requests: runs })}\n`,

@@ -21,7 +21,19 @@ import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import type { LucienClient } from '../../src/generated/lucien/v1/Lucien';
 import { proto } from '../../src/server/proto';
-import { batchRender, BRIDGE_CALLS, type Cell, type Clients, clientGroup, etcdBackendGroups, type Group, keyValueGroups, LEVELS, naiveRender, scriptGroups } from './cells';
+import {
+  batchRender,
+  BRIDGE_CALLS,
+  type Cell,
+  type Clients,
+  clientGroup,
+  etcdBackendGroups,
+  type Group,
+  keyValueGroups,
+  LEVELS,
+  naiveRender,
+  scriptGroups,
+} from './cells';
 import { EtcdLean, encodeEtcdPut } from './etcd-client';
 import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY, RENDER_POST_LUA, SCRIPTS } from './fixtures';
 import { encodePut, LucienLean } from './lucien-client';
@@ -71,7 +83,11 @@ async function loadData(c: Clients): Promise<void> {
   const keys = Array.from({ length: KV_KEYS }, (_, i) => i);
   await inBatches(keys, 64, (i) => c.lucien.putEncoded(encodePut(KV_BUCKET, `k${i}`, KV_VALUE)));
   const b = blog();
-  for (const [bucket, rows] of [['posts', b.posts], ['comments', b.comments], ['users', b.users]] as const) {
+  for (const [bucket, rows] of [
+    ['posts', b.posts],
+    ['comments', b.comments],
+    ['users', b.users],
+  ] as const) {
     for (const [key, value] of rows) await c.lucien.put(bucket, key, JSON.stringify(value));
   }
   for (const s of SCRIPTS) await c.lucien.putScript(s.name, s.engine, s.source);
@@ -86,7 +102,11 @@ async function loadData(c: Clients): Promise<void> {
     for (const s of SCRIPTS) await lucienEtcd.putScript(s.name, s.engine, s.source);
   }
   if (redis !== undefined) {
-    for (const [bucket, rows] of [['posts', b.posts], ['comments', b.comments], ['users', b.users]] as const) {
+    for (const [bucket, rows] of [
+      ['posts', b.posts],
+      ['comments', b.comments],
+      ['users', b.users],
+    ] as const) {
       for (const [key, value] of rows) await redis.command(['SET', `${bucket}:${key}`, JSON.stringify(value)]);
     }
   }
@@ -96,17 +116,21 @@ async function loadData(c: Clients): Promise<void> {
 async function verify(c: Clients): Promise<void> {
   const expected = await naiveRender(c.lucien);
   const check = (what: string, got: unknown) => {
-    if (!isDeepStrictEqual(got, expected)) throw new Error(`${what} renders differently:\n${JSON.stringify(got)}\nexpected\n${JSON.stringify(expected)}`);
+    if (!isDeepStrictEqual(got, expected))
+      throw new Error(`${what} renders differently:\n${JSON.stringify(got)}\nexpected\n${JSON.stringify(expected)}`);
   };
   check('batching client', await batchRender(c.lucien));
   for (const name of ['render_post_py', 'render_post_js', 'render_post_many_py', 'render_post_many_js']) {
     check(name, JSON.parse(await c.lucien.run(name, JSON.stringify([POST_KEY]))));
   }
-  if (c.redis !== undefined && c.redisRenderSha !== undefined) check('redis Lua', JSON.parse((await c.redis.command(['EVALSHA', c.redisRenderSha, '0', POST_KEY])) as string));
+  if (c.redis !== undefined && c.redisRenderSha !== undefined)
+    check('redis Lua', JSON.parse((await c.redis.command(['EVALSHA', c.redisRenderSha, '0', POST_KEY])) as string));
   for (const e of ['js', 'py']) {
-    if ((await c.lucien.run(`bench_trivial_${e}`, '[]')) !== '1') throw new Error(`bench_trivial_${e} did not return 1`);
+    if ((await c.lucien.run(`bench_trivial_${e}`, '[]')) !== '1')
+      throw new Error(`bench_trivial_${e} did not return 1`);
     if ((await c.lucien.run(`bench_bridge_${e}`, '[3]')) !== '1') throw new Error(`bench_bridge_${e} did not return 1`);
-    if (!/^\d+$/.test(await c.lucien.run(`bench_incr_${e}`, '["probe"]'))) throw new Error(`bench_incr_${e} did not count`);
+    if (!/^\d+$/.test(await c.lucien.run(`bench_incr_${e}`, '["probe"]')))
+      throw new Error(`bench_incr_${e} did not count`);
   }
 }
 
@@ -115,13 +139,25 @@ function pidOf(cell: Cell, servers: Record<string, Running | undefined>, pingPon
   return servers[cell.system]?.pid;
 }
 
-async function runGroups(groups: Group[], servers: Record<string, Running | undefined>, c: Clients, lucienPid: number): Promise<{ results: Map<string, CellResult>; peak: TreeMemory | undefined }> {
+async function runGroups(
+  groups: Group[],
+  servers: Record<string, Running | undefined>,
+  c: Clients,
+  lucienPid: number,
+): Promise<{ results: Map<string, CellResult>; peak: TreeMemory | undefined }> {
   const results = new Map<string, CellResult>();
   let peak: TreeMemory | undefined;
   for (const group of groups) {
     log(`\n== ${group.name}: ${group.cells.length} cells × ${settings.reps} reps × ${settings.durationMs} ms`);
     for (const cell of group.cells) {
-      results.set(cell.id, { id: cell.id, label: cell.label, system: cell.system, concurrency: cell.concurrency, samples: [], serverCpuUs: [] });
+      results.set(cell.id, {
+        id: cell.id,
+        label: cell.label,
+        system: cell.system,
+        concurrency: cell.concurrency,
+        samples: [],
+        serverCpuUs: [],
+      });
       const w = await cell.run(settings.warmupMs);
       if (w.errors > 0) log(`   warm-up ${cell.id}: ${w.errors} errors, first: ${w.firstError}`);
     }
@@ -142,7 +178,9 @@ async function runGroups(groups: Group[], servers: Record<string, Running | unde
         r.samples.push(s);
         r.serverCpuUs.push(s.ops > 0 ? (cpu * 1e6) / s.ops : NaN);
         if (s.errors > 0) log(`   ${cell.id}: ${s.errors} errors, first: ${s.firstError}`);
-        log(`   rep ${rep + 1} ${cell.id.padEnd(14)} ${Math.round(s.rps).toString().padStart(6)} req/s  p50 ${Math.round(s.p50us).toString().padStart(6)} µs  p99 ${Math.round(s.p99us).toString().padStart(6)} µs`);
+        log(
+          `   rep ${rep + 1} ${cell.id.padEnd(14)} ${Math.round(s.rps).toString().padStart(6)} req/s  p50 ${Math.round(s.p50us).toString().padStart(6)} µs  p99 ${Math.round(s.p99us).toString().padStart(6)} µs`,
+        );
       }
     }
     if (sampler) clearInterval(sampler);
@@ -179,7 +217,10 @@ async function main(): Promise<void> {
     servers.echo = await startEcho(JSON.stringify(KV_VALUE));
     stops.push(() => (servers.echo as Running).stop());
     if (settings.peers) {
-      for (const [name, start] of [['etcd', startEtcd], ['redis', startRedis]] as const) {
+      for (const [name, start] of [
+        ['etcd', startEtcd],
+        ['redis', startRedis],
+      ] as const) {
         try {
           const s = await start();
           if (s === undefined) log(`  ${name} is not installed: its columns stay empty (see scripts/bench/setup.sh)`);
@@ -204,7 +245,13 @@ async function main(): Promise<void> {
     floorDir = mkdtempSync(join(tmpdir(), 'lucien-bench-floor-'));
     floorDb = new ClassicLevel<string, string>(floorDir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     await floorDb.open();
-    await floorDb.batch(Array.from({ length: KV_KEYS }, (_, i) => ({ type: 'put' as const, key: `d${KV_BUCKET}/k${i}`, value: `1,1,${KV_VALUE}` })));
+    await floorDb.batch(
+      Array.from({ length: KV_KEYS }, (_, i) => ({
+        type: 'put' as const,
+        key: `d${KV_BUCKET}/k${i}`,
+        value: `1,1,${KV_VALUE}`,
+      })),
+    );
     pingPong = new PingPong(KV_VALUE, floorDb as unknown as PingPongDb);
     const redis = servers.redis ? await Resp.connect(servers.redis.port) : undefined;
     clients = {
@@ -255,8 +302,19 @@ async function main(): Promise<void> {
       log(`cold start ${i + 1}: ${Math.round(s.startMs)} ms`);
       await s.stop();
     }
-    const life: Lifecycle = { startMs, poolCompleteMs, reportedStartupMs: reported, engineWarmMs, idle, idleAfterLoad, underLoad: peak, enginePool: 'default (2 hosts per language)' };
-    const machineText = `${machineAtStart}; at end ${loadavg().map((v) => v.toFixed(2)).join(' / ')}`;
+    const life: Lifecycle = {
+      startMs,
+      poolCompleteMs,
+      reportedStartupMs: reported,
+      engineWarmMs,
+      idle,
+      idleAfterLoad,
+      underLoad: peak,
+      enginePool: 'default (2 hosts per language)',
+    };
+    const machineText = `${machineAtStart}; at end ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' / ')}`;
     const settingsText = `${settings.reps} repetitions × ${settings.durationMs} ms per cell after ${settings.warmupMs} ms warm-up; one HTTP/2 connection per server from a lean client; LevelDB on ${lucien.dataDir.startsWith('/tmp') ? '/tmp' : 'disk'}, etcd data on tmpfs`;
     const input = { results, life, calls: BRIDGE_CALLS, levels: LEVELS, machine: machineText, settings: settingsText };
     const ts = targets(results, life, BRIDGE_CALLS);
@@ -264,13 +322,28 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${table}\n`);
     const dir = join(ROOT, 'bench-results');
     mkdirSync(dir, { recursive: true });
-    const json = JSON.stringify({ date: new Date().toISOString(), machine: machineText, settings, targets: ts, lifecycle: life, results: [...results.values()], table }, null, 2);
+    const json = JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: machineText,
+        settings,
+        targets: ts,
+        lifecycle: life,
+        results: [...results.values()],
+        table,
+      },
+      null,
+      2,
+    );
     const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, json);
     writeFileSync(join(dir, 'latest.json'), json);
     writeFileSync(join(dir, 'latest.md'), `${table}\n`);
     // The chart beside its JSON: each workload's p50 at c=1 and req/s at c=16, Lucien beside etcd and Redis.
-    const svg = chartSvg(results, `Lucien bench ${new Date().toISOString().slice(0, 16)}Z (medians; ${settings.reps} × ${settings.durationMs} ms per cell)`);
+    const svg = chartSvg(
+      results,
+      `Lucien bench ${new Date().toISOString().slice(0, 16)}Z (medians; ${settings.reps} × ${settings.durationMs} ms per cell)`,
+    );
     writeFileSync(file.replace(/\.json$/, '.svg'), svg);
     writeFileSync(join(dir, 'latest.svg'), svg);
     log(`\nwrote ${file}`);

@@ -94,8 +94,10 @@ export class LucienLean {
 }
 
 export const encodeGet = (bucket: string, key: string): Buffer => encodeRequest('GetRequest', { bucket, key });
-export const encodePut = (bucket: string, key: string, value: string): Buffer => encodeRequest('PutRequest', { bucket, key, value });
+export const encodePut = (bucket: string, key: string, value: string): Buffer =>
+  encodeRequest('PutRequest', { bucket, key, value });
 export const encodeBatchGet = (bucket: string, keys: readonly string[]): Buffer =>
   encodeRequest('BatchGetRequest', { keys: keys.map((key) => ({ bucket, key })) });
-export const encodeList = (bucket: string, prefix: string, limit: number): Buffer => encodeRequest('ListRequest', { bucket, prefix, limit });
+export const encodeList = (bucket: string, prefix: string, limit: number): Buffer =>
+  encodeRequest('ListRequest', { bucket, prefix, limit });
 export const encodeRun = (name: string, args: string): Buffer => encodeRequest('RunRequest', { name, args });

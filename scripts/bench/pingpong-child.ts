@@ -79,5 +79,7 @@ for (;;) {
   }
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)] ?? NaN;
-  writeAll(frameOf(`s${JSON.stringify({ n: samples.length, seconds: (now - t0) / 1000, p50us: at(0.5), p99us: at(0.99) })}`));
+  writeAll(
+    frameOf(`s${JSON.stringify({ n: samples.length, seconds: (now - t0) / 1000, p50us: at(0.5), p99us: at(0.99) })}`),
+  );
 }

@@ -39,7 +39,9 @@ export class PingPong {
     private readonly replyValue: string,
     private readonly db?: PingPongDb,
   ) {
-    this.child = spawn(process.execPath, [join(__dirname, 'pingpong-child.js')], { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [join(__dirname, 'pingpong-child.js')], {
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'],
+    });
     this.out = this.child.stdio[3] as Writable;
     this.reply = frame(Buffer.from(`r${JSON.stringify({ t: 'reply', ok: true, value: replyValue })}`));
     (this.child.stdio[4] as Readable).on('data', (chunk: Buffer) => this.onData(chunk));
@@ -59,7 +61,16 @@ export class PingPong {
       this.waiting = (text) => {
         const cpu = process.cpuUsage(cpu0);
         const s = JSON.parse(text) as { n: number; seconds: number; p50us: number; p99us: number };
-        resolve({ ops: s.n, errors: 0, firstError: undefined, seconds: s.seconds, rps: s.n / s.seconds, p50us: s.p50us, p99us: s.p99us, clientCpuUs: (cpu.user + cpu.system) / s.n });
+        resolve({
+          ops: s.n,
+          errors: 0,
+          firstError: undefined,
+          seconds: s.seconds,
+          rps: s.n / s.seconds,
+          p50us: s.p50us,
+          p99us: s.p99us,
+          clientCpuUs: (cpu.user + cpu.system) / s.n,
+        });
       };
       this.out.write(go);
     });

@@ -20,7 +20,7 @@ export function treePids(root: number): number[] {
       return;
     }
     for (const tid of tasks) {
-      let children = '';
+      let children: string;
       try {
         children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
       } catch {

@@ -20,10 +20,12 @@ interface Workload {
   op(c: LucienLean): Op;
 }
 
-const run = (name: string, args: string) => (c: LucienLean): Op => {
-  const request = encodeRun(name, args);
-  return () => c.runEncoded(request);
-};
+const run =
+  (name: string, args: string) =>
+  (c: LucienLean): Op => {
+    const request = encodeRun(name, args);
+    return () => c.runEncoded(request);
+  };
 
 const WORKLOADS: Record<string, Workload> = {
   get64: { concurrency: 64, op: (c) => (i) => c.getEncoded(encodeGet(KV_BUCKET, `k${i % KV_KEYS}`)) },
@@ -53,7 +55,11 @@ export async function profileRun(seconds: number, names: string): Promise<void> 
     try {
       for (let i = 0; i < KV_KEYS; i++) await c.putEncoded(encodePut(KV_BUCKET, `k${i}`, KV_VALUE));
       const b = blog();
-      for (const [bucket, rows] of [['posts', b.posts], ['comments', b.comments], ['users', b.users]] as const) {
+      for (const [bucket, rows] of [
+        ['posts', b.posts],
+        ['comments', b.comments],
+        ['users', b.users],
+      ] as const) {
         for (const [key, value] of rows) await c.put(bucket, key, JSON.stringify(value));
       }
       for (const s of SCRIPTS) await c.putScript(s.name, s.engine, s.source);
@@ -66,7 +72,13 @@ export async function profileRun(seconds: number, names: string): Promise<void> 
       await server.stop();
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
       if (file === undefined) throw new Error(`no profile written in ${dir}`);
-      report.push(profileMarkdown(`${name} (${w.concurrency} concurrent, ${Math.round(s.rps)} req/s, p50 ${Math.round(s.p50us)} µs) — ${join(dir, file)}`, summarise(join(dir, file), 25, [from, to]), { requests: s.ops }));
+      report.push(
+        profileMarkdown(
+          `${name} (${w.concurrency} concurrent, ${Math.round(s.rps)} req/s, p50 ${Math.round(s.p50us)} µs) — ${join(dir, file)}`,
+          summarise(join(dir, file), 25, [from, to]),
+          { requests: s.ops },
+        ),
+      );
     } finally {
       c.close();
       await server.stop();

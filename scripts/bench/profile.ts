@@ -30,7 +30,10 @@ export interface ProfileSummary {
 }
 
 function shortUrl(url: string): string {
-  return url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, '');
+  return url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*\/dist\//, '');
 }
 
 /** Which part of the stack a script URL belongs to. */
@@ -44,7 +47,7 @@ export function areaOf(url: string, name: string): string {
   const m = /^(@[^/]+\/[^/]+|[^/]+)\//.exec(u);
   if (!url.includes('/node_modules/')) {
     const folder = /^((?:src|engines|scripts)\/[^/]+)/.exec(u);
-    return folder ? folder[1] as string : u;
+    return folder ? (folder[1] as string) : u;
   }
   return m ? (m[1] as string) : u;
 }
@@ -109,7 +112,8 @@ export function summarise(file: string, top = 25, window?: readonly [number, num
 
 export function profileMarkdown(title: string, s: ProfileSummary, perRequest?: { requests: number }): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const perReq = (ms: number) => (perRequest && perRequest.requests > 0 ? ((ms * 1000) / perRequest.requests).toFixed(1) : '');
+  const perReq = (ms: number) =>
+    perRequest && perRequest.requests > 0 ? ((ms * 1000) / perRequest.requests).toFixed(1) : '';
   const lines = [
     `#### ${title}`,
     `busy ${Math.round(s.busyMs)} ms of ${Math.round(s.wallMs)} ms wall (main thread of the server)${perRequest ? `, ${perRequest.requests} requests → ${perReq(s.busyMs)} µs busy per request` : ''}`,
@@ -137,12 +141,17 @@ export function callers(file: string, name: string, depth = 4): { chain: string;
     if (n.callFrame.functionName !== name) continue;
     const chain: string[] = [];
     for (let q = parent.get(n.id); q !== undefined && chain.length < depth; q = parent.get(q.id)) {
-      chain.push(`${q.callFrame.functionName || '(anonymous)'} ${shortUrl(q.callFrame.url)}:${q.callFrame.lineNumber + 1}`);
+      chain.push(
+        `${q.callFrame.functionName || '(anonymous)'} ${shortUrl(q.callFrame.url)}:${q.callFrame.lineNumber + 1}`,
+      );
     }
     const key = chain.join(' ← ');
     chains.set(key, (chains.get(key) ?? 0) + (self.get(n.id) ?? 0));
   }
-  return [...chains].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([chain, us]) => ({ chain, ms: us / 1000 }));
+  return [...chains]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([chain, us]) => ({ chain, ms: us / 1000 }));
 }
 
 if (require.main === module) {

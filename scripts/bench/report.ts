@@ -67,17 +67,52 @@ export function targets(r: Results, life: Lifecycle, calls: number): Target[] {
   return [
     target('bridge call ÷ bare ping-pong (JavaScript)', div(bridgeCost(r, 'js', calls), pp), '≤', 1.5),
     target('bridge call ÷ bare ping-pong (Python)', div(bridgeCost(r, 'py', calls), pp), '≤', 1.5),
-    target('Run `result = 1` p50 ÷ Get p50, c=1 (JavaScript)', div(p50(r, 's1-trivial-js'), p50(r, 's1-get')), '≤', 1.5),
+    target(
+      'Run `result = 1` p50 ÷ Get p50, c=1 (JavaScript)',
+      div(p50(r, 's1-trivial-js'), p50(r, 's1-get')),
+      '≤',
+      1.5,
+    ),
     target('Run `result = 1` p50 ÷ Get p50, c=1 (Python)', div(p50(r, 's1-trivial-py'), p50(r, 's1-get')), '≤', 2),
-    target('naive 21 Gets p50 ÷ render_post p50 (Python, seed verbatim)', div(p50(r, 's1-naive'), p50(r, 's1-render-py')), '≥', 3),
+    target(
+      'naive 21 Gets p50 ÷ render_post p50 (Python, seed verbatim)',
+      div(p50(r, 's1-naive'), p50(r, 's1-render-py')),
+      '≥',
+      3,
+    ),
     target('naive 21 Gets p50 ÷ render_post p50 (JavaScript)', div(p50(r, 's1-naive'), p50(r, 's1-render-js')), '≥', 3),
     target('naive 21 Gets p50 ÷ getMany render p50 (Python)', div(p50(r, 's1-naive'), p50(r, 's1-many-py')), '≥', 8),
-    target('naive 21 Gets p50 ÷ getMany render p50 (JavaScript)', div(p50(r, 's1-naive'), p50(r, 's1-many-js')), '≥', 8),
-    target('render_post p50 ÷ Run `result = 1` p50, c=1 (JavaScript)', div(p50(r, 's1-render-js'), p50(r, 's1-trivial-js')), '≤', 2),
-    target('render_post p50 ÷ Run `result = 1` p50, c=1 (Python)', div(p50(r, 's1-render-py'), p50(r, 's1-trivial-py')), '≤', 2.5),
-    target('render_post req/s ÷ Get req/s, c=16 (JavaScript)', div(rps(r, 's16-render-js'), rps(r, 's16-get')), '≥', 0.5),
+    target(
+      'naive 21 Gets p50 ÷ getMany render p50 (JavaScript)',
+      div(p50(r, 's1-naive'), p50(r, 's1-many-js')),
+      '≥',
+      8,
+    ),
+    target(
+      'render_post p50 ÷ Run `result = 1` p50, c=1 (JavaScript)',
+      div(p50(r, 's1-render-js'), p50(r, 's1-trivial-js')),
+      '≤',
+      2,
+    ),
+    target(
+      'render_post p50 ÷ Run `result = 1` p50, c=1 (Python)',
+      div(p50(r, 's1-render-py'), p50(r, 's1-trivial-py')),
+      '≤',
+      2.5,
+    ),
+    target(
+      'render_post req/s ÷ Get req/s, c=16 (JavaScript)',
+      div(rps(r, 's16-render-js'), rps(r, 's16-get')),
+      '≥',
+      0.5,
+    ),
     target('render_post req/s ÷ Get req/s, c=16 (Python)', div(rps(r, 's16-render-py'), rps(r, 's16-get')), '≥', 0.3),
-    target('hot key ÷ distinct keys req/s, 8 clients (JavaScript)', div(rps(r, 'hot-js'), rps(r, 'distinct-js')), '≥', 0.5),
+    target(
+      'hot key ÷ distinct keys req/s, 8 clients (JavaScript)',
+      div(rps(r, 'hot-js'), rps(r, 'distinct-js')),
+      '≥',
+      0.5,
+    ),
     target('hot key ÷ distinct keys req/s, 8 clients (Python)', div(rps(r, 'hot-py'), rps(r, 'distinct-py')), '≥', 0.5),
     target('Get req/s ÷ bare grpc-js echo req/s, c=64', div(rps(r, 'get@64'), rps(r, 'echo@64')), '≥', 0.9),
     target('start to SERVING, warm engines, default pool', life.startMs, '≤', 4000, ' ms'),
@@ -90,14 +125,32 @@ const head = (cells: string[]) => `${row(cells)}\n${row(cells.map(() => '---'))}
 const us = (v: number[]) => fmt(spread(v));
 
 function kvTable(r: Results, levels: readonly number[]): string {
-  const lines = [head(['operation', 'conc.', 'Lucien req/s', 'p50 µs', 'p99 µs', 'server CPU µs/req', 'peer', 'peer req/s', 'peer p50 µs', 'Lucien ÷ peer (req/s)'])];
+  const lines = [
+    head([
+      'operation',
+      'conc.',
+      'Lucien req/s',
+      'p50 µs',
+      'p99 µs',
+      'server CPU µs/req',
+      'peer',
+      'peer req/s',
+      'peer p50 µs',
+      'Lucien ÷ peer (req/s)',
+    ]),
+  ];
   const peerOf: Record<string, [string, string]> = {
     get: ['etcd-get', 'etcd Range'],
     put: ['etcd-put', 'etcd Put'],
     list: ['etcd-list', 'etcd Range 100'],
   };
   for (const n of levels) {
-    for (const [op, label] of [['get', 'Get'], ['put', 'Put'], ['batchget', 'BatchGet (10 keys)'], ['list', 'List (100 keys)']] as const) {
+    for (const [op, label] of [
+      ['get', 'Get'],
+      ['put', 'Put'],
+      ['batchget', 'BatchGet (10 keys)'],
+      ['list', 'List (100 keys)'],
+    ] as const) {
       const id = `${op}@${n}`;
       if (!r.has(id)) continue;
       const peer = peerOf[op];
@@ -121,7 +174,18 @@ function kvTable(r: Results, levels: readonly number[]): string {
     const echo = `echo@${n}`;
     if (r.has(echo)) {
       lines.push(
-        row(['Get vs bare grpc-js echo', String(n), us(rps(r, `get@${n}`)), us(p50(r, `get@${n}`)), '', '', 'grpc-js echo', us(rps(r, echo)), us(p50(r, echo)), fmtRatio(spread(div(rps(r, `get@${n}`), rps(r, echo))))]),
+        row([
+          'Get vs bare grpc-js echo',
+          String(n),
+          us(rps(r, `get@${n}`)),
+          us(p50(r, `get@${n}`)),
+          '',
+          '',
+          'grpc-js echo',
+          us(rps(r, echo)),
+          us(p50(r, echo)),
+          fmtRatio(spread(div(rps(r, `get@${n}`), rps(r, echo)))),
+        ]),
       );
     }
   }
@@ -129,9 +193,26 @@ function kvTable(r: Results, levels: readonly number[]): string {
 }
 
 function etcdBackendTable(r: Results): string {
-  const lines = [head(['operation', 'conc.', 'Lucien on etcd req/s', 'p50 µs', 'server CPU µs/req', 'etcd direct', 'etcd req/s', 'etcd p50 µs', 'Lucien ÷ etcd (req/s)', 'p50 − etcd p50 µs'])];
+  const lines = [
+    head([
+      'operation',
+      'conc.',
+      'Lucien on etcd req/s',
+      'p50 µs',
+      'server CPU µs/req',
+      'etcd direct',
+      'etcd req/s',
+      'etcd p50 µs',
+      'Lucien ÷ etcd (req/s)',
+      'p50 − etcd p50 µs',
+    ]),
+  ];
   for (const n of [1, 16]) {
-    for (const [op, label, peer] of [['get', 'Get', 'Range'], ['put', 'Put', 'Put'], ['incr', 'script increment', 'Range + Txn']] as const) {
+    for (const [op, label, peer] of [
+      ['get', 'Get', 'Range'],
+      ['put', 'Put', 'Put'],
+      ['incr', 'script increment', 'Range + Txn'],
+    ] as const) {
       const id = `eb-${op}@${n}`;
       const pid = `eb-etcd-${op}@${n}`;
       if (!r.has(id) || !r.has(pid)) continue;
@@ -154,7 +235,12 @@ function etcdBackendTable(r: Results): string {
   return lines.length === 1 ? '' : lines.join('\n');
 }
 
-function cellsTable(r: Results, ids: string[], base: { id: string; label: string; metric: 'p50' | 'rps'; invert: boolean; only?: RegExp } | undefined, redisId?: string): string {
+function cellsTable(
+  r: Results,
+  ids: string[],
+  base: { id: string; label: string; metric: 'p50' | 'rps'; invert: boolean; only?: RegExp } | undefined,
+  redisId?: string,
+): string {
   const cols = ['workload', 'conc.', 'req/s', 'p50 µs', 'p99 µs', 'server CPU µs/req'];
   if (base) cols.push(base.label);
   if (redisId && r.has(redisId)) cols.push(base?.metric === 'p50' ? 'p50 ÷ Redis p50' : 'req/s ÷ Redis req/s');
@@ -162,11 +248,24 @@ function cellsTable(r: Results, ids: string[], base: { id: string; label: string
   for (const id of ids) {
     const c = r.get(id);
     if (c === undefined) continue;
-    const cells = [c.label, String(c.concurrency), us(rps(r, id)), us(p50(r, id)), us(col(r, id, (s) => s.p99us)), us(c.serverCpuUs)];
+    const cells = [
+      c.label,
+      String(c.concurrency),
+      us(rps(r, id)),
+      us(p50(r, id)),
+      us(col(r, id, (s) => s.p99us)),
+      us(c.serverCpuUs),
+    ];
     if (base) {
       const m = base.metric === 'p50' ? p50 : rps;
       const relevant = base.only === undefined || base.only.test(id);
-      cells.push(id === base.id ? '1×' : relevant ? fmtRatio(spread(base.invert ? div(m(r, base.id), m(r, id)) : div(m(r, id), m(r, base.id)))) : '');
+      cells.push(
+        id === base.id
+          ? '1×'
+          : relevant
+            ? fmtRatio(spread(base.invert ? div(m(r, base.id), m(r, id)) : div(m(r, id), m(r, base.id))))
+            : '',
+      );
     }
     if (redisId && r.has(redisId)) {
       const isRender = /render|many/.test(id);
@@ -182,8 +281,21 @@ function cellsTable(r: Results, ids: string[], base: { id: string; label: string
 /** render_post in Lucien against the same render as one Redis EVALSHA: c=1 latency and c=16 throughput, as ratios. */
 function redisTable(r: Results): string {
   if (!r.has('s1-redis') && !r.has('s16-redis')) return '';
-  const lines = [head(['render_post', 'p50 µs, c=1', 'Redis p50 µs', 'Lucien ÷ Redis (p50)', 'req/s, c=16', 'Redis req/s', 'Lucien ÷ Redis (req/s)'])];
-  for (const [label, e] of [['JavaScript', 'js'], ['Python (seed verbatim)', 'py']] as const) {
+  const lines = [
+    head([
+      'render_post',
+      'p50 µs, c=1',
+      'Redis p50 µs',
+      'Lucien ÷ Redis (p50)',
+      'req/s, c=16',
+      'Redis req/s',
+      'Lucien ÷ Redis (req/s)',
+    ]),
+  ];
+  for (const [label, e] of [
+    ['JavaScript', 'js'],
+    ['Python (seed verbatim)', 'py'],
+  ] as const) {
     const [l1, l16] = [`s1-render-${e}`, `s16-render-${e}`];
     lines.push(
       row([
@@ -203,10 +315,21 @@ function redisTable(r: Results): string {
 function bridgeTable(r: Results, calls: number): string {
   const lines = [head(['measurement', 'p50 µs', 'p99 µs', 'per call µs', '÷ ping-pong'])];
   const pp = p50(r, 'pingpong');
-  lines.push(row([r.get('pingpong')?.label ?? 'ping-pong', us(pp), us(col(r, 'pingpong', (s) => s.p99us)), us(pp), '1×']));
+  lines.push(
+    row([r.get('pingpong')?.label ?? 'ping-pong', us(pp), us(col(r, 'pingpong', (s) => s.p99us)), us(pp), '1×']),
+  );
   for (const id of ['pingpong-json', 'pingpong-async', 'pingpong-sync']) {
     const c = r.get(id);
-    if (c) lines.push(row([c.label, us(p50(r, id)), us(col(r, id, (s) => s.p99us)), us(p50(r, id)), fmtRatio(spread(div(p50(r, id), pp)))]));
+    if (c)
+      lines.push(
+        row([
+          c.label,
+          us(p50(r, id)),
+          us(col(r, id, (s) => s.p99us)),
+          us(p50(r, id)),
+          fmtRatio(spread(div(p50(r, id), pp))),
+        ]),
+      );
   }
   for (const e of ['js', 'py'] as const) {
     for (const id of [`bridge0-${e}`, `bridgeN-${e}`]) {
@@ -214,20 +337,38 @@ function bridgeTable(r: Results, calls: number): string {
       if (c) lines.push(row([c.label, us(p50(r, id)), us(col(r, id, (s) => s.p99us)), '', '']));
     }
     const cost = bridgeCost(r, e, calls);
-    lines.push(row([`**one bridge get (${e === 'js' ? 'JavaScript' : 'Python'})**: (N=${calls} − N=0) ÷ ${calls}`, '', '', fmt(spread(cost), 1), fmtRatio(spread(div(cost, pp)))]));
+    lines.push(
+      row([
+        `**one bridge get (${e === 'js' ? 'JavaScript' : 'Python'})**: (N=${calls} − N=0) ÷ ${calls}`,
+        '',
+        '',
+        fmt(spread(cost), 1),
+        fmtRatio(spread(div(cost, pp))),
+      ]),
+    );
   }
   return lines.join('\n');
 }
 
 function lifecycleTable(life: Lifecycle): string {
   const mem = (m: { rssMb: number; pssMb: number; processes: number } | undefined) =>
-    m === undefined ? ['–', '–', '–'] : [Math.round(m.rssMb).toString(), Math.round(m.pssMb).toString(), String(m.processes)];
+    m === undefined
+      ? ['–', '–', '–']
+      : [Math.round(m.rssMb).toString(), Math.round(m.pssMb).toString(), String(m.processes)];
   return [
     head(['measurement', 'value']),
-    row(['start to SERVING (spawn → health SERVING), ms', `${fmt(spread(life.startMs))} over ${life.startMs.length} cold starts`]),
+    row([
+      'start to SERVING (spawn → health SERVING), ms',
+      `${fmt(spread(life.startMs))} over ${life.startMs.length} cold starts`,
+    ]),
     row(['server-reported startupMs (store open → SERVING)', fmt(spread(life.reportedStartupMs))]),
-    ...Object.entries(life.engineWarmMs).map(([engine, ms]) => row([`  of which: the first ${engine} host ready, ms`, fmt(spread(ms))])),
-    row(['start to every engine pool complete (the other hosts start one by one after SERVING), ms', fmt(spread(life.poolCompleteMs))]),
+    ...Object.entries(life.engineWarmMs).map(([engine, ms]) =>
+      row([`  of which: the first ${engine} host ready, ms`, fmt(spread(ms))]),
+    ),
+    row([
+      'start to every engine pool complete (the other hosts start one by one after SERVING), ms',
+      fmt(spread(life.poolCompleteMs)),
+    ]),
     row(['engine pool', life.enginePool]),
     '',
     head(['resident memory (server + engine hosts)', 'sum RSS MB', 'sum PSS MB', 'processes']),
@@ -241,7 +382,14 @@ function targetsTable(ts: Target[]): string {
   const lines = [head(['target', 'measured (median, min–max)', 'limit', 'holds'])];
   for (const t of ts) {
     const value = t.unit === '×' ? fmtRatio(t.measured) : `${fmt(t.measured)}${t.unit}`;
-    lines.push(row([t.name, value, `${t.op} ${t.limit}${t.unit}`, t.holds === undefined ? 'not measured' : t.holds ? 'yes' : '**no**']));
+    lines.push(
+      row([
+        t.name,
+        value,
+        `${t.op} ${t.limit}${t.unit}`,
+        t.holds === undefined ? 'not measured' : t.holds ? 'yes' : '**no**',
+      ]),
+    );
   }
   return lines.join('\n');
 }
@@ -267,7 +415,18 @@ export interface ReportInput {
 
 export function markdown(input: ReportInput, ts: Target[]): string {
   const r = input.results;
-  const s1 = ['s1-get', 's1-trivial-js', 's1-trivial-py', 's1-naive', 's1-batch', 's1-render-py', 's1-render-js', 's1-many-py', 's1-many-js', 's1-redis'];
+  const s1 = [
+    's1-get',
+    's1-trivial-js',
+    's1-trivial-py',
+    's1-naive',
+    's1-batch',
+    's1-render-py',
+    's1-render-js',
+    's1-many-py',
+    's1-many-js',
+    's1-redis',
+  ];
   const s16 = ['s16-get', 's16-naive', 's16-render-py', 's16-render-js', 's16-many-py', 's16-many-js', 's16-redis'];
   const parts = [
     `Machine: ${input.machine}`,
@@ -278,10 +437,23 @@ export function markdown(input: ReportInput, ts: Target[]): string {
     '### Key-value rpcs (Lucien on LevelDB vs etcd)',
     kvTable(r, input.levels),
     '### Scripts: latency at concurrency 1',
-    cellsTable(r, s1, { id: 's1-naive', label: 'speed-up vs naive 21 Gets (p50)', metric: 'p50', invert: true, only: /render|many|batch|redis/ }, 's1-redis'),
+    cellsTable(
+      r,
+      s1,
+      {
+        id: 's1-naive',
+        label: 'speed-up vs naive 21 Gets (p50)',
+        metric: 'p50',
+        invert: true,
+        only: /render|many|batch|redis/,
+      },
+      's1-redis',
+    ),
     '### Scripts: throughput at concurrency 16',
     cellsTable(r, s16, { id: 's16-get', label: '÷ Get req/s', metric: 'rps', invert: false }, 's16-redis'),
-    ...(redisTable(r) === '' ? [] : ['### render_post vs Redis EVALSHA (the same 21 reads as one Lua script)', redisTable(r)]),
+    ...(redisTable(r) === ''
+      ? []
+      : ['### render_post vs Redis EVALSHA (the same 21 reads as one Lua script)', redisTable(r)]),
     '### Hot key: a read-modify-write script, 8 clients',
     cellsTable(r, ['hot-js', 'distinct-js', 'hot-py', 'distinct-py'], undefined),
     `### Bridge call vs bare ping-pong`,

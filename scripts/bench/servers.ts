@@ -76,10 +76,18 @@ function stopper(child: ChildProcess, cleanup: () => void, graceMs = 20000): () 
 }
 
 /** Waits for a stdout line matching `pattern`; rejects if the process exits first. */
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<RegExpExecArray & { output: string }> {
+function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs: number,
+  what: string,
+): Promise<RegExpExecArray & { output: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs} ms:\n${out.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start within ${timeoutMs} ms:\n${out.slice(-2000)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       if (out.length < 1e6) out += chunk.toString();
       const m = pattern.exec(out);
@@ -146,11 +154,20 @@ export async function startLucien(options: LucienOptions = {}): Promise<RunningL
 }
 
 export async function startEcho(value: string): Promise<Running> {
-  const child = spawn(process.execPath, [join(__dirname, 'echo-server.js'), value], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(__dirname, 'echo-server.js'), value], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stderr?.resume();
   const m = await waitForLine(child, /\{"port":(\d+)\}/, 30000, 'echo server');
   const port = Number(m[1]);
-  return { name: 'grpc-js echo', pid: child.pid as number, address: `127.0.0.1:${port}`, port, stop: stopper(child, () => undefined) };
+  return {
+    name: 'grpc-js echo',
+    pid: child.pid as number,
+    address: `127.0.0.1:${port}`,
+    port,
+    stop: stopper(child, () => undefined),
+  };
 }
 
 /**
@@ -168,15 +185,24 @@ export async function startEtcd(): Promise<Running | undefined> {
   const child = spawn(
     bin,
     [
-      '--name', 'bench',
-      '--data-dir', dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `bench=http://127.0.0.1:${peer}`,
-      '--log-level', 'error',
-      '--logger', 'zap',
+      '--name',
+      'bench',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${client}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${peer}`,
+      '--initial-cluster',
+      `bench=http://127.0.0.1:${peer}`,
+      '--log-level',
+      'error',
+      '--logger',
+      'zap',
     ],
     { stdio: ['ignore', 'ignore', 'ignore'] },
   );
@@ -206,9 +232,28 @@ export async function startRedis(): Promise<Running | undefined> {
   if (bin === undefined) return undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'lucien-bench-redis-'));
   const port = await freePort();
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'no', '--loglevel', 'warning'], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const child = spawn(
+    bin,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dataDir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'no',
+      '--loglevel',
+      'warning',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
   const stop = stopper(child, () => rmSync(dataDir, { recursive: true, force: true }));
   const deadline = Date.now() + 30000;
   for (;;) {

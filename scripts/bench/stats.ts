@@ -21,7 +21,8 @@ export function spread(values: readonly number[]): Spread {
   const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (finite.length === 0) return { median: NaN, min: NaN, max: NaN, n: 0 };
   const mid = finite.length >> 1;
-  const median = finite.length % 2 === 1 ? (finite[mid] as number) : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
+  const median =
+    finite.length % 2 === 1 ? (finite[mid] as number) : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2;
   return { median, min: finite[0] as number, max: finite[finite.length - 1] as number, n: finite.length };
 }
 

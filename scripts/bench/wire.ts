@@ -41,7 +41,8 @@ export function encode(msg: Msg): Buffer {
       parts.push(b);
       return;
     }
-    const body = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) ? value : encode(value);
+    const body =
+      typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) ? value : encode(value);
     if (body.length === 0 && typeof value === 'string') return;
     const head = Buffer.allocUnsafe(varintSize((field << 3) | 2) + varintSize(body.length));
     writeVarint(head, writeVarint(head, 0, (field << 3) | 2), body.length);

@@ -70,7 +70,9 @@ interface HealthClient extends grpc.Client {
 
 const healthPackage = grpc.loadPackageDefinition(
   protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String }),
-) as unknown as { grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => HealthClient } } } };
+) as unknown as {
+  grpc: { health: { v1: { Health: new (address: string, creds: grpc.ChannelCredentials) => HealthClient } } };
+};
 
 /** Polls grpc.health.v1 Check for lucien.v1.Lucien until SERVING or the deadline. */
 export async function waitServing(
@@ -144,7 +146,8 @@ export async function launchServer(options: LaunchOptions = {}): Promise<ServerP
   const poolComplete = async (waitMs = timeoutMs): Promise<void> => {
     const until = Date.now() + waitMs;
     while (parseLines(output, 'engine pool complete').length < parseLines(output, 'engine warm').length) {
-      if (Date.now() > until) throw new Error(`engine pools did not complete within ${waitMs} ms:\n${output.slice(-4000)}`);
+      if (Date.now() > until)
+        throw new Error(`engine pools did not complete within ${waitMs} ms:\n${output.slice(-4000)}`);
       if (!alive()) throw new Error(`server exited while its pools started:\n${output.slice(-4000)}`);
       await sleep(20);
     }

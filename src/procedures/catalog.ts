@@ -66,14 +66,22 @@ export class ScriptCatalog {
     checkName(draft.name);
     const engine = this.engines.get(draft.engine);
     if (engine === undefined) {
-      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(draft.engine)}: use one of ${this.engines.names.join(', ')}`);
+      throw new LucienError(
+        'INVALID_ARGUMENT',
+        `unknown engine ${JSON.stringify(draft.engine)}: use one of ${this.engines.names.join(', ')}`,
+      );
     }
     if (draft.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
     const bytes = Buffer.byteLength(draft.source, 'utf8');
-    if (bytes > this.maxScriptBytes) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${this.maxScriptBytes}`);
+    if (bytes > this.maxScriptBytes)
+      throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${this.maxScriptBytes}`);
     await engine.validate(draft.name, draft.source);
     // The seed's shape exactly; a description only when there is one.
-    const value = JSON.stringify(draft.description === '' ? { engine: draft.engine, script: draft.source } : { engine: draft.engine, script: draft.source, description: draft.description });
+    const value = JSON.stringify(
+      draft.description === ''
+        ? { engine: draft.engine, script: draft.source }
+        : { engine: draft.engine, script: draft.source, description: draft.description },
+    );
     try {
       return await this.store.put(SCRIPTS_BUCKET, draft.name, value, draft.ifRevision, { system: true });
     } finally {
@@ -89,11 +97,17 @@ export class ScriptCatalog {
     } catch (err) {
       throw new LucienError('INVALID_VALUE', `value is not valid JSON: ${(err as Error).message}`);
     }
-    const { engine, script, description } = (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+    const { engine, script, description } = (
+      typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}
+    ) as Record<string, unknown>;
     if (typeof engine !== 'string' || typeof script !== 'string') {
-      throw new LucienError('INVALID_VALUE', 'a value in _scripts must be an object {"engine": "python" | "javascript", "script": "<source>"}');
+      throw new LucienError(
+        'INVALID_VALUE',
+        'a value in _scripts must be an object {"engine": "python" | "javascript", "script": "<source>"}',
+      );
     }
-    if (description !== undefined && typeof description !== 'string') throw new LucienError('INVALID_VALUE', '"description" must be a string');
+    if (description !== undefined && typeof description !== 'string')
+      throw new LucienError('INVALID_VALUE', '"description" must be a string');
     return this.put({ name, engine, source: script, description: description ?? '', ifRevision });
   }
 
@@ -137,7 +151,10 @@ export class ScriptCatalog {
 
 function checkName(name: string): void {
   if (!SCRIPT_NAME.test(name)) {
-    throw new LucienError('INVALID_ARGUMENT', `invalid script name ${JSON.stringify(name.slice(0, 140))}: use 1-128 characters of [A-Za-z0-9_.:-]`);
+    throw new LucienError(
+      'INVALID_ARGUMENT',
+      `invalid script name ${JSON.stringify(name.slice(0, 140))}: use 1-128 characters of [A-Za-z0-9_.:-]`,
+    );
   }
 }
 

@@ -23,7 +23,10 @@ import type { KeyRef } from '../storage/buckets';
 /** Where the feed learns of commits: the store's bucket space (storage/buckets.ts) fits it. */
 export interface KeyChangeSource {
   currentRevision(): Promise<number>;
-  subscribeKeys(listener: (revision: number, keys: readonly KeyRef[]) => void, onLoss?: (resumesAfter?: number) => void): () => void;
+  subscribeKeys(
+    listener: (revision: number, keys: readonly KeyRef[]) => void,
+    onLoss?: (resumesAfter?: number) => void,
+  ): () => void;
   keysChangedSince(after: number, limit: number): Promise<{ revision: number; keys: readonly KeyRef[] }[]>;
 }
 
@@ -68,7 +71,10 @@ export class InvalidationFeed {
   }
 
   /** Follows `source` from its current revision on. */
-  static async start(source: KeyChangeSource, options: InvalidationFeedOptions = DEFAULT_FEED_OPTIONS): Promise<InvalidationFeed> {
+  static async start(
+    source: KeyChangeSource,
+    options: InvalidationFeedOptions = DEFAULT_FEED_OPTIONS,
+  ): Promise<InvalidationFeed> {
     // Subscribed before the revision is read: a commit in between is delivered and, at or below it, ignored.
     let feed: InvalidationFeed | undefined;
     const early: [number, readonly KeyRef[]][] = [];
@@ -186,7 +192,8 @@ export class InvalidationFeed {
     });
     if (this.known >= revision) return true;
     try {
-      for (const commit of await this.source.keysChangedSince(this.known, CATCH_UP_CHANGES)) this.onCommit(commit.revision, commit.keys);
+      for (const commit of await this.source.keysChangedSince(this.known, CATCH_UP_CHANGES))
+        this.onCommit(commit.revision, commit.keys);
     } catch (err) {
       if (!isLucienError(err)) throw err;
       // COMPACTED or unavailable: the caller resets the host instead.

@@ -175,7 +175,10 @@ export class EnginePool implements ScriptEngine {
       host.kill();
     };
     // The caller's own deadline passing is the caller going away, as a cancel is.
-    const timer = setTimeout(() => kill(request.callersDeadline === true ? 'cancel' : 'time'), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => kill(request.callersDeadline === true ? 'cancel' : 'time'),
+      Math.max(0, deadline - Date.now()),
+    );
     const memoryTimer = setInterval(() => {
       void treeResidentBytes(host.pid).then((rss) => {
         if (rss > this.options.memoryLimitBytes) kill('memory');
@@ -200,7 +203,14 @@ export class EnginePool implements ScriptEngine {
       // A host that lacks the compiled script answers `missing` and HostProcess sends the run again with its
       // source; the cache sync it carries again is the same revision and keys, a no-op.
       done = await host.run(
-        { key: request.key, name: request.name, source: request.source, args: request.args, limits: request.limits, cache },
+        {
+          key: request.key,
+          name: request.name,
+          source: request.source,
+          args: request.args,
+          limits: request.limits,
+          cache,
+        },
         bridge,
       );
       if (done.ok) request.cache?.record(done.cached);

@@ -66,7 +66,8 @@ export function parseCall(request: string): BridgeCall {
     case 'list':
       if (typeof c.prefix !== 'string') throw new LucienError('INVALID_ARGUMENT', 'prefix must be a string');
       if (typeof c.limit !== 'number') throw new LucienError('INVALID_ARGUMENT', 'list limit must be a number');
-      if (c.startAfter !== null && typeof c.startAfter !== 'string') throw new LucienError('INVALID_ARGUMENT', 'start_after must be a string');
+      if (c.startAfter !== null && typeof c.startAfter !== 'string')
+        throw new LucienError('INVALID_ARGUMENT', 'start_after must be a string');
       return { op: 'list', bucket: c.bucket, prefix: c.prefix, limit: c.limit, startAfter: c.startAfter };
     default:
       throw new LucienError('INVALID_ARGUMENT', `unknown bridge operation ${JSON.stringify(c.op) ?? 'undefined'}`);
@@ -79,7 +80,8 @@ export function parseCall(request: string): BridgeCall {
  * (UNAVAILABLE), a run limit (SCRIPT_LIMIT), a bug (INTERNAL).
  */
 function scriptFailure(err: unknown): BridgeReply {
-  if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE' && err.code !== 'SCRIPT_LIMIT') return { error: err.message };
+  if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE' && err.code !== 'SCRIPT_LIMIT')
+    return { error: err.message };
   throw err;
 }
 
@@ -166,9 +168,11 @@ export class RunTransaction {
   recordCached(cached: unknown): CachedCalls {
     const none = { get: 0, getMany: 0, list: 0 };
     if (cached === undefined) return none;
-    const bad = (what: string): LucienError => new LucienError('INTERNAL', `engine host sent a malformed read set: ${what}`);
+    const bad = (what: string): LucienError =>
+      new LucienError('INTERNAL', `engine host sent a malformed read set: ${what}`);
     const set = cached as { keys?: unknown; prefixes?: unknown; calls?: Record<string, unknown> };
-    if (typeof set !== 'object' || set === null || !Array.isArray(set.keys) || !Array.isArray(set.prefixes)) throw bad('expected keys and prefixes');
+    if (typeof set !== 'object' || set === null || !Array.isArray(set.keys) || !Array.isArray(set.prefixes))
+      throw bad('expected keys and prefixes');
     const count = (v: unknown): number => {
       if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad('bad call count');
       return v as number;
@@ -193,7 +197,13 @@ export class RunTransaction {
     for (const entry of set.keys as unknown[]) {
       const [name, modRevision] = Array.isArray(entry) ? (entry as unknown[]) : [];
       const ref = named(name);
-      if (ref === undefined || !Number.isSafeInteger(modRevision) || (modRevision as number) < 0 || (modRevision as number) > revision) throw bad('bad key entry');
+      if (
+        ref === undefined ||
+        !Number.isSafeInteger(modRevision) ||
+        (modRevision as number) < 0 ||
+        (modRevision as number) > revision
+      )
+        throw bad('bad key entry');
       // The host recorded each key at its first read, before any write of the run to it: keep it even if written since.
       if (!this.reads.has(ref.bucket, ref.key)) this.reads.set(ref.bucket, ref.key, modRevision as number);
     }
@@ -249,14 +259,18 @@ export class RunTransaction {
   }
 
   mutations(): BucketMutation[] {
-    return this.staged.map(({ bucket, key, value }) => (value === null ? { type: 'delete', bucket, key } : { type: 'put', bucket, key, value }));
+    return this.staged.map(({ bucket, key, value }) =>
+      value === null ? { type: 'delete', bucket, key } : { type: 'put', bucket, key, value },
+    );
   }
 
   /** Guards: nothing this run read or listed changed since its snapshot. */
   conditions(): BucketCondition[] {
     const conditions: BucketCondition[] = [];
-    for (const [bucket, key, modRevision] of this.reads.entries()) conditions.push({ type: 'key', bucket, key, modRevision });
-    for (const [bucket, prefix] of this.listed.entries()) conditions.push({ type: 'prefix', bucket, prefix, revision: this.snap?.revision ?? 0 });
+    for (const [bucket, key, modRevision] of this.reads.entries())
+      conditions.push({ type: 'key', bucket, key, modRevision });
+    for (const [bucket, prefix] of this.listed.entries())
+      conditions.push({ type: 'prefix', bucket, prefix, revision: this.snap?.revision ?? 0 });
     return conditions;
   }
 
@@ -299,11 +313,18 @@ export class RunTransaction {
   }
 
   /** Checks a read; its keys, and those this run has not written (to fetch from the snapshot). */
-  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' | 'read' }>): { keys: readonly string[]; missing: readonly string[] } {
+  private planRead(call: Extract<BridgeCall, { op: 'get' | 'getMany' | 'read' }>): {
+    keys: readonly string[];
+    missing: readonly string[];
+  } {
     const keys = call.op === 'get' ? [call.key] : call.keys;
-    if (keys.length > this.limits.maxReadBatch) throw new LucienError('INVALID_ARGUMENT', `getMany reads at most ${this.limits.maxReadBatch} keys`);
+    if (keys.length > this.limits.maxReadBatch)
+      throw new LucienError('INVALID_ARGUMENT', `getMany reads at most ${this.limits.maxReadBatch} keys`);
     this.store.checkRead(call.bucket, keys);
-    return { keys, missing: this.staged.length === 0 ? keys : keys.filter((key) => !this.written.has(call.bucket, key)) };
+    return {
+      keys,
+      missing: this.staged.length === 0 ? keys : keys.filter((key) => !this.written.has(call.bucket, key)),
+    };
   }
 
   /** Records what was read (for the commit's guards) and answers: values overlaid with this run's writes. */
@@ -362,7 +383,10 @@ export class RunTransaction {
     const after = startAfter === null || startAfter === '' ? undefined : startAfter;
     this.listed.set(bucket, prefix, true);
     // Own writes in range can hide snapshot rows (deletes) or add rows (puts): read enough to cover both.
-    const own = this.staged.filter((w) => w.bucket === bucket && w.key.startsWith(prefix) && (after === undefined || compareBytewise(w.key, after) > 0));
+    const own = this.staged.filter(
+      (w) =>
+        w.bucket === bucket && w.key.startsWith(prefix) && (after === undefined || compareBytewise(w.key, after) > 0),
+    );
     const rows = await (await this.snapshot()).scan(bucket, prefix, { after, limit: limit + own.length });
     const merged = new Map<string, string>();
     for (const row of rows) merged.set(row.key, row.value);

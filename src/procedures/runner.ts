@@ -11,7 +11,16 @@ import { isLucienError, LucienError } from '../errors';
 import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
 import type { Store } from '../storage/store';
-import { bridgeOp, type BridgeCounts, emptyBridgeCounts, NO_OBSERVER, type Observer, outcomeOf, type RunOutcome, type RunReport } from '../observe/observer';
+import {
+  bridgeOp,
+  type BridgeCounts,
+  emptyBridgeCounts,
+  NO_OBSERVER,
+  type Observer,
+  outcomeOf,
+  type RunOutcome,
+  type RunReport,
+} from '../observe/observer';
 import { type BridgeLimits, type BucketAccess, RunTransaction, type RunWrite } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
@@ -93,7 +102,12 @@ interface RunTrace {
   readonly started: number;
 }
 
-const newTrace = (): RunTrace => ({ engine: undefined, attempts: 0, calls: emptyBridgeCounts(), started: performance.now() });
+const newTrace = (): RunTrace => ({
+  engine: undefined,
+  attempts: 0,
+  calls: emptyBridgeCounts(),
+  started: performance.now(),
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -119,7 +133,14 @@ export class ScriptRunner {
       if (trace.engine !== undefined) {
         const e = isLucienError(err) ? err : undefined;
         const report = { code: e?.code ?? 'INTERNAL', message: e?.message ?? 'internal error', line: e?.details.line };
-        this.report(input, trace, outcomeOf(e?.code, input.cancelled?.() === true), e?.details.logs ?? [], e?.details.attempts, report);
+        this.report(
+          input,
+          trace,
+          outcomeOf(e?.code, input.cancelled?.() === true),
+          e?.details.logs ?? [],
+          e?.details.attempts,
+          report,
+        );
       }
       throw err;
     }
@@ -127,7 +148,14 @@ export class ScriptRunner {
     return out;
   }
 
-  private report(input: RunInput, trace: RunTrace, outcome: RunOutcome, logs: readonly string[], attempts: number | undefined, error: RunReport['error']): void {
+  private report(
+    input: RunInput,
+    trace: RunTrace,
+    outcome: RunOutcome,
+    logs: readonly string[],
+    attempts: number | undefined,
+    error: RunReport['error'],
+  ): void {
     this.observer.run({
       script: input.name,
       engine: trace.engine as string,
@@ -145,7 +173,13 @@ export class ScriptRunner {
   private async runRegistered(input: RunInput, log: Logger, trace: RunTrace): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
     const script = await this.catalog.get(input.name);
-    return this.execute({ name: script.name, key: scriptKey(script), engine: script.engine, source: script.source }, args, input, log, trace);
+    return this.execute(
+      { name: script.name, key: scriptKey(script), engine: script.engine, source: script.source },
+      args,
+      input,
+      log,
+      trace,
+    );
   }
 
   /**
@@ -156,28 +190,53 @@ export class ScriptRunner {
   async eval(input: EvalInput, log: Logger): Promise<RunOutput> {
     const args = this.checkArgs(input.args);
     if (this.engines.get(input.engine) === undefined) {
-      throw new LucienError('INVALID_ARGUMENT', `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`);
+      throw new LucienError(
+        'INVALID_ARGUMENT',
+        `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`,
+      );
     }
     if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
     const bytes = Buffer.byteLength(input.source, 'utf8');
-    if (bytes > this.limits.maxScriptBytes) throw new LucienError('INVALID_ARGUMENT', `script source is ${bytes} bytes; the limit is ${this.limits.maxScriptBytes}`);
+    if (bytes > this.limits.maxScriptBytes)
+      throw new LucienError(
+        'INVALID_ARGUMENT',
+        `script source is ${bytes} bytes; the limit is ${this.limits.maxScriptBytes}`,
+      );
     const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
     const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
     return this.execute(runnable, args, { ...input, dryRun: !input.commit }, log);
   }
 
   /** `trace` collects what run() reports; eval's runs are not reported (they have no script name). */
-  private async execute(script: Runnable, args: string, input: CallerContext & Pick<RunInput, 'dryRun' | 'timeoutMs'>, log: Logger, trace: RunTrace = newTrace()): Promise<RunOutput> {
-    const timeoutMs = Math.min(input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs, this.limits.maxTimeoutMs);
+  private async execute(
+    script: Runnable,
+    args: string,
+    input: CallerContext & Pick<RunInput, 'dryRun' | 'timeoutMs'>,
+    log: Logger,
+    trace: RunTrace = newTrace(),
+  ): Promise<RunOutput> {
+    const timeoutMs = Math.min(
+      input.timeoutMs === 0 ? this.limits.defaultTimeoutMs : input.timeoutMs,
+      this.limits.maxTimeoutMs,
+    );
     const deadline = Math.min(Date.now() + timeoutMs, input.callerDeadline ?? Number.POSITIVE_INFINITY);
     const engine = this.engines.get(script.engine);
-    if (engine === undefined) throw new LucienError('INVALID_ARGUMENT', `script "${script.name}" uses engine "${script.engine}", which this server does not run`);
+    if (engine === undefined)
+      throw new LucienError(
+        'INVALID_ARGUMENT',
+        `script "${script.name}" uses engine "${script.engine}", which this server does not run`,
+      );
     trace.engine = script.engine;
 
     for (let attempt = 1; ; attempt++) {
       trace.attempts = attempt;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new LucienError('SCRIPT_TIMEOUT', `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`, { attempts: attempt - 1 });
+      if (remaining <= 0)
+        throw new LucienError(
+          'SCRIPT_TIMEOUT',
+          `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`,
+          { attempts: attempt - 1 },
+        );
       // After a few lost races the run goes exclusive: no other script commits between its first read and its commit.
       const exclusive = attempt > this.limits.optimisticAttempts && !input.dryRun;
       let release: (() => void) | undefined;
@@ -198,7 +257,8 @@ export class ScriptRunner {
         feed === undefined || cacheBytes <= 0 || input.access !== undefined
           ? undefined
           : {
-              sync: async (host) => feed.sync(host, await tx.open(), { maxReadBatch: this.limits.maxReadBatch, maxBytes: cacheBytes }),
+              sync: async (host) =>
+                feed.sync(host, await tx.open(), { maxReadBatch: this.limits.maxReadBatch, maxBytes: cacheBytes }),
               record: (cached) => {
                 const calls = tx.recordCached(cached);
                 trace.calls.get += calls.get;
@@ -207,40 +267,64 @@ export class ScriptRunner {
               },
             };
       try {
-        const { result, logs } = await engine.run(
-          {
-            name: script.name,
-            key: script.key,
-            source: script.source,
-            args,
-            timeoutMs: remaining,
-            deadline,
-            callersDeadline: input.callerDeadline !== undefined && input.callerDeadline <= deadline,
-            signal: input.signal,
-            limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
-            retry: attempt > 1,
-            cache,
-          },
-          (request) => {
-            // A cache's `read` is the host's fetch for a get or getMany it reports itself (record above).
-            if (!request.startsWith('{"op":"read"')) trace.calls[bridgeOp(request)]++;
-            return tx.handle(request);
-          },
-        ).catch((err: unknown) => {
-          // A refusal of the caller's rights that the script did not catch is the caller's PERMISSION_DENIED.
-          if (tx.denied && isLucienError(err) && err.code === 'SCRIPT_ERROR' && err.details.exception === 'PermissionDenied') {
-            throw new LucienError('PERMISSION_DENIED', `${err.message.replace(/; nothing was written$/, '')}: the caller may not do this; nothing was written`, err.details);
-          }
-          throw err;
-        });
+        const { result, logs } = await engine
+          .run(
+            {
+              name: script.name,
+              key: script.key,
+              source: script.source,
+              args,
+              timeoutMs: remaining,
+              deadline,
+              callersDeadline: input.callerDeadline !== undefined && input.callerDeadline <= deadline,
+              signal: input.signal,
+              limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
+              retry: attempt > 1,
+              cache,
+            },
+            (request) => {
+              // A cache's `read` is the host's fetch for a get or getMany it reports itself (record above).
+              if (!request.startsWith('{"op":"read"')) trace.calls[bridgeOp(request)]++;
+              return tx.handle(request);
+            },
+          )
+          .catch((err: unknown) => {
+            // A refusal of the caller's rights that the script did not catch is the caller's PERMISSION_DENIED.
+            if (
+              tx.denied &&
+              isLucienError(err) &&
+              err.code === 'SCRIPT_ERROR' &&
+              err.details.exception === 'PermissionDenied'
+            ) {
+              throw new LucienError(
+                'PERMISSION_DENIED',
+                `${err.message.replace(/; nothing was written$/, '')}: the caller may not do this; nothing was written`,
+                err.details,
+              );
+            }
+            throw err;
+          });
         // A caller that left while its run finished gets nothing committed in its name.
-        if (input.signal?.aborted === true) throw new LucienError('CANCELLED', `script "${script.name}" was cancelled by its caller; nothing was written`, { logs });
+        if (input.signal?.aborted === true)
+          throw new LucienError(
+            'CANCELLED',
+            `script "${script.name}" was cancelled by its caller; nothing was written`,
+            { logs },
+          );
         if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
-          throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`, { logs });
+          throw new LucienError(
+            'SCRIPT_LIMIT',
+            `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`,
+            { logs },
+          );
         }
         if (nestsDeeperThan(result, this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)) {
           const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
-          throw new LucienError('SCRIPT_LIMIT', `script result nests deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`, { logs });
+          throw new LucienError(
+            'SCRIPT_LIMIT',
+            `script result nests deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`,
+            { logs },
+          );
         }
         if (input.dryRun || tx.readOnly) {
           const revision = tx.revision ?? (await this.store.space.currentRevision());
@@ -249,12 +333,17 @@ export class ScriptRunner {
         try {
           const commit = () => this.store.space.commit(tx.mutations(), tx.conditions());
           const { revision } = release !== undefined ? await commit() : await this.gate.withShared(commit);
-          if (attempt > 1) log.debug('run committed after retries', { script: script.name, attempts: attempt, exclusive });
+          if (attempt > 1)
+            log.debug('run committed after retries', { script: script.name, attempts: attempt, exclusive });
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };
         } catch (err) {
           if (!isLucienError(err) || err.code !== 'CONDITION_FAILED') throw err;
           if (attempt >= this.limits.maxAttempts) {
-            throw new LucienError('CONFLICT', `script "${script.name}" kept conflicting with concurrent writes after ${attempt} attempts; nothing was written`, { attempts: attempt, logs });
+            throw new LucienError(
+              'CONFLICT',
+              `script "${script.name}" kept conflicting with concurrent writes after ${attempt} attempts; nothing was written`,
+              { attempts: attempt, logs },
+            );
           }
           // Backoff with full jitter, so colliding runs spread out.
           await sleep(Math.random() * Math.min(20, 2 ** attempt));
@@ -269,9 +358,11 @@ export class ScriptRunner {
 
   private checkArgs(text: string): string {
     if (text === '') return '[]';
-    if (Buffer.byteLength(text) > this.limits.maxArgsBytes) throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
+    if (Buffer.byteLength(text) > this.limits.maxArgsBytes)
+      throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
     const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    if (nestsDeeperThan(text, depth)) throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH)`);
+    if (nestsDeeperThan(text, depth))
+      throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH)`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

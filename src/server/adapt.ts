@@ -23,7 +23,11 @@ export interface EdgeContext {
 }
 
 /** Authorizes one call and reports the outcome; only UNAUTHENTICATED counts as a failure. */
-export function authorizeCall(edge: EdgeContext, call: { metadata: grpc.Metadata; getPeer(): string }, needed: Role): Principal {
+export function authorizeCall(
+  edge: EdgeContext,
+  call: { metadata: grpc.Metadata; getPeer(): string },
+  needed: Role,
+): Principal {
   if (!edge.auth.enabled || edge.onAuth === undefined) return edge.auth.authorize(call.metadata, needed);
   try {
     const principal = edge.auth.authorize(call.metadata, needed);
@@ -59,7 +63,10 @@ function deadlineOf(call: { getDeadline?(): grpc.Deadline }): number | undefined
 }
 
 /** An AbortSignal that fires when grpc-js reports the call cancelled (by the client, or its deadline). */
-function cancelSignal(call: { on?(event: 'cancelled', listener: () => void): unknown; readonly cancelled: boolean }): AbortSignal {
+function cancelSignal(call: {
+  on?(event: 'cancelled', listener: () => void): unknown;
+  readonly cancelled: boolean;
+}): AbortSignal {
   const controller = new AbortController();
   if (call.cancelled) controller.abort();
   // A caller that is not a grpc-js call (the HTTP side's invoker) has no cancel event to listen to.
@@ -71,7 +78,13 @@ function cancelSignal(call: { on?(event: 'cancelled', listener: () => void): unk
  * The request id and child logger, made on first use: most calls never log,
  * and a UUID plus a winston child per call is measurable on the hot path.
  */
-function lazyContext(edge: EdgeContext, method: string, cancelled: () => boolean, signal: () => AbortSignal, deadline: number | undefined): CallContext & { principal: Principal } {
+function lazyContext(
+  edge: EdgeContext,
+  method: string,
+  cancelled: () => boolean,
+  signal: () => AbortSignal,
+  deadline: number | undefined,
+): CallContext & { principal: Principal } {
   let requestId: string | undefined;
   let abort: AbortSignal | undefined;
   const context: CallContext & { principal: Principal } = {
@@ -102,7 +115,13 @@ export function unary<Req, Res>(
   const record = (edge.observer ?? NO_OBSERVER).rpc(method);
   return (call, callback) => {
     const started = process.hrtime.bigint();
-    const context = lazyContext(edge, method, () => call.cancelled, () => cancelSignal(call), deadlineOf(call));
+    const context = lazyContext(
+      edge,
+      method,
+      () => call.cancelled,
+      () => cancelSignal(call),
+      deadlineOf(call),
+    );
     void (async () => {
       try {
         const needed = typeof role === 'function' ? role(call.request) : role;
@@ -121,7 +140,11 @@ export function unary<Req, Res>(
   };
 }
 
-export type StreamHandler<Req, Res> = (request: Req, stream: grpc.ServerWritableStream<Req, Res>, call: CallContext) => Promise<void>;
+export type StreamHandler<Req, Res> = (
+  request: Req,
+  stream: grpc.ServerWritableStream<Req, Res>,
+  call: CallContext,
+) => Promise<void>;
 
 /** Server-streaming calls: same authorization and error mapping; the handler owns the stream until it resolves. */
 export function serverStream<Req, Res>(
@@ -134,7 +157,13 @@ export function serverStream<Req, Res>(
   const record = observer.rpc(method);
   return (stream) => {
     const started = process.hrtime.bigint();
-    const context = lazyContext(edge, method, () => stream.cancelled, () => cancelSignal(stream), deadlineOf(stream));
+    const context = lazyContext(
+      edge,
+      method,
+      () => stream.cancelled,
+      () => cancelSignal(stream),
+      deadlineOf(stream),
+    );
     void (async () => {
       let code = 'OK';
       observer.streamOpened(method);

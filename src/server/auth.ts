@@ -37,7 +37,11 @@ function inScope(principal: Principal, bucket: string): boolean {
 /** Throws PERMISSION_DENIED unless the principal may `mode` every bucket named (the rpc's role was checked already). */
 export function requireBuckets(principal: Principal, buckets: Iterable<string>, mode: 'read' | 'write'): void {
   for (const bucket of buckets) {
-    if (!inScope(principal, bucket)) throw new LucienError('PERMISSION_DENIED', `"${principal.name}" may not ${mode} bucket ${JSON.stringify(bucket)}`);
+    if (!inScope(principal, bucket))
+      throw new LucienError(
+        'PERMISSION_DENIED',
+        `"${principal.name}" may not ${mode} bucket ${JSON.stringify(bucket)}`,
+      );
   }
 }
 
@@ -51,10 +55,13 @@ export function bucketVisible(principal: Principal, bucket: string): boolean {
  * read needs the bucket in scope; a write also needs the write role. Answers
  * why not, or undefined.
  */
-export function bucketAccess(principal: Principal): ((bucket: string, mode: 'read' | 'write') => string | undefined) | undefined {
+export function bucketAccess(
+  principal: Principal,
+): ((bucket: string, mode: 'read' | 'write') => string | undefined) | undefined {
   if (principal.buckets === undefined && RANK[principal.role] >= RANK.write) return undefined;
   return (bucket, mode) => {
-    if (mode === 'write' && RANK[principal.role] < RANK.write) return `"${principal.name}" has role "${principal.role}" and may not write bucket ${JSON.stringify(bucket)}`;
+    if (mode === 'write' && RANK[principal.role] < RANK.write)
+      return `"${principal.name}" has role "${principal.role}" and may not write bucket ${JSON.stringify(bucket)}`;
     if (!inScope(principal, bucket)) return `"${principal.name}" may not ${mode} bucket ${JSON.stringify(bucket)}`;
     return undefined;
   };
@@ -84,15 +91,27 @@ export function loadAuthenticator(path: string): Authenticator {
     throw new Error(`cannot read auth file ${path}: ${(err as Error).message}`);
   }
   const tokens = (parsed as { tokens?: unknown }).tokens;
-  if (!Array.isArray(tokens) || tokens.length === 0) throw new Error(`auth file ${path} must hold a non-empty "tokens" array`);
+  if (!Array.isArray(tokens) || tokens.length === 0)
+    throw new Error(`auth file ${path} must hold a non-empty "tokens" array`);
   const entries = tokens.map((t: unknown, i) => {
     const { name, token, role, buckets } = (t ?? {}) as Record<string, unknown>;
-    if (typeof token !== 'string' || token.length < 16) throw new Error(`auth file ${path}: tokens[${i}].token must be a string of at least 16 characters`);
-    if (role !== 'read' && role !== 'write' && role !== 'admin') throw new Error(`auth file ${path}: tokens[${i}].role must be read, write or admin`);
-    if (buckets !== undefined && (!Array.isArray(buckets) || !buckets.every((b) => typeof b === 'string' && BUCKET_PATTERN.test(b)))) {
-      throw new Error(`auth file ${path}: tokens[${i}].buckets must be a list of bucket names or prefixes ending in * (e.g. ["posts", "comments*"])`);
+    if (typeof token !== 'string' || token.length < 16)
+      throw new Error(`auth file ${path}: tokens[${i}].token must be a string of at least 16 characters`);
+    if (role !== 'read' && role !== 'write' && role !== 'admin')
+      throw new Error(`auth file ${path}: tokens[${i}].role must be read, write or admin`);
+    if (
+      buckets !== undefined &&
+      (!Array.isArray(buckets) || !buckets.every((b) => typeof b === 'string' && BUCKET_PATTERN.test(b)))
+    ) {
+      throw new Error(
+        `auth file ${path}: tokens[${i}].buckets must be a list of bucket names or prefixes ending in * (e.g. ["posts", "comments*"])`,
+      );
     }
-    const principal: Principal = { name: typeof name === 'string' ? name : `token-${i}`, role, ...(buckets === undefined ? {} : { buckets: buckets as string[] }) };
+    const principal: Principal = {
+      name: typeof name === 'string' ? name : `token-${i}`,
+      role,
+      ...(buckets === undefined ? {} : { buckets: buckets as string[] }),
+    };
     return { digest: digest(token), principal };
   });
   return {
@@ -100,13 +119,15 @@ export function loadAuthenticator(path: string): Authenticator {
     authorize(metadata, needed) {
       const header = metadata.get('authorization')[0];
       const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
-      if (match === null) throw new LucienError('UNAUTHENTICATED', 'missing or malformed "authorization: Bearer <token>" metadata');
+      if (match === null)
+        throw new LucienError('UNAUTHENTICATED', 'missing or malformed "authorization: Bearer <token>" metadata');
       const presented = digest(match[1] as string);
       // Compare against every entry, in constant time, so timing tells nothing.
       let found: Principal | undefined;
       for (const entry of entries) if (timingSafeEqual(entry.digest, presented)) found = entry.principal;
       if (found === undefined) throw new LucienError('UNAUTHENTICATED', 'unknown token');
-      if (RANK[found.role] < RANK[needed]) throw new LucienError('PERMISSION_DENIED', `role "${found.role}" may not do this; it needs "${needed}"`);
+      if (RANK[found.role] < RANK[needed])
+        throw new LucienError('PERMISSION_DENIED', `role "${found.role}" may not do this; it needs "${needed}"`);
       return found;
     },
   };

@@ -45,7 +45,13 @@ export function exportHandler(edge: EdgeContext, store: Store): LucienHandlers['
         for (;;) {
           const rows = await snapshot.scan(bucket, '', { after, limit: PAGE });
           for (const row of rows) {
-            records.push({ bucket, key: row.key, value: row.value, create_revision: row.createRevision, mod_revision: row.modRevision });
+            records.push({
+              bucket,
+              key: row.key,
+              value: row.value,
+              create_revision: row.createRevision,
+              mod_revision: row.modRevision,
+            });
             bytes += row.value.length + row.key.length;
             if (records.length >= CHUNK_RECORDS || bytes >= CHUNK_BYTES) {
               if (!(await send({ revision, records, scripts: [] }))) return;

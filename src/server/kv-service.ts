@@ -66,17 +66,35 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
     List: unary<ListRequest__Output, ListResponse>(edge, 'List', 'read', async (request, call) => {
       requireBuckets(call.principal, [request.bucket], 'read');
       const limit = request.limit === 0 ? DEFAULT_LIST_LIMIT : request.limit;
-      const startAfter = request.page_token !== '' ? decodePageToken(request.page_token, request.bucket, request.prefix) : request.start_after;
-      const page = await store.list(request.bucket, { prefix: request.prefix, startAfter, limit, keysOnly: request.keys_only });
+      const startAfter =
+        request.page_token !== ''
+          ? decodePageToken(request.page_token, request.bucket, request.prefix)
+          : request.start_after;
+      const page = await store.list(request.bucket, {
+        prefix: request.prefix,
+        startAfter,
+        limit,
+        keysOnly: request.keys_only,
+      });
       const last = page.items[page.items.length - 1];
       return {
-        items: page.items.map((kv) => ({ key: kv.key, value: kv.value, create_revision: kv.createRevision, mod_revision: kv.modRevision })),
-        next_page_token: page.more && last !== undefined ? encodePageToken(request.bucket, request.prefix, last.key) : '',
+        items: page.items.map((kv) => ({
+          key: kv.key,
+          value: kv.value,
+          create_revision: kv.createRevision,
+          mod_revision: kv.modRevision,
+        })),
+        next_page_token:
+          page.more && last !== undefined ? encodePageToken(request.bucket, request.prefix, last.key) : '',
       };
     }),
 
     BatchGet: unary<BatchGetRequest__Output, BatchGetResponse>(edge, 'BatchGet', 'read', async (request, call) => {
-      requireBuckets(call.principal, request.keys.map((k) => k.bucket), 'read');
+      requireBuckets(
+        call.principal,
+        request.keys.map((k) => k.bucket),
+        'read',
+      );
       const { revision, entries } = await store.batchGet(request.keys);
       return {
         revision,
@@ -84,24 +102,53 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
           const ref = request.keys[i] as { bucket: string; key: string };
           return kv === undefined
             ? { bucket: ref.bucket, key: ref.key, found: false, value: '', mod_revision: 0, create_revision: 0 }
-            : { bucket: ref.bucket, key: ref.key, found: true, value: kv.value, mod_revision: kv.modRevision, create_revision: kv.createRevision };
+            : {
+                bucket: ref.bucket,
+                key: ref.key,
+                found: true,
+                value: kv.value,
+                mod_revision: kv.modRevision,
+                create_revision: kv.createRevision,
+              };
         }),
       };
     }),
 
     Batch: unary<BatchRequest__Output, BatchResponse>(edge, 'Batch', 'write', async (request, call) => {
-      requireBuckets(call.principal, request.ops.map((op) => op.put?.bucket ?? op.delete?.bucket ?? ''), 'write');
+      requireBuckets(
+        call.principal,
+        request.ops.map((op) => op.put?.bucket ?? op.delete?.bucket ?? ''),
+        'write',
+      );
       const ops: BatchOp[] = request.ops.map((op, i) => {
-        if (op.put) return { type: 'put', bucket: op.put.bucket, key: op.put.key, value: op.put.value, ifRevision: optionalRevision(op.put) };
-        if (op.delete) return { type: 'delete', bucket: op.delete.bucket, key: op.delete.key, ifRevision: optionalRevision(op.delete) };
+        if (op.put)
+          return {
+            type: 'put',
+            bucket: op.put.bucket,
+            key: op.put.key,
+            value: op.put.value,
+            ifRevision: optionalRevision(op.put),
+          };
+        if (op.delete)
+          return {
+            type: 'delete',
+            bucket: op.delete.bucket,
+            key: op.delete.key,
+            ifRevision: optionalRevision(op.delete),
+          };
         throw new LucienError('INVALID_ARGUMENT', `ops[${i}] has neither put nor delete`);
       });
       const { revision } = await store.batch(ops);
       return { revision };
     }),
 
-    ListBuckets: unary<ListBucketsRequest__Output, ListBucketsResponse>(edge, 'ListBuckets', 'read', async (_request, call) => ({
-      buckets: (await store.listBuckets()).filter((bucket) => bucketVisible(call.principal, bucket)),
-    })),
+    ListBuckets: unary<ListBucketsRequest__Output, ListBucketsResponse>(
+      edge,
+      'ListBuckets',
+      'read',
+      async (_request, call) => ({
+        buckets: (await store.listBuckets()).filter((bucket) => bucketVisible(call.principal, bucket)),
+      }),
+    ),
   };
 }

@@ -25,7 +25,14 @@ export function decodePageToken(token: string, bucket: string, prefix: string): 
   } catch {
     throw new LucienError('INVALID_ARGUMENT', 'page_token is not a token this server issued');
   }
-  if (body === null || typeof body !== 'object' || body.v !== 1 || typeof body.a !== 'string' || typeof body.b !== 'string' || typeof body.p !== 'string') {
+  if (
+    body === null ||
+    typeof body !== 'object' ||
+    body.v !== 1 ||
+    typeof body.a !== 'string' ||
+    typeof body.b !== 'string' ||
+    typeof body.p !== 'string'
+  ) {
     throw new LucienError('INVALID_ARGUMENT', 'page_token is not a token this server issued');
   }
   if (body.b !== bucket || body.p !== prefix) {

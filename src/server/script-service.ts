@@ -29,25 +29,44 @@ const toResponse = (out: RunOutput): RunResponse => ({
   writes: out.writes.map((w) => ({ bucket: w.bucket, key: w.key, value: w.value ?? '', deleted: w.value === null })),
 });
 
-const toMessage = (s: Script): ScriptMessage => ({ name: s.name, engine: s.engine, source: s.source, description: s.description, revision: s.revision });
+const toMessage = (s: Script): ScriptMessage => ({
+  name: s.name,
+  engine: s.engine,
+  source: s.source,
+  description: s.description,
+  revision: s.revision,
+});
 
 export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner: ScriptRunner): ScriptHandlers {
   return {
     PutScript: unary<PutScriptRequest__Output, PutScriptResponse>(edge, 'PutScript', 'admin', async (request) => {
       const ifRevision = request._if_revision === 'if_revision' ? (request.if_revision ?? 0) : undefined;
-      const revision = await catalog.put({ name: request.name, engine: request.engine, source: request.source, description: request.description, ifRevision });
+      const revision = await catalog.put({
+        name: request.name,
+        engine: request.engine,
+        source: request.source,
+        description: request.description,
+        ifRevision,
+      });
       return { revision };
     }),
 
-    GetScript: unary<GetScriptRequest__Output, ScriptMessage>(edge, 'GetScript', 'read', async (request) => toMessage(await catalog.get(request.name))),
+    GetScript: unary<GetScriptRequest__Output, ScriptMessage>(edge, 'GetScript', 'read', async (request) =>
+      toMessage(await catalog.get(request.name)),
+    ),
 
     ListScripts: unary<ListScriptsRequest__Output, ListScriptsResponse>(edge, 'ListScripts', 'read', async () => ({
       scripts: (await catalog.list()).map(toMessage),
     })),
 
-    DeleteScript: unary<DeleteScriptRequest__Output, DeleteScriptResponse>(edge, 'DeleteScript', 'admin', async (request) => ({
-      deleted: await catalog.delete(request.name),
-    })),
+    DeleteScript: unary<DeleteScriptRequest__Output, DeleteScriptResponse>(
+      edge,
+      'DeleteScript',
+      'admin',
+      async (request) => ({
+        deleted: await catalog.delete(request.name),
+      }),
+    ),
 
     // Invoker rights: any role may call Run; the script's bucket calls are checked against the caller's role and scope.
     Run: unary<RunRequest__Output, RunResponse>(edge, 'Run', 'read', async (request, call) => {
@@ -66,7 +85,12 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
         },
         log,
       );
-      if (log.debugEnabled) log.debug('run', { attempts: out.attempts, writes: out.writes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      if (log.debugEnabled)
+        log.debug('run', {
+          attempts: out.attempts,
+          writes: out.writes.length,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        });
       return toResponse(out);
     }),
 
@@ -86,7 +110,8 @@ export function scriptHandlers(edge: EdgeContext, catalog: ScriptCatalog, runner
         },
         log,
       );
-      if (log.debugEnabled) log.debug('eval', { attempts: out.attempts, writes: out.writes.length, committed: request.commit });
+      if (log.debugEnabled)
+        log.debug('eval', { attempts: out.attempts, writes: out.writes.length, committed: request.commit });
       return toResponse(out);
     }),
   };

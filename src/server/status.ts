@@ -20,7 +20,10 @@ const MAX_LOGS_TRAILER_BYTES = 4096;
 
 /** JSON with every non-ASCII character escaped: plain metadata values must be printable ASCII. */
 function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** The logs as a JSON array, keeping the last lines that fit in a trailer. */
@@ -49,7 +52,7 @@ export function toServiceError(err: unknown, requestId: string, log: Logger): Pa
     if (err.details.revision !== undefined) metadata.set(RESUME_REVISION_TRAILER, String(err.details.revision));
     return { code: Status[spec.status], details: err.message, metadata };
   }
-  log.error('internal error', { requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+  log.error('internal error', { requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   metadata.set(ERROR_CODE_TRAILER, 'INTERNAL');
   return { code: Status.INTERNAL, details: `internal error (request id ${requestId})`, metadata };
 }

@@ -30,7 +30,10 @@ export function watchHandler(
         throw new LucienError('INVALID_ARGUMENT', 'a Watch of all buckets takes no bucket name');
       // Every bucket: only a caller whose rights are not limited to some buckets.
       if (call.principal.buckets !== undefined) {
-        throw new LucienError('PERMISSION_DENIED', `"${call.principal.name}" may not watch every bucket: its token is limited to some buckets`);
+        throw new LucienError(
+          'PERMISSION_DENIED',
+          `"${call.principal.name}" may not watch every bucket: its token is limited to some buckets`,
+        );
       }
     } else {
       checkBucket(request.bucket, 'read');

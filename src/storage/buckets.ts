@@ -217,7 +217,10 @@ export class BucketSpace {
    * key) of every key it changed, in revision order; `onLoss` as
    * Backend.subscribe (the stream lost commits, then where it resumes).
    */
-  subscribeKeys(listener: (revision: number, keys: readonly KeyRef[]) => void, onLoss?: (resumesAfter?: number) => void): () => void {
+  subscribeKeys(
+    listener: (revision: number, keys: readonly KeyRef[]) => void,
+    onLoss?: (resumesAfter?: number) => void,
+  ): () => void {
     return this.backend.subscribe((changes) => {
       const revision = changes[0]?.revision;
       if (revision !== undefined) listener(revision, keyRefs(changes));
@@ -229,7 +232,8 @@ export class BucketSpace {
     const out: { revision: number; keys: KeyRef[] }[] = [];
     for (const change of await this.backend.changesSince(after, limit)) {
       let last = out[out.length - 1];
-      if (last === undefined || last.revision !== change.revision) out.push((last = { revision: change.revision, keys: [] }));
+      if (last === undefined || last.revision !== change.revision)
+        out.push((last = { revision: change.revision, keys: [] }));
       const ref = decodeKey(change.key);
       if (ref !== undefined) last.keys.push(ref);
     }

@@ -75,4 +75,3 @@ export function decodeChanges(buf: Buffer, revision: number): Change[] {
   }
   return out;
 }
-

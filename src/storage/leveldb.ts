@@ -12,7 +12,16 @@ import type { Capabilities, Change, KeyValue, ScanOptions } from './backend';
 import { compareBytewise } from './bytewise';
 import { BackendCore, type SnapshotReader, type WriteBatch } from './core';
 import { compacted } from './rules';
-import { DATA, decodeChanges, decodeRecord, encodeChanges, historyKey, META_REVISION, prefixEnd, validFrom } from './leveldb-layout';
+import {
+  DATA,
+  decodeChanges,
+  decodeRecord,
+  encodeChanges,
+  historyKey,
+  META_REVISION,
+  prefixEnd,
+  validFrom,
+} from './leveldb-layout';
 import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
 export interface LevelDbBackendOptions {
@@ -42,7 +51,13 @@ const DEFAULT_READ_CACHE_BYTES = 64 * 1024 * 1024;
 type LevelSnapshot = ReturnType<Db['snapshot']>;
 
 export class LevelDbBackend extends BackendCore {
-  readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: true, getManySync: true };
+  readonly supports: Capabilities = {
+    snapshots: true,
+    history: true,
+    remote: false,
+    persistent: true,
+    getManySync: true,
+  };
   private readonly db: Db;
   private readonly historyRevisions: number;
   private readonly sync: boolean;
@@ -66,7 +81,10 @@ export class LevelDbBackend extends BackendCore {
       await this.db.open({ createIfMissing: true }).catch((err: unknown) => {
         // classic-level says only "Database failed to open"; its cause says why.
         if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
-          throw new LucienError('UNAVAILABLE', `data directory ${this.db.location} is in use by another process (another Lucien server?)`);
+          throw new LucienError(
+            'UNAVAILABLE',
+            `data directory ${this.db.location} is in use by another process (another Lucien server?)`,
+          );
         }
         throw err;
       });
@@ -218,7 +236,10 @@ export class LevelDbBackend extends BackendCore {
     this.cache.end(written);
     this.oldest = oldest;
     for (const { revision, changes } of batch.commits) {
-      this.recent.set(revision, changes.map((c) => c.key));
+      this.recent.set(
+        revision,
+        changes.map((c) => c.key),
+      );
       this.recent.delete(revision - this.historyRevisions);
     }
   }

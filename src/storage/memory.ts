@@ -30,7 +30,13 @@ interface Commit {
 }
 
 export class MemoryBackend extends BackendCore {
-  readonly supports: Capabilities = { snapshots: true, history: true, remote: false, persistent: false, getManySync: true };
+  readonly supports: Capabilities = {
+    snapshots: true,
+    history: true,
+    remote: false,
+    persistent: false,
+    getManySync: true,
+  };
   /** Every key that has at least one version, sorted bytewise. */
   private readonly keys: string[] = [];
   private readonly versions = new Map<string, Version[]>();
@@ -76,7 +82,8 @@ export class MemoryBackend extends BackendCore {
       this.addVersion(key, { revision, createRevision: kv?.createRevision ?? 0, value: kv?.value }, oldestPinned);
     }
     for (const commit of batch.commits) this.history.push(commit);
-    if (this.history.length > this.historyRevisions) this.history.splice(0, this.history.length - this.historyRevisions);
+    if (this.history.length > this.historyRevisions)
+      this.history.splice(0, this.history.length - this.historyRevisions);
   }
 
   protected _oldestRetained(): number {
@@ -164,4 +171,3 @@ export class MemoryBackend extends BackendCore {
     }
   }
 }
-

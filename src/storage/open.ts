@@ -14,7 +14,12 @@ export function createBackend(config: Config): Backend {
     case 'memory':
       return new MemoryBackend({ historyRevisions: config.historyRevisions });
     case 'leveldb':
-      return new LevelDbBackend({ location: resolve(config.dataDir), historyRevisions: config.historyRevisions, sync: config.fsync, cacheBytes: config.readCacheBytes });
+      return new LevelDbBackend({
+        location: resolve(config.dataDir),
+        historyRevisions: config.historyRevisions,
+        sync: config.fsync,
+        cacheBytes: config.readCacheBytes,
+      });
     case 'etcd':
       return new EtcdBackend({
         endpoints: config.etcdEndpoints,

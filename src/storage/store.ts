@@ -25,7 +25,13 @@ export interface KeyRef {
 
 /** One operation of an atomic Batch. */
 export type BatchOp =
-  | { readonly type: 'put'; readonly bucket: string; readonly key: string; readonly value: string; readonly ifRevision?: number }
+  | {
+      readonly type: 'put';
+      readonly bucket: string;
+      readonly key: string;
+      readonly value: string;
+      readonly ifRevision?: number;
+    }
   | { readonly type: 'delete'; readonly bucket: string; readonly key: string; readonly ifRevision?: number };
 
 export interface ListOptions {
@@ -62,24 +68,43 @@ export class Store {
   async get(bucket: string, key: string): Promise<Item> {
     this.checkRead(bucket, [key]);
     const found = await this.space.get(bucket, key);
-    if (found === undefined) throw new LucienError('NOT_FOUND', `key ${JSON.stringify(key)} not found in bucket "${bucket}"`);
+    if (found === undefined)
+      throw new LucienError('NOT_FOUND', `key ${JSON.stringify(key)} not found in bucket "${bucket}"`);
     return found;
   }
 
-  async put(bucket: string, key: string, value: string, ifRevision?: number, access: WriteAccess = {}): Promise<number> {
+  async put(
+    bucket: string,
+    key: string,
+    value: string,
+    ifRevision?: number,
+    access: WriteAccess = {},
+  ): Promise<number> {
     const { revision } = await this.batch([{ type: 'put', bucket, key, value, ifRevision }], access);
     return revision;
   }
 
-  async delete(bucket: string, key: string, ifRevision?: number, access: WriteAccess = {}): Promise<{ revision: number; deleted: boolean }> {
+  async delete(
+    bucket: string,
+    key: string,
+    ifRevision?: number,
+    access: WriteAccess = {},
+  ): Promise<{ revision: number; deleted: boolean }> {
     const { revision, applied } = await this.batch([{ type: 'delete', bucket, key, ifRevision }], access);
     return { revision, deleted: applied[0] === true };
   }
 
   /** Applies every op atomically under one revision, or none of them. */
-  async batch(ops: readonly BatchOp[], access: WriteAccess = {}): Promise<{ revision: number; applied: readonly boolean[] }> {
+  async batch(
+    ops: readonly BatchOp[],
+    access: WriteAccess = {},
+  ): Promise<{ revision: number; applied: readonly boolean[] }> {
     if (ops.length === 0) throw new LucienError('INVALID_ARGUMENT', 'a batch needs at least one operation');
-    if (ops.length > MAX_BATCH_KEYS) throw new LucienError('INVALID_ARGUMENT', `a batch holds at most ${MAX_BATCH_KEYS} operations, got ${ops.length}`);
+    if (ops.length > MAX_BATCH_KEYS)
+      throw new LucienError(
+        'INVALID_ARGUMENT',
+        `a batch holds at most ${MAX_BATCH_KEYS} operations, got ${ops.length}`,
+      );
     const mutations: BucketMutation[] = [];
     const conditions: BucketCondition[] = [];
     const seen = new Map<string, Set<string>>();
@@ -87,17 +112,30 @@ export class Store {
       const value = op.type === 'put' ? op.value : null;
       this.check(op.bucket, op.key, value, access.system === true ? 'read' : 'write', op.ifRevision);
       const keys = seen.get(op.bucket) ?? new Set<string>();
-      if (keys.has(op.key)) throw new LucienError('INVALID_ARGUMENT', `key ${JSON.stringify(op.key)} of bucket "${op.bucket}" appears twice in one batch`);
+      if (keys.has(op.key))
+        throw new LucienError(
+          'INVALID_ARGUMENT',
+          `key ${JSON.stringify(op.key)} of bucket "${op.bucket}" appears twice in one batch`,
+        );
       seen.set(op.bucket, keys.add(op.key));
-      mutations.push(value === null ? { type: 'delete', bucket: op.bucket, key: op.key } : { type: 'put', bucket: op.bucket, key: op.key, value });
-      if (op.ifRevision !== undefined) conditions.push({ type: 'key', bucket: op.bucket, key: op.key, modRevision: op.ifRevision });
+      mutations.push(
+        value === null
+          ? { type: 'delete', bucket: op.bucket, key: op.key }
+          : { type: 'put', bucket: op.bucket, key: op.key, value },
+      );
+      if (op.ifRevision !== undefined)
+        conditions.push({ type: 'key', bucket: op.bucket, key: op.key, modRevision: op.ifRevision });
     }
     try {
       return await this.space.commit(mutations, conditions);
     } catch (err) {
       const { code, details } = err as LucienError;
       if (code === 'CONDITION_FAILED' && details?.bucket !== undefined && details.key !== undefined) {
-        throw new LucienError('CONDITION_FAILED', `if_revision condition failed for key ${JSON.stringify(details.key)} in bucket "${details.bucket}"; nothing was written`, { key: details.key });
+        throw new LucienError(
+          'CONDITION_FAILED',
+          `if_revision condition failed for key ${JSON.stringify(details.key)} in bucket "${details.bucket}"; nothing was written`,
+          { key: details.key },
+        );
       }
       throw err;
     }
@@ -124,7 +162,8 @@ export class Store {
 
   /** Reads every ref from one snapshot; undefined where a key is missing. */
   async batchGet(refs: readonly KeyRef[]): Promise<{ revision: number; entries: (Item | undefined)[] }> {
-    if (refs.length > MAX_BATCH_KEYS) throw new LucienError('INVALID_ARGUMENT', `BatchGet reads at most ${MAX_BATCH_KEYS} keys, got ${refs.length}`);
+    if (refs.length > MAX_BATCH_KEYS)
+      throw new LucienError('INVALID_ARGUMENT', `BatchGet reads at most ${MAX_BATCH_KEYS} keys, got ${refs.length}`);
     for (const ref of refs) this.checkRead(ref.bucket, [ref.key]);
     /** Positions in `refs` per bucket, so each bucket is one getMany. */
     const positions = new Map<string, number[]>();
@@ -137,7 +176,10 @@ export class Store {
     try {
       const entries: (Item | undefined)[] = new Array(refs.length).fill(undefined);
       for (const [bucket, at] of positions) {
-        const found = await snapshot.getMany(bucket, at.map((i) => (refs[i] as KeyRef).key));
+        const found = await snapshot.getMany(
+          bucket,
+          at.map((i) => (refs[i] as KeyRef).key),
+        );
         at.forEach((i, j) => (entries[i] = found[j]));
       }
       return { revision: snapshot.revision, entries };

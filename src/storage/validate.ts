@@ -19,10 +19,16 @@ export function isSystemBucket(bucket: string): boolean {
 /** Checks a bucket name; `write` also rejects the reserved `_` buckets. */
 export function checkBucket(bucket: string, mode: 'read' | 'write'): void {
   if (!BUCKET_NAME.test(bucket)) {
-    throw new LucienError('INVALID_BUCKET', `invalid bucket name ${JSON.stringify(bucket.slice(0, 140))}: use 1-128 characters of [A-Za-z0-9_.-]`);
+    throw new LucienError(
+      'INVALID_BUCKET',
+      `invalid bucket name ${JSON.stringify(bucket.slice(0, 140))}: use 1-128 characters of [A-Za-z0-9_.-]`,
+    );
   }
   if (mode === 'write' && isSystemBucket(bucket)) {
-    throw new LucienError('INVALID_BUCKET', `bucket "${bucket}" is reserved for the system: names starting with "_" cannot be written`);
+    throw new LucienError(
+      'INVALID_BUCKET',
+      `bucket "${bucket}" is reserved for the system: names starting with "_" cannot be written`,
+    );
   }
 }
 
@@ -35,11 +41,19 @@ export function checkKey(key: string, maxKeyBytes: number): void {
 }
 
 /** Parses value text and checks it is a JSON object within the size and nesting limits; returns the parsed object. */
-export function checkValue(value: string, maxValueBytes: number, maxDepth = DEFAULT_MAX_JSON_DEPTH): Record<string, unknown> {
+export function checkValue(
+  value: string,
+  maxValueBytes: number,
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
+): Record<string, unknown> {
   const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > maxValueBytes) throw new LucienError('INVALID_VALUE', `value is ${bytes} bytes; the limit is ${maxValueBytes}`);
+  if (bytes > maxValueBytes)
+    throw new LucienError('INVALID_VALUE', `value is ${bytes} bytes; the limit is ${maxValueBytes}`);
   if (nestsDeeperThan(value, maxDepth)) {
-    throw new LucienError('INVALID_VALUE', `value nests deeper than ${maxDepth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`);
+    throw new LucienError(
+      'INVALID_VALUE',
+      `value nests deeper than ${maxDepth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`,
+    );
   }
   let parsed: unknown;
   try {

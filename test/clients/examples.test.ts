@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 test('examples/blog.py runs the seed session and both render_posts agree', () => {
-  const run = spawnSync('/usr/bin/python3', [join(ROOT, 'examples/blog.py'), server.address], { encoding: 'utf8', timeout: 60000, env: { PYTHONDONTWRITEBYTECODE: '1', PATH: process.env.PATH ?? '' } });
+  const run = spawnSync('/usr/bin/python3', [join(ROOT, 'examples/blog.py'), server.address], {
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { PYTHONDONTWRITEBYTECODE: '1', PATH: process.env.PATH ?? '' },
+  });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout).toContain("{'hey': 'there'}");

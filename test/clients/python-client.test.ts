@@ -39,7 +39,6 @@ async function expectSuitePasses(module: string): Promise<void> {
   try {
     const run = await runUnittest(module, server.address);
     if (run.code !== 0) {
-      // eslint-disable-next-line no-console
       console.log(`python -m unittest tests.${module} exited with ${String(run.code)}:\n${run.output}`);
     }
     expect(run.code).toBe(0);
@@ -58,7 +57,7 @@ describe('Python client (clients/python)', () => {
     await expectSuitePasses('test_scripts');
   }, 180_000);
 
-  test('argument mistakes raise the client\'s own error; per-call timeouts; eval (tests/test_arguments.py)', async () => {
+  test("argument mistakes raise the client's own error; per-call timeouts; eval (tests/test_arguments.py)", async () => {
     await expectSuitePasses('test_arguments');
   }, 180_000);
 });

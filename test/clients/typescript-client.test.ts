@@ -145,7 +145,7 @@ test('eval runs source without registering it: a dry run unless commit, with the
   expect((await client.listScripts()).map((s) => s.name)).not.toContain('eval');
 });
 
-test('registered scripts keep running after hundreds of distinct evals push them out of the host\'s compile cache', async () => {
+test("registered scripts keep running after hundreds of distinct evals push them out of the host's compile cache", async () => {
   await client.putScript('keep', 'result = 7', { engine: 'javascript' });
   expect((await client.run('keep')).result).toBe(7);
   for (let i = 0; i < 300; i++) await client.eval(`result = ${i};`, [], { engine: 'javascript' });

@@ -77,7 +77,12 @@ export function storageSuite(options: SuiteOptions): void {
         const { revision, applied } = await backend.commit([put('k', '{"a":1}')]);
         expect(applied).toEqual([true]);
         expect(await backend.currentRevision()).toBe(revision);
-        expect(await read(backend, 'k')).toEqual({ key: 'k', value: '{"a":1}', createRevision: revision, modRevision: revision });
+        expect(await read(backend, 'k')).toEqual({
+          key: 'k',
+          value: '{"a":1}',
+          createRevision: revision,
+          modRevision: revision,
+        });
         expect(await read(backend, 'missing')).toBeUndefined();
       }));
 
@@ -136,7 +141,9 @@ export function storageSuite(options: SuiteOptions): void {
         expect(await backend.currentRevision()).toBe(r2);
         expect(await read(backend, 'k')).toMatchObject({ value: '{"n":2}', modRevision: r2 });
         expect(await read(backend, 'other')).toBeUndefined();
-        const absent = await rejection(backend.commit([put('z', '{}')], [{ type: 'key', key: 'nope', modRevision: r1 }]));
+        const absent = await rejection(
+          backend.commit([put('z', '{}')], [{ type: 'key', key: 'nope', modRevision: r1 }]),
+        );
         expect(absent.details?.key).toBe('nope');
       }));
 
@@ -147,12 +154,17 @@ export function storageSuite(options: SuiteOptions): void {
         const err = await rejection(
           backend.commit(
             [put('a', '{"v":2}'), del('b'), put('d', '{}')],
-            [{ type: 'key', key: 'a', modRevision: r1 }, { type: 'key', key: 'c', modRevision: 0 }],
+            [
+              { type: 'key', key: 'a', modRevision: r1 },
+              { type: 'key', key: 'c', modRevision: 0 },
+            ],
           ),
         );
         expect(err.details?.key).toBe('c');
         expect((await readAll(backend)).map((kv) => [kv.key, kv.value])).toEqual([
-          ['a', '{"v":1}'], ['b', '{"v":1}'], ['c', '{"v":1}'],
+          ['a', '{"v":1}'],
+          ['b', '{"v":1}'],
+          ['c', '{"v":1}'],
         ]);
         expect(await backend.currentRevision()).toBe(r1);
       }));
@@ -163,12 +175,16 @@ export function storageSuite(options: SuiteOptions): void {
         await backend.commit([put('q', '{"v":2}'), put('p', '{}'), put('o/x', '{}')]);
         await backend.commit([put('g', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r1 }]);
         const r4 = (await backend.commit([put('p/b', '{}')])).revision;
-        const afterPut = await rejection(backend.commit([put('h', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r1 }]));
+        const afterPut = await rejection(
+          backend.commit([put('h', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r1 }]),
+        );
         expect(afterPut.code).toBe('CONDITION_FAILED');
         expect(afterPut.details?.key).toBe('p/b');
         await backend.commit([put('h', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r4 }]);
         const r6 = (await backend.commit([del('p/a')])).revision;
-        const afterDelete = await rejection(backend.commit([put('i', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r4 + 1 }]));
+        const afterDelete = await rejection(
+          backend.commit([put('i', '{}')], [{ type: 'prefix', prefix: 'p/', revision: r4 + 1 }]),
+        );
         expect(afterDelete.details?.key).toBe('p/a');
         expect(await read(backend, 'h')).toBeDefined();
         expect(await read(backend, 'i')).toBeUndefined();
@@ -206,7 +222,9 @@ export function storageSuite(options: SuiteOptions): void {
     it('scan pages with prefix, after and limit, and stops at the first key outside the prefix', () =>
       use(async ({ backend }) => {
         const inside = Array.from({ length: 25 }, (_, i) => `p/${String(i).padStart(2, '0')}`);
-        await backend.commit([...inside, 'p', 'o/z', 'p0', 'p/\u{1F600}', 'q'].map((k) => put(k, `{"k":${JSON.stringify(k)}}`)));
+        await backend.commit(
+          [...inside, 'p', 'o/z', 'p0', 'p/\u{1F600}', 'q'].map((k) => put(k, `{"k":${JSON.stringify(k)}}`)),
+        );
         const snapshot = await backend.snapshot();
         try {
           const seen: string[] = [];
@@ -242,7 +260,11 @@ export function storageSuite(options: SuiteOptions): void {
     it('a 1 MiB value round-trips exactly, and values are stored verbatim', () =>
       use(async ({ backend }) => {
         const big = JSON.stringify({ s: 'x\u00e9\u{1F600}'.repeat(Math.floor((1024 * 1024 - 8) / 7)) });
-        const verbatim = ['{"n":9007199254740993}', '{ "a" : 1.50 ,"b":[ ] }', '{"e":"\\u00e9\\ud83d\\ude00","f":1e400}'];
+        const verbatim = [
+          '{"n":9007199254740993}',
+          '{ "a" : 1.50 ,"b":[ ] }',
+          '{"e":"\\u00e9\\ud83d\\ude00","f":1e400}',
+        ];
         await backend.commit([put('big', big), ...verbatim.map((v, i) => put(`v${i}`, v))]);
         expect((await read(backend, 'big'))?.value === big).toBe(true);
         for (const [i, v] of verbatim.entries()) expect((await read(backend, `v${i}`))?.value).toBe(v);
@@ -271,7 +293,8 @@ export function storageSuite(options: SuiteOptions): void {
         expect(await backend.changesSince(r1, 1)).toEqual(expected.slice(2, 3));
         expect(await backend.changesSince(r2, 5)).toEqual(expected.slice(3));
         expect(await backend.changesSince(r3, 5)).toEqual([]);
-      }));
+      }),
+    );
 
     withHistory('subscribe delivers every commit once, in order, until unsubscribed', () =>
       use(async ({ backend, interfere }) => {
@@ -283,7 +306,10 @@ export function storageSuite(options: SuiteOptions): void {
         const r2 = (await backend.commit([del('a')])).revision;
         await eventually(() => expect(seen).toHaveLength(2));
         expect(seen).toEqual([
-          [{ type: 'put', key: 'a', value: '{}', revision: r1 }, { type: 'put', key: 'b', value: '{}', revision: r1 }],
+          [
+            { type: 'put', key: 'a', value: '{}', revision: r1 },
+            { type: 'put', key: 'b', value: '{}', revision: r1 },
+          ],
           [{ type: 'delete', key: 'a', value: '', revision: r2 }],
         ]);
         unsubscribe();
@@ -291,7 +317,8 @@ export function storageSuite(options: SuiteOptions): void {
         await backend.commit([put('z', '{}')]);
         await new Promise((resolve) => setTimeout(resolve, 20));
         expect(seen).toHaveLength(2);
-      }));
+      }),
+    );
 
     withHistory('history older than the retained window is COMPACTED, and prefix guards that old fail', () =>
       use(
@@ -307,7 +334,8 @@ export function storageSuite(options: SuiteOptions): void {
           await backend.commit([put('x', '{}')], guard(oldest - 1));
         },
         { historyRevisions: 3 },
-      ));
+      ),
+    );
 
     it('close is safe twice, waits for in-flight commits, and operations after close reject', () =>
       use(async ({ backend }) => {
@@ -336,7 +364,8 @@ export function storageSuite(options: SuiteOptions): void {
         expect(await read(reopened, 'k')).toMatchObject({ value: '{"v":1}', createRevision: revision });
         expect(await read(reopened, 'j')).toBeUndefined();
         expect((await reopened.commit([put('k', '{"v":2}')])).revision).toBe(revision + 2);
-      }));
+      }),
+    );
 
     it('getManySync, where supports.getManySync declares it, answers exactly as getMany at the same snapshot', () =>
       use(async ({ backend }) => {
@@ -381,7 +410,7 @@ export function storageSuite(options: SuiteOptions): void {
         if (b?.ok) expect(b.revision).toBeLessThan((a as { revision: number }).revision);
         else expect(b).toEqual({ ok: false, code: 'CONDITION_FAILED' });
         expect([c?.ok, d?.ok].filter(Boolean)).toHaveLength(1);
-        expect((c?.ok ? d : c)).toEqual({ ok: false, code: 'CONDITION_FAILED' });
+        expect(c?.ok ? d : c).toEqual({ ok: false, code: 'CONDITION_FAILED' });
         expect(none).toMatchObject({ ok: true, applied: [false] });
         expect(e).toMatchObject({ ok: true, applied: [true, true, true] });
         // Every commit that changed something has its own revision, r0+1 onwards, with no gaps.
@@ -391,11 +420,17 @@ export function storageSuite(options: SuiteOptions): void {
         expect(await backend.currentRevision()).toBe(r0 + changed.length);
         const winner = c?.ok ? '{"by":"c"}' : '{"by":"d"}';
         expect((await backend.get('c'))?.value).toBe(winner);
-        expect(await backend.get('e')).toMatchObject({ value: '{"n":2}', modRevision: (e as { revision: number }).revision });
+        expect(await backend.get('e')).toMatchObject({
+          value: '{"n":2}',
+          modRevision: (e as { revision: number }).revision,
+        });
         expect((await backend.get('q'))?.value).toBe(b?.ok ? '{"by":"b"}' : undefined);
         if (supports.history) {
           // The history holds each commit under the revision its caller was told.
-          const history = await eventuallyValue(() => backend.changesSince(r0, 1000), (h) => h.length >= changed.length + 2);
+          const history = await eventuallyValue(
+            () => backend.changesSince(r0, 1000),
+            (h) => h.length >= changed.length + 2,
+          );
           for (const o of outcomes) {
             if (!o.ok || !o.applied.some(Boolean)) continue;
             expect(history.some((h) => h.revision === o.revision)).toBe(true);
@@ -430,7 +465,9 @@ export function storageSuite(options: SuiteOptions): void {
             const after = `{"n":${n}}`;
             // Warm whatever the backend keeps of 'r', then race a commit against reads of it.
             await backend.get('r');
-            const committing = backend.commit(n % 3 === 0 ? [del('r'), put('s', after)] : [put('r', after), put('s', after)]);
+            const committing = backend.commit(
+              n % 3 === 0 ? [del('r'), put('s', after)] : [put('r', after), put('s', after)],
+            );
             // Let the commit get part of the way (e.g. applied but not yet acknowledged) before reading.
             for (let i = 0; i < n % 4; i++) await new Promise((resolve) => setImmediate(resolve));
             const during = await backend.get('r');
@@ -503,7 +540,11 @@ export function storageSuite(options: SuiteOptions): void {
     it('random commits agree with a simple model (property)', async () => {
       const keys = ['a', 'b', 'ab', 'a/b', '\u00e9', '\uffff', '\u{1F600}'];
       const mutation = fc.oneof(
-        fc.record({ type: fc.constant('put' as const), key: fc.constantFrom(...keys), value: fc.nat(99).map((n) => `{"n":${n}}`) }),
+        fc.record({
+          type: fc.constant('put' as const),
+          key: fc.constantFrom(...keys),
+          value: fc.nat(99).map((n) => `{"n":${n}}`),
+        }),
         fc.record({ type: fc.constant('delete' as const), key: fc.constantFrom(...keys) }),
       );
       const step = fc.record({
@@ -557,7 +598,11 @@ export async function eventually(check: () => void, timeoutMs = 2000): Promise<v
 }
 
 /** Polls `read` until `done` accepts its value (remote backends catch up asynchronously). */
-export async function eventuallyValue<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 2000): Promise<T> {
+export async function eventuallyValue<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 2000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

@@ -34,7 +34,8 @@ export class FakeBridge {
     }
     this.calls.push(call);
     // Reserved like the real bridge: `_` buckets, and `forbidden` for tests that want a plain name refused.
-    if (call.bucket.startsWith('_') || call.bucket === 'forbidden') return { error: `bucket ${call.bucket} is reserved` };
+    if (call.bucket.startsWith('_') || call.bucket === 'forbidden')
+      return { error: `bucket ${call.bucket} is reserved` };
     const at = (key: string): string => this.data.get(`${call.bucket}/${key}`) ?? 'null';
     switch (call.op) {
       case 'get':
@@ -43,7 +44,9 @@ export class FakeBridge {
         return { value: `[${call.keys.map(at).join(',')}]` };
       case 'read':
         // A host's cache miss: revision 1 for a present key, 0 for an absent one.
-        return { value: formatRead(call.keys.map((k) => [this.data.has(`${call.bucket}/${k}`) ? 1 : 0, at(k)] as const)) };
+        return {
+          value: formatRead(call.keys.map((k) => [this.data.has(`${call.bucket}/${k}`) ? 1 : 0, at(k)] as const)),
+        };
       case 'put':
         this.data.set(`${call.bucket}/${call.key}`, call.value);
         this.writes.push({ bucket: call.bucket, key: call.key, value: call.value });

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { HostProcess } from '../../src/procedures/host-process';
-import { JavaScriptHostOptions, javascriptHostSpec } from '../../engines/javascript/spec';
+import { type JavaScriptHostOptions, javascriptHostSpec } from '../../engines/javascript/spec';
 import type { DoneMessage, RunLimits } from '../../engines/protocol';
 import { FakeBridge } from './fake-bridge';
 
@@ -36,7 +36,11 @@ export function runJs(
 }
 
 /** The parsed result of a run that must succeed. */
-export async function resultOf(host: HostProcess, source: string, opts: Parameters<typeof runJs>[2] = {}): Promise<unknown> {
+export async function resultOf(
+  host: HostProcess,
+  source: string,
+  opts: Parameters<typeof runJs>[2] = {},
+): Promise<unknown> {
   const done = await runJs(host, source, opts);
   if (!done.ok) throw new Error(`run failed: ${JSON.stringify(done.error)}`);
   return JSON.parse(done.result) as unknown;

@@ -17,13 +17,21 @@ afterAll(() => {
 });
 
 /** Whatever an attack produced (its result, or its failure), as text to search for leaks. */
-async function attack(source: string, bridge = new FakeBridge({ b: { k: { v: 1 } } })): Promise<{ ok: boolean; text: string; bridge: FakeBridge }> {
+async function attack(
+  source: string,
+  bridge = new FakeBridge({ b: { k: { v: 1 } } }),
+): Promise<{ ok: boolean; text: string; bridge: FakeBridge }> {
   const done = await runJs(host, source, { bridge });
   return { ok: done.ok, text: done.ok ? done.result : JSON.stringify(done.error), bridge };
 }
 
 async function stillServes(): Promise<void> {
-  expect(await resultOf(host, 'const b = buckets.getBucket("b");\nresult = [b.get("k"), args];', { args: '[1]', bridge: new FakeBridge({ b: { k: { v: 1 } } }) })).toEqual([{ v: 1 }, [1]]);
+  expect(
+    await resultOf(host, 'const b = buckets.getBucket("b");\nresult = [b.get("k"), args];', {
+      args: '[1]',
+      bridge: new FakeBridge({ b: { k: { v: 1 } } }),
+    }),
+  ).toEqual([{ v: 1 }, [1]]);
 }
 
 const HOST_SIGNS = /\/work|\/home|\/usr|node:internal|\.js:\d|PATH=|"pid"|readFileSync|child_process/;
@@ -32,14 +40,34 @@ describe('escape attempts fail and the host keeps serving', () => {
   test.each([
     ['the global constructor chain', 'result = globalThis.constructor.constructor("return process")();', /EvalError/],
     ['a bridge function constructor chain', 'result = buckets.getBucket.constructor("return process")();', /EvalError/],
-    ['async and generator function constructors', 'result = [(async () => 1).constructor("return process"), (function* () {}).constructor("return process")];', /EvalError/],
-    ['eval and new Function', 'try { eval("1"); } catch (e) { result = [e.name]; }\nresult.push(new Function("return process")());', /EvalError/],
-    ['Error.prepareStackTrace call sites', 'Error.prepareStackTrace = (e, sites) => sites.map((s) => s.getThis());\nresult = new Error("x").stack;', /TypeError/],
+    [
+      'async and generator function constructors',
+      'result = [(async () => 1).constructor("return process"), (function* () {}).constructor("return process")];',
+      /EvalError/,
+    ],
+    [
+      'eval and new Function',
+      'try { eval("1"); } catch (e) { result = [e.name]; }\nresult.push(new Function("return process")());',
+      /EvalError/,
+    ],
+    [
+      'Error.prepareStackTrace call sites',
+      'Error.prepareStackTrace = (e, sites) => sites.map((s) => s.getThis());\nresult = new Error("x").stack;',
+      /TypeError/,
+    ],
     ['WebAssembly', 'result = WebAssembly.compile;', /ReferenceError/],
     ['SharedArrayBuffer and Atomics', 'result = [new SharedArrayBuffer(8), Atomics];', /ReferenceError/],
-    ['strict callers and arguments', 'function f() { return f.caller || arguments.callee; }\nresult = [console.log.caller, f()];', /TypeError/],
+    [
+      'strict callers and arguments',
+      'function f() { return f.caller || arguments.callee; }\nresult = [console.log.caller, f()];',
+      /TypeError/,
+    ],
     ['the __proto__ accessor', 'result = ({}).__proto__.constructor.constructor("return process")();', /disallowed/],
-    ['a Symbol.toPrimitive key', 'result = buckets.getBucket("b").get({ [Symbol.toPrimitive]: () => "k" });', /TypeError/],
+    [
+      'a Symbol.toPrimitive key',
+      'result = buckets.getBucket("b").get({ [Symbol.toPrimitive]: () => "k" });',
+      /TypeError/,
+    ],
     ['polluting Object.prototype', 'Object.prototype.polluted = 1;', /TypeError/],
   ])('%s', async (_name, source, expected) => {
     const { ok, text } = await attack(source);
@@ -50,19 +78,37 @@ describe('escape attempts fail and the host keeps serving', () => {
   });
 
   test('stack traces show script frames only, never host files', async () => {
-    const source = 'const o = {};\nError.captureStackTrace(o);\nresult = [o.stack, new Error("x").stack, (() => { try { null.x; } catch (e) { return e.stack; } })()];';
+    const source =
+      'const o = {};\nError.captureStackTrace(o);\nresult = [o.stack, new Error("x").stack, (() => { try { null.x; } catch (e) { return e.stack; } })()];';
     const { ok, text } = await attack(source);
     expect(ok).toBe(true);
     const [captured, created, thrown] = JSON.parse(text) as string[];
     expect(captured).toBe('Error\n    at script:test:2:7');
     expect(created).toBe('Error: x\n    at script:test:3:20');
-    expect(thrown).toMatch(/^TypeError: Cannot read properties of null.*\n    at script:test:3:\d+\n    at script:test:3:\d+$/);
+    expect(thrown).toMatch(
+      /^TypeError: Cannot read properties of null.*\n {4}at script:test:3:\d+\n {4}at script:test:3:\d+$/,
+    );
     expect(text).not.toMatch(HOST_SIGNS);
     await stillServes();
   });
 
   test('no host globals exist: process, require, module, Buffer, timers, fetch, binary buffers', async () => {
-    const names = ['process', 'require', 'module', 'exports', '__dirname', 'Buffer', 'setTimeout', 'setImmediate', 'queueMicrotask', 'fetch', 'global', 'ArrayBuffer', 'Uint8Array', 'FinalizationRegistry'];
+    const names = [
+      'process',
+      'require',
+      'module',
+      'exports',
+      '__dirname',
+      'Buffer',
+      'setTimeout',
+      'setImmediate',
+      'queueMicrotask',
+      'fetch',
+      'global',
+      'ArrayBuffer',
+      'Uint8Array',
+      'FinalizationRegistry',
+    ];
     const { ok, text } = await attack(`result = [${names.map((n) => `typeof ${n}`).join(', ')}];`);
     expect(ok).toBe(true);
     expect(JSON.parse(text)).toEqual(names.map(() => 'undefined'));
@@ -70,13 +116,15 @@ describe('escape attempts fail and the host keeps serving', () => {
   });
 
   test('top-level this is undefined and globalThis is a frozen object of this realm', async () => {
-    const source = 'result = [typeof this, (function () { return typeof this; })(), Object.isFrozen(globalThis), globalThis.constructor === Object, Object.getPrototypeOf(globalThis) === Object.prototype];';
+    const source =
+      'result = [typeof this, (function () { return typeof this; })(), Object.isFrozen(globalThis), globalThis.constructor === Object, Object.getPrototypeOf(globalThis) === Object.prototype];';
     expect(await resultOf(host, source)).toEqual(['undefined', 'undefined', true, true, true]);
     await stillServes();
   });
 
   test('dynamic import() never yields a module or a host error', async () => {
-    const source = 'result = "pending";\nimport("node:fs").then((m) => { result = Object.keys(m); }, (e) => { result = [e instanceof Error, e.message]; });';
+    const source =
+      'result = "pending";\nimport("node:fs").then((m) => { result = Object.keys(m); }, (e) => { result = [e instanceof Error, e.message]; });';
     const { ok, text } = await attack(source);
     expect(ok).toBe(true);
     // Either still pending at the end of the run or rejected with an error of the script's own realm.
@@ -142,8 +190,13 @@ describe('escape attempts fail and the host keeps serving', () => {
   });
 
   test('values from the bridge and args are objects of the script realm', async () => {
-    const source = 'const v = buckets.getBucket("b").get("k");\nresult = [Object.getPrototypeOf(v) === Object.prototype, Object.getPrototypeOf(args) === Array.prototype, v.constructor === Object];';
-    expect(await resultOf(host, source, { args: '[]', bridge: new FakeBridge({ b: { k: { v: 1 } } }) })).toEqual([true, true, true]);
+    const source =
+      'const v = buckets.getBucket("b").get("k");\nresult = [Object.getPrototypeOf(v) === Object.prototype, Object.getPrototypeOf(args) === Array.prototype, v.constructor === Object];';
+    expect(await resultOf(host, source, { args: '[]', bridge: new FakeBridge({ b: { k: { v: 1 } } }) })).toEqual([
+      true,
+      true,
+      true,
+    ]);
   });
 });
 

@@ -60,14 +60,20 @@ test.each([
       return file;
     },
   ],
-])('a %s snapshot falls back to the cold load', async (_label, make) => {
-  expect(await boot(make())).toEqual({ fromSnapshot: false, probe: '{"v": 3, "m": true}' });
-}, 60000);
+])(
+  'a %s snapshot falls back to the cold load',
+  async (_label, make) => {
+    expect(await boot(make())).toEqual({ fromSnapshot: false, probe: '{"v": 3, "m": true}' });
+  },
+  60000,
+);
 
 test('hosts booted from one snapshot do not share the random state their first run sees', async () => {
   const hosts = await Promise.all([startPythonHost(), startPythonHost()]);
   try {
-    const draws = await Promise.all(hosts.map((h) => resultOf(h, 'import random\nresult = [random.random() for _ in range(3)]')));
+    const draws = await Promise.all(
+      hosts.map((h) => resultOf(h, 'import random\nresult = [random.random() for _ in range(3)]')),
+    );
     expect(hosts.every((h) => h.ready?.version.includes('from memory snapshot'))).toBe(true);
     expect(draws[0]).not.toEqual(draws[1]);
   } finally {

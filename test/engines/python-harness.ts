@@ -36,7 +36,11 @@ export function runPython(
 }
 
 /** The value of a successful run, parsed; fails the test with the error otherwise. */
-export async function resultOf(host: HostProcess, source: string, opts: Parameters<typeof runPython>[2] = {}): Promise<unknown> {
+export async function resultOf(
+  host: HostProcess,
+  source: string,
+  opts: Parameters<typeof runPython>[2] = {},
+): Promise<unknown> {
   const done = await runPython(host, source, opts);
   if (!done.ok) throw new Error(`script failed: ${JSON.stringify(done.error)}`);
   return JSON.parse(done.result) as unknown;

@@ -49,7 +49,9 @@ describe('runaway Python scripts', () => {
   });
 
   test('a deeply nested repr reports an error and the host exits rather than being reused', async () => {
-    const done = await runPython(host, 'x = []\nfor i in range(200000):\n    x = [x]\nresult = len(repr(x))').catch((e: unknown) => e);
+    const done = await runPython(host, 'x = []\nfor i in range(200000):\n    x = [x]\nresult = len(repr(x))').catch(
+      (e: unknown) => e,
+    );
     if (done instanceof HostExitedError) {
       expect(done.exit.code).not.toBe(0);
     } else {
@@ -66,6 +68,8 @@ describe('runaway Python scripts', () => {
   });
 
   test('a loop that swallows BaseException is still ended by kill()', async () => {
-    await killedWhileRunning('while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass');
+    await killedWhileRunning(
+      'while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass',
+    );
   });
 });

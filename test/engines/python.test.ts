@@ -17,10 +17,9 @@ afterAll(() => host?.kill());
 describe('Python script globals', () => {
   test('get returns a dict, or None for a missing key', async () => {
     const bridge = new FakeBridge({ posts: { a: { title: 'A', n: 1 } } });
-    expect(await resultOf(host, 'b = buckets.getBucket("posts")\nresult = [b.get("a"), b.get("zz")]', { bridge })).toEqual([
-      { title: 'A', n: 1 },
-      null,
-    ]);
+    expect(
+      await resultOf(host, 'b = buckets.getBucket("posts")\nresult = [b.get("a"), b.get("zz")]', { bridge }),
+    ).toEqual([{ title: 'A', n: 1 }, null]);
   });
 
   test('buckets["name"] is the same handle as getBucket', async () => {
@@ -30,13 +29,21 @@ describe('Python script globals', () => {
 
   test('getMany answers in one bridge call with dict or None per key', async () => {
     const bridge = new FakeBridge({ p: { a: { v: 1 }, c: { v: 3 } } });
-    expect(await resultOf(host, 'result = buckets.getBucket("p").getMany(["a", "b", "c"])', { bridge })).toEqual([{ v: 1 }, null, { v: 3 }]);
+    expect(await resultOf(host, 'result = buckets.getBucket("p").getMany(["a", "b", "c"])', { bridge })).toEqual([
+      { v: 1 },
+      null,
+      { v: 3 },
+    ]);
     expect(bridge.calls).toEqual([{ op: 'getMany', bucket: 'p', keys: ['a', 'b', 'c'] }]);
   });
 
   test('put sends the dict as JSON text and later reads see it', async () => {
     const bridge = new FakeBridge();
-    const done = await runPython(host, 'b = buckets.getBucket("p")\nb.put("k", {"a": [1, 2.5, None, True], "s": "é"})\nresult = b.get("k")', { bridge });
+    const done = await runPython(
+      host,
+      'b = buckets.getBucket("p")\nb.put("k", {"a": [1, 2.5, None, True], "s": "é"})\nresult = b.get("k")',
+      { bridge },
+    );
     expect(done.ok && JSON.parse(done.result)).toEqual({ a: [1, 2.5, null, true], s: 'é' });
     expect(bridge.writes).toEqual([{ bucket: 'p', key: 'k', value: '{"a":[1,2.5,null,true],"s":"é"}' }]);
   });
@@ -50,20 +57,26 @@ describe('Python script globals', () => {
 
   test('delete removes the key', async () => {
     const bridge = new FakeBridge({ p: { k: { x: 1 } } });
-    expect(await resultOf(host, 'b = buckets.getBucket("p")\nb.delete("k")\nresult = b.get("k")', { bridge })).toBeNull();
+    expect(
+      await resultOf(host, 'b = buckets.getBucket("p")\nb.delete("k")\nresult = b.get("k")', { bridge }),
+    ).toBeNull();
     expect(bridge.writes).toEqual([{ bucket: 'p', key: 'k', value: null }]);
   });
 
   test('list returns (key, value) tuples honouring prefix, limit and start_after', async () => {
     const bridge = new FakeBridge({ p: { a1: { i: 1 }, a2: { i: 2 }, a3: { i: 3 }, b1: { i: 4 } } });
-    const script = 'b = buckets.getBucket("p")\nxs = b.list(prefix="a", limit=2, start_after="a1")\nresult = [list(xs[0]), type(xs[0]).__name__, len(b.list())]';
+    const script =
+      'b = buckets.getBucket("p")\nxs = b.list(prefix="a", limit=2, start_after="a1")\nresult = [list(xs[0]), type(xs[0]).__name__, len(b.list())]';
     expect(await resultOf(host, script, { bridge })).toEqual([['a2', { i: 2 }], 'tuple', 4]);
     expect(bridge.calls[0]).toEqual({ op: 'list', bucket: 'p', prefix: 'a', limit: 2, startAfter: 'a1' });
     expect(bridge.calls[1]).toEqual({ op: 'list', bucket: 'p', prefix: '', limit: 100, startAfter: null });
   });
 
   test('args is the JSON array as a Python list', async () => {
-    expect(await resultOf(host, 'result = [type(args).__name__, args]', { args: '[1, "two", {"three": 3}]' })).toEqual(['list', [1, 'two', { three: 3 }]]);
+    expect(await resultOf(host, 'result = [type(args).__name__, args]', { args: '[1, "two", {"three": 3}]' })).toEqual([
+      'list',
+      [1, 'two', { three: 3 }],
+    ]);
   });
 
   test.each([
@@ -87,15 +100,24 @@ describe('Python script globals', () => {
   test('integers round-trip exactly (2**53 + 1 in and out, no float drift)', async () => {
     const bridge = new FakeBridge();
     bridge.setRaw('p', 'big', '{"n":9007199254740993}');
-    const done = await runPython(host, 'b = buckets["p"]\nn = b.get("big")["n"]\nb.put("out", {"n": n + 1, "m": 2**70})\nresult = [n, type(n).__name__]', { bridge });
+    const done = await runPython(
+      host,
+      'b = buckets["p"]\nn = b.get("big")["n"]\nb.put("out", {"n": n + 1, "m": 2**70})\nresult = [n, type(n).__name__]',
+      { bridge },
+    );
     expect(done).toMatchObject({ ok: true, result: '[9007199254740993,"int"]' });
     expect(bridge.writes[0]?.value).toBe('{"n":9007199254740994,"m":1180591620717411303424}');
   });
 
   test('a bridge error raises LucienError with its message, which scripts can catch', async () => {
     const done = await runPython(host, 'buckets["forbidden"].get("k")');
-    expect(done).toMatchObject({ ok: false, error: { kind: 'error', type: 'LucienError', message: 'bucket forbidden is reserved', line: 1 } });
-    expect(await resultOf(host, 'try:\n    buckets["forbidden"].get("k")\nexcept LucienError as e:\n    result = str(e)')).toBe('bucket forbidden is reserved');
+    expect(done).toMatchObject({
+      ok: false,
+      error: { kind: 'error', type: 'LucienError', message: 'bucket forbidden is reserved', line: 1 },
+    });
+    expect(
+      await resultOf(host, 'try:\n    buckets["forbidden"].get("k")\nexcept LucienError as e:\n    result = str(e)'),
+    ).toBe('bucket forbidden is reserved');
   });
 });
 
@@ -154,29 +176,48 @@ describe('Python failures', () => {
 
   test('a runtime error reports type, message and the line in the script', async () => {
     const done = await runPython(host, 'def f(d):\n    return d["missing"]\n\nx = 1\nf({})\n');
-    expect(done).toMatchObject({ ok: false, error: { kind: 'error', type: 'KeyError', message: "'missing'", line: 2 } });
+    expect(done).toMatchObject({
+      ok: false,
+      error: { kind: 'error', type: 'KeyError', message: "'missing'", line: 2 },
+    });
   });
 
   test('logs printed before a failure come back with it', async () => {
     const done = await runPython(host, 'print("before")\nraise ValueError("boom")');
-    expect(done).toMatchObject({ ok: false, error: { type: 'ValueError', message: 'boom', line: 2 }, logs: ['before'] });
+    expect(done).toMatchObject({
+      ok: false,
+      error: { type: 'ValueError', message: 'boom', line: 2 },
+      logs: ['before'],
+    });
   });
 
   test('a result that is not JSON is a TypeError', async () => {
-    expect(await runPython(host, 'result = {1, 2}')).toMatchObject({ ok: false, error: { kind: 'error', type: 'TypeError' } });
-    expect(await runPython(host, 'result = float("nan")')).toMatchObject({ ok: false, error: { kind: 'error', type: 'ValueError' } });
+    expect(await runPython(host, 'result = {1, 2}')).toMatchObject({
+      ok: false,
+      error: { kind: 'error', type: 'TypeError' },
+    });
+    expect(await runPython(host, 'result = float("nan")')).toMatchObject({
+      ok: false,
+      error: { kind: 'error', type: 'ValueError' },
+    });
   });
 
   test('logs over maxLogBytes end the run with kind limit', async () => {
-    const done = await runPython(host, 'while True:\n    print("x" * 100)', { limits: { ...LIMITS, maxLogBytes: 1000 } });
+    const done = await runPython(host, 'while True:\n    print("x" * 100)', {
+      limits: { ...LIMITS, maxLogBytes: 1000 },
+    });
     expect(done).toMatchObject({ ok: false, error: { kind: 'limit', type: 'LogsTooLarge' } });
     expect(done.logs.length).toBeLessThanOrEqual(10);
   });
 
   test('catching the log limit does not get around it', async () => {
-    const done = await runPython(host, 'for i in range(100):\n    try:\n        print("x" * 100)\n    except BaseException:\n        pass\nresult = 1', {
-      limits: { ...LIMITS, maxLogBytes: 1000 },
-    });
+    const done = await runPython(
+      host,
+      'for i in range(100):\n    try:\n        print("x" * 100)\n    except BaseException:\n        pass\nresult = 1',
+      {
+        limits: { ...LIMITS, maxLogBytes: 1000 },
+      },
+    );
     expect(done).toMatchObject({ ok: false, error: { kind: 'limit' } });
   });
 
@@ -190,7 +231,10 @@ describe('Python failures', () => {
     const run = { key: 'cached-1', name: 'c', source: 'result = args[0] * 2', args: '[21]', limits: LIMITS };
     expect(await host.run(run, bridge.onCall)).toMatchObject({ ok: true, result: '42' });
     // Not sent again (the server knows the host holds it): a broken source here would not compile.
-    expect(await host.run({ ...run, source: 'this does not compile (((', args: '[5]' }, bridge.onCall)).toMatchObject({ ok: true, result: '10' });
+    expect(await host.run({ ...run, source: 'this does not compile (((', args: '[5]' }, bridge.onCall)).toMatchObject({
+      ok: true,
+      result: '10',
+    });
   });
 });
 

@@ -13,11 +13,15 @@ export interface CallError extends Error {
   readonly metadata: grpc.Metadata;
 }
 
-
 export interface TestClient {
   raw: LucienClient;
   /** One unary call; the client's deadline is `deadlineMs` from now (default 30 s). */
-  call<Res = Record<string, unknown>>(method: string, request: object, metadata?: grpc.Metadata, deadlineMs?: number): Promise<Res>;
+  call<Res = Record<string, unknown>>(
+    method: string,
+    request: object,
+    metadata?: grpc.Metadata,
+    deadlineMs?: number,
+  ): Promise<Res>;
   close(): void;
 }
 
@@ -26,10 +30,22 @@ export function connect(address: string, credentials = grpc.credentials.createIn
   return {
     raw,
     call<Res>(method: string, request: object, metadata = new grpc.Metadata(), deadlineMs = 30000): Promise<Res> {
-      const fn = (raw as unknown as Record<string, (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method];
+      const fn = (
+        raw as unknown as Record<
+          string,
+          (
+            req: object,
+            md: grpc.Metadata,
+            opts: grpc.CallOptions,
+            cb: (err: grpc.ServiceError | null, res: Res) => void,
+          ) => void
+        >
+      )[method];
       if (typeof fn !== 'function') throw new Error(`no method ${method}`);
       return new Promise((resolve, reject) => {
-        fn.call(raw, request, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
+        fn.call(raw, request, metadata, { deadline: Date.now() + deadlineMs }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        );
       });
     },
     close: () => raw.close(),

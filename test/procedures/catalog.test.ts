@@ -43,7 +43,9 @@ test('a script changed by another server sharing the backend is read anew', asyn
   expect(await catalog.get('s')).toBe(first); // served from the cache
   // Another server: its own store on the same backend, so this catalog hears of the change only from the backend.
   const other = new Store(backend, { maxKeyBytes: 1024, maxValueBytes: 1 << 20 });
-  await other.put('_scripts', 's', JSON.stringify({ engine: 'javascript', script: 'result = 3;' }), undefined, { system: true });
+  await other.put('_scripts', 's', JSON.stringify({ engine: 'javascript', script: 'result = 3;' }), undefined, {
+    system: true,
+  });
   expect((await catalog.get('s')).source).toBe('result = 3;');
   catalog.close();
 });

@@ -47,7 +47,11 @@ describe('InvalidationFeed', () => {
 
   it('a host whose revision fell out of the log, or with too many changes to name, is reset', async () => {
     const backend = await memory();
-    const feed = await InvalidationFeed.start(new BucketSpace(backend), { logKeys: 4, maxChangedPerSync: 3, waitMs: 20 });
+    const feed = await InvalidationFeed.start(new BucketSpace(backend), {
+      logKeys: 4,
+      maxChangedPerSync: 3,
+      waitMs: 20,
+    });
     const early = {};
     const late = {};
     const r0 = (await put(backend, 'b/x')).revision;

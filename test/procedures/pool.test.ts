@@ -100,11 +100,22 @@ test('a preload compile that never answers rejects instead of hanging the start,
 });
 
 test('a store that fails while a run is prepared (its snapshot, for the host read cache) fails the run, not the host', async () => {
-  const pool = new EnginePool(hosts.spec('cache', { onRun: 'done(msg, JSON.stringify(msg.cache ?? null));' }), { ...OPTIONS, size: 1 }, recordingLogger([]));
+  const pool = new EnginePool(
+    hosts.spec('cache', { onRun: 'done(msg, JSON.stringify(msg.cache ?? null));' }),
+    { ...OPTIONS, size: 1 },
+    recordingLogger([]),
+  );
   try {
     await pool.warm();
     const [first] = pool.pids;
-    const request = { name: 'r', key: 'r@1', source: 'x', args: '[]', timeoutMs: 5000, limits: { maxLogBytes: 1024, maxResultBytes: 1024 } };
+    const request = {
+      name: 'r',
+      key: 'r@1',
+      source: 'x',
+      args: '[]',
+      timeoutMs: 5000,
+      limits: { maxLogBytes: 1024, maxResultBytes: 1024 },
+    };
     const unavailable = Object.assign(new Error('etcd is unreachable'), { code: 'UNAVAILABLE' });
     const failing = { sync: () => Promise.reject(unavailable), record: () => undefined };
     await expect(pool.run({ ...request, cache: failing }, () => ({ value: 'null' }))).rejects.toBe(unavailable);

@@ -33,9 +33,17 @@ test.each([
   ['a non-string key', { op: 'get', bucket: 'posts', key: 42 }, /key/],
   ['a value that is not JSON', { op: 'put', bucket: 'posts', key: 'x', value: '{' }, /not valid JSON/],
   ['a value that is an array', { op: 'put', bucket: 'posts', key: 'x', value: '[1]' }, /JSON object/],
-  ['a value over the size limit', { op: 'put', bucket: 'posts', key: 'x', value: JSON.stringify({ s: 'x'.repeat(2000) }) }, /limit/],
+  [
+    'a value over the size limit',
+    { op: 'put', bucket: 'posts', key: 'x', value: JSON.stringify({ s: 'x'.repeat(2000) }) },
+    /limit/,
+  ],
   ['getMany without a list', { op: 'getMany', bucket: 'posts', keys: 'p1' }, /list of keys/],
-  ['getMany over the batch limit', { op: 'getMany', bucket: 'posts', keys: Array.from({ length: 11 }, (_, i) => `k${i}`) }, /at most 10/],
+  [
+    'getMany over the batch limit',
+    { op: 'getMany', bucket: 'posts', keys: Array.from({ length: 11 }, (_, i) => `k${i}`) },
+    /at most 10/,
+  ],
   ['list with a zero limit', { op: 'list', bucket: 'posts', prefix: '', limit: 0, startAfter: null }, /limit/],
   ['list with a non-string prefix', { op: 'list', bucket: 'posts', prefix: 7, limit: 5, startAfter: null }, /prefix/],
   ['a null call', null, /malformed/],
@@ -55,9 +63,12 @@ test.each([
 
 test('a run may write at most maxWrites distinct keys; one more ends the run with SCRIPT_LIMIT, not an error the script could catch', async () => {
   const { tx } = await transaction();
-  for (const key of ['a', 'b', 'c']) expect(await tx.handle(call({ op: 'put', bucket: 'w', key, value: '{}' }))).toEqual({ value: 'null' });
+  for (const key of ['a', 'b', 'c'])
+    expect(await tx.handle(call({ op: 'put', bucket: 'w', key, value: '{}' }))).toEqual({ value: 'null' });
   expect(await tx.handle(call({ op: 'put', bucket: 'w', key: 'a', value: '{"again":1}' }))).toEqual({ value: 'null' });
-  expect(() => tx.handle(call({ op: 'put', bucket: 'w', key: 'd', value: '{}' }))).toThrow(expect.objectContaining({ code: 'SCRIPT_LIMIT', message: expect.stringMatching(/at most 3 keys/) }));
+  expect(() => tx.handle(call({ op: 'put', bucket: 'w', key: 'd', value: '{}' }))).toThrow(
+    expect.objectContaining({ code: 'SCRIPT_LIMIT', message: expect.stringMatching(/at most 3 keys/) }),
+  );
   await tx.release();
 });
 
@@ -66,8 +77,12 @@ test('reads see the run’s own writes and deletes; list merges them in byte ord
   await tx.handle(call({ op: 'put', bucket: 'posts', key: 'p0', value: '{"t":0}' }));
   await tx.handle(call({ op: 'delete', bucket: 'posts', key: 'p1' }));
   expect(await tx.handle(call({ op: 'get', bucket: 'posts', key: 'p1' }))).toEqual({ value: 'null' });
-  expect(await tx.handle(call({ op: 'getMany', bucket: 'posts', keys: ['p0', 'p1'] }))).toEqual({ value: '[{"t":0},null]' });
-  expect(await tx.handle(call({ op: 'list', bucket: 'posts', prefix: 'p', limit: 10, startAfter: null }))).toEqual({ value: '[["p0",{"t":0}]]' });
+  expect(await tx.handle(call({ op: 'getMany', bucket: 'posts', keys: ['p0', 'p1'] }))).toEqual({
+    value: '[{"t":0},null]',
+  });
+  expect(await tx.handle(call({ op: 'list', bucket: 'posts', prefix: 'p', limit: 10, startAfter: null }))).toEqual({
+    value: '[["p0",{"t":0}]]',
+  });
   await tx.release();
 });
 

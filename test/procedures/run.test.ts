@@ -22,9 +22,17 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-type RunRes = { result: string; logs: string[]; revision: number; writes: { bucket: string; key: string; value: string; deleted: boolean }[]; attempts: number };
-const run = (name: string, args: unknown[] = [], extra: object = {}) => client.call<RunRes>('Run', { name, args: JSON.stringify(args), ...extra });
-const putScript = (name: string, engine: string, source: string) => client.call<{ revision: number }>('PutScript', { name, engine, source });
+type RunRes = {
+  result: string;
+  logs: string[];
+  revision: number;
+  writes: { bucket: string; key: string; value: string; deleted: boolean }[];
+  attempts: number;
+};
+const run = (name: string, args: unknown[] = [], extra: object = {}) =>
+  client.call<RunRes>('Run', { name, args: JSON.stringify(args), ...extra });
+const putScript = (name: string, engine: string, source: string) =>
+  client.call<{ revision: number }>('PutScript', { name, engine, source });
 const get = async (bucket: string, key: string) => {
   try {
     return JSON.parse((await client.call<{ value: string }>('Get', { bucket, key })).value);
@@ -90,11 +98,13 @@ const SOURCES = {
     ].join('\n'),
     list: 'const b = buckets.getBucket("lst");\nresult = b.list({ prefix: "p", limit: 2, startAfter: "p1" }).map(([k]) => k);',
     raises: 'const x = 1;\nthrow new TypeError("missing thing");',
-    raisesAfterWrite: 'buckets.getBucket("fail").put("k", { v: 1 });\nconsole.log("about to fail");\nthrow new Error("boom");',
+    raisesAfterWrite:
+      'buckets.getBucket("fail").put("k", { v: 1 });\nconsole.log("about to fail");\nthrow new Error("boom");',
     badValue: 'buckets.getBucket("ok").put("k", [1, 2]);',
     reserved: 'buckets.getBucket("_scripts").put("evil", { engine: "python", script: "x" });',
     syntax: 'const x = 1;\nconst y = (;\nconst z = 3;',
-    counter: 'const b = buckets.getBucket("c");\nconst v = b.get("n") || { n: 0 };\nv.n += 1;\nb.put("n", v);\nresult = v.n;',
+    counter:
+      'const b = buckets.getBucket("c");\nconst v = b.get("n") || { n: 0 };\nv.n += 1;\nb.put("n", v);\nresult = v.n;',
     surrogate: [
       'const b = buckets.getBucket("sur");',
       'b.put("\\ufffd", { v: 1 });',
@@ -208,14 +218,28 @@ describe.each(Object.keys(SOURCES) as (keyof typeof SOURCES)[])('%s engine', (en
       const err = await failure(client.call('Run', { name: name('echo'), args }));
       expect(err.code).toBe(status.INVALID_ARGUMENT);
     }
-    expect(JSON.parse((await client.call<RunRes>('Run', { name: name('echo'), args: '' })).result)).toEqual({ args: [], n: 0 });
+    expect(JSON.parse((await client.call<RunRes>('Run', { name: name('echo'), args: '' })).result)).toEqual({
+      args: [],
+      n: 0,
+    });
   });
 });
 
 describe('script management', () => {
   test('PutScript, GetScript, ListScripts and DeleteScript', async () => {
-    const { revision } = await client.call<{ revision: number }>('PutScript', { name: 'managed', engine: 'python', source: 'result = 1', description: 'one' });
-    const script = await client.call<{ name: string; engine: string; source: string; description: string; revision: number }>('GetScript', { name: 'managed' });
+    const { revision } = await client.call<{ revision: number }>('PutScript', {
+      name: 'managed',
+      engine: 'python',
+      source: 'result = 1',
+      description: 'one',
+    });
+    const script = await client.call<{
+      name: string;
+      engine: string;
+      source: string;
+      description: string;
+      revision: number;
+    }>('GetScript', { name: 'managed' });
     expect(script).toEqual({ name: 'managed', engine: 'python', source: 'result = 1', description: 'one', revision });
     const { scripts } = await client.call<{ scripts: { name: string }[] }>('ListScripts', {});
     expect(scripts.map((s) => s.name)).toContain('managed');
@@ -234,7 +258,9 @@ describe('script management', () => {
   test('PutScript honours if_revision for safe deploys', async () => {
     const { revision } = await putScript('deploy', 'python', 'result = 1');
     await client.call('PutScript', { name: 'deploy', engine: 'python', source: 'result = 2', if_revision: revision });
-    const err = await failure(client.call('PutScript', { name: 'deploy', engine: 'python', source: 'result = 3', if_revision: revision }));
+    const err = await failure(
+      client.call('PutScript', { name: 'deploy', engine: 'python', source: 'result = 3', if_revision: revision }),
+    );
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(JSON.parse((await run('deploy')).result)).toBe(2);
   });
@@ -248,12 +274,22 @@ describe('script management', () => {
   test('the seed way: Put into _scripts registers with the same validation, Get returns the object', async () => {
     const value = JSON.stringify({ engine: 'python', script: 'result = {"success": True, "answer": 42}' });
     await client.call('Put', { bucket: '_scripts', key: 'the_ultimate_method', value });
-    expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: '_scripts', key: 'the_ultimate_method' })).value)).toMatchObject({
+    expect(
+      JSON.parse(
+        (await client.call<{ value: string }>('Get', { bucket: '_scripts', key: 'the_ultimate_method' })).value,
+      ),
+    ).toMatchObject({
       engine: 'python',
       script: 'result = {"success": True, "answer": 42}',
     });
     expect(JSON.parse((await run('the_ultimate_method')).result)).toEqual({ success: true, answer: 42 });
-    const bad = await failure(client.call('Put', { bucket: '_scripts', key: 'broken', value: JSON.stringify({ engine: 'python', script: 'def (' }) }));
+    const bad = await failure(
+      client.call('Put', {
+        bucket: '_scripts',
+        key: 'broken',
+        value: JSON.stringify({ engine: 'python', script: 'def (' }),
+      }),
+    );
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
     const shape = await failure(client.call('Put', { bucket: '_scripts', key: 'shape', value: '{"engine":"python"}' }));
     expect(shape.code).toBe(status.INVALID_ARGUMENT);

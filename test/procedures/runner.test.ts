@@ -65,8 +65,10 @@ function fakeEngine(programs: Record<string, Program>): ScriptEngine & { attempt
       const attempt = (attempts.get(request.name) ?? 0) + 1;
       attempts.set(request.name, attempt);
       const ctx: Ctx = {
-        get: async (bucket, key) => JSON.parse(await call(bridge, { op: 'get', bucket, key })) as Record<string, unknown> | null,
-        put: async (bucket, key, value) => void (await call(bridge, { op: 'put', bucket, key, value: JSON.stringify(value) })),
+        get: async (bucket, key) =>
+          JSON.parse(await call(bridge, { op: 'get', bucket, key })) as Record<string, unknown> | null,
+        put: async (bucket, key, value) =>
+          void (await call(bridge, { op: 'put', bucket, key, value: JSON.stringify(value) })),
         args: JSON.parse(request.args) as unknown[],
         attempt,
       };
@@ -94,10 +96,14 @@ async function setup(programs: Record<string, Program>, limits: Partial<RunnerLi
   const engine = fakeEngine(programs);
   const engines = new EngineRegistry([engine]);
   const catalog = new ScriptCatalog(store, engines, 256 * 1024);
-  for (const name of Object.keys(programs)) await catalog.put({ name, engine: 'javascript', source: name, description: '' });
+  for (const name of Object.keys(programs))
+    await catalog.put({ name, engine: 'javascript', source: name, description: '' });
   const runner = new ScriptRunner(store, catalog, engines, { ...LIMITS, ...limits });
   const run = (name: string, args: unknown[] = [], options: { dryRun?: boolean; timeoutMs?: number } = {}) =>
-    runner.run({ name, args: JSON.stringify(args), dryRun: options.dryRun ?? false, timeoutMs: options.timeoutMs ?? 0 }, silent);
+    runner.run(
+      { name, args: JSON.stringify(args), dryRun: options.dryRun ?? false, timeoutMs: options.timeoutMs ?? 0 },
+      silent,
+    );
   const value = async (key: string) => {
     try {
       return JSON.parse((await store.get('b', key)).value) as Record<string, unknown>;
@@ -251,7 +257,9 @@ test('args must be a JSON array within the size limit', async () => {
     });
   }
   const big = JSON.stringify(['x'.repeat(LIMITS.maxArgsBytes)]);
-  await expect(t.runner.run({ name: 'increment', args: big, dryRun: false, timeoutMs: 0 }, silent)).rejects.toMatchObject({
+  await expect(
+    t.runner.run({ name: 'increment', args: big, dryRun: false, timeoutMs: 0 }, silent),
+  ).rejects.toMatchObject({
     code: 'INVALID_ARGUMENT',
   });
   await expect(t.run('missing')).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -24,8 +24,10 @@ afterAll(async () => {
 
 type RunRes = { result: string; revision: number; attempts: number; writes: unknown[] };
 const client = () => clients[0] as TestClient;
-const run = (c: TestClient, name: string, args: unknown[] = []) => c.call<RunRes>('Run', { name, args: JSON.stringify(args), timeout_ms: 20000 });
-const value = async (bucket: string, key: string) => JSON.parse((await client().call<{ value: string }>('Get', { bucket, key })).value);
+const run = (c: TestClient, name: string, args: unknown[] = []) =>
+  c.call<RunRes>('Run', { name, args: JSON.stringify(args), timeout_ms: 20000 });
+const value = async (bucket: string, key: string) =>
+  JSON.parse((await client().call<{ value: string }>('Get', { bucket, key })).value);
 
 const SCRIPTS = {
   python: {
@@ -44,9 +46,12 @@ const SCRIPTS = {
       'else:',
       '    result = False',
     ].join('\n'),
-    offcall: 'd = buckets.getBucket(args[0])\nme = d.get(args[1])\nother = d.get(args[2])\nif me["on"] and other["on"]:\n    me["on"] = False\n    d.put(args[1], me)\nresult = me["on"]',
-    claim: 'b = buckets.getBucket(args[0])\nif len(b.list(prefix="slot:")) == 0:\n    b.put("slot:" + args[1], {"by": args[1]})\n    result = True\nelse:\n    result = False',
-    apply: 'b = buckets.getBucket(args[0])\nreads = []\nfor op in args[1]:\n    v = b.get(op["key"]) or {"n": 0}\n    reads.append(v["n"])\n    if op["add"] != 0:\n        v["n"] += op["add"]\n        b.put(op["key"], v)\nresult = reads',
+    offcall:
+      'd = buckets.getBucket(args[0])\nme = d.get(args[1])\nother = d.get(args[2])\nif me["on"] and other["on"]:\n    me["on"] = False\n    d.put(args[1], me)\nresult = me["on"]',
+    claim:
+      'b = buckets.getBucket(args[0])\nif len(b.list(prefix="slot:")) == 0:\n    b.put("slot:" + args[1], {"by": args[1]})\n    result = True\nelse:\n    result = False',
+    apply:
+      'b = buckets.getBucket(args[0])\nreads = []\nfor op in args[1]:\n    v = b.get(op["key"]) or {"n": 0}\n    reads.append(v["n"])\n    if op["add"] != 0:\n        v["n"] += op["add"]\n        b.put(op["key"], v)\nresult = reads',
   },
   javascript: {
     incr: 'const b = buckets.getBucket(args[0]);\nconst v = b.get(args[1]) || { n: 0 };\nv.n += 1;\nb.put(args[1], v);\nresult = v.n;',
@@ -63,9 +68,12 @@ const SCRIPTS = {
       '  result = true;',
       '} else result = false;',
     ].join('\n'),
-    offcall: 'const d = buckets.getBucket(args[0]);\nconst me = d.get(args[1]);\nconst other = d.get(args[2]);\nif (me.on && other.on) { me.on = false; d.put(args[1], me); }\nresult = me.on;',
-    claim: 'const b = buckets.getBucket(args[0]);\nif (b.list({ prefix: "slot:" }).length === 0) { b.put("slot:" + args[1], { by: args[1] }); result = true; } else result = false;',
-    apply: 'const b = buckets.getBucket(args[0]);\nconst reads = [];\nfor (const op of args[1]) {\n  const v = b.get(op.key) || { n: 0 };\n  reads.push(v.n);\n  if (op.add !== 0) { v.n += op.add; b.put(op.key, v); }\n}\nresult = reads;',
+    offcall:
+      'const d = buckets.getBucket(args[0]);\nconst me = d.get(args[1]);\nconst other = d.get(args[2]);\nif (me.on && other.on) { me.on = false; d.put(args[1], me); }\nresult = me.on;',
+    claim:
+      'const b = buckets.getBucket(args[0]);\nif (b.list({ prefix: "slot:" }).length === 0) { b.put("slot:" + args[1], { by: args[1] }); result = true; } else result = false;',
+    apply:
+      'const b = buckets.getBucket(args[0]);\nconst reads = [];\nfor (const op of args[1]) {\n  const v = b.get(op.key) || { n: 0 };\n  reads.push(v.n);\n  if (op.add !== 0) { v.n += op.add; b.put(op.key, v); }\n}\nresult = reads;',
   },
 } as const;
 
@@ -73,16 +81,20 @@ describe.each(['javascript', 'python'] as const)('%s runs', (engine) => {
   const name = (s: string) => `${engine}_tx_${s}`;
 
   beforeAll(async () => {
-    for (const [key, source] of Object.entries(SCRIPTS[engine])) await client().call('PutScript', { name: name(key), engine, source });
+    for (const [key, source] of Object.entries(SCRIPTS[engine]))
+      await client().call('PutScript', { name: name(key), engine, source });
   });
 
   test('8 clients incrementing one hot key: the count is exact and every value is returned exactly once', async () => {
     const perClient = 40;
-    const results = await Promise.all(clients.map(async (c) => {
-      const seen: number[] = [];
-      for (let i = 0; i < perClient; i++) seen.push(JSON.parse((await run(c, name('incr'), [`hot_${engine}`, 'n'])).result));
-      return seen;
-    }));
+    const results = await Promise.all(
+      clients.map(async (c) => {
+        const seen: number[] = [];
+        for (let i = 0; i < perClient; i++)
+          seen.push(JSON.parse((await run(c, name('incr'), [`hot_${engine}`, 'n'])).result));
+        return seen;
+      }),
+    );
     const all = results.flat().sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 8 * perClient }, (_, i) => i + 1));
     expect(await value(`hot_${engine}`, 'n')).toEqual({ n: 8 * perClient });
@@ -90,16 +102,20 @@ describe.each(['javascript', 'python'] as const)('%s runs', (engine) => {
 
   test('concurrent transfers conserve the total and never overdraw', async () => {
     const accounts = ['a', 'b', 'c', 'd'];
-    await client().call('Batch', { ops: accounts.map((key) => ({ put: { bucket: 'accounts', key, value: '{"balance":100}' } })) });
+    await client().call('Batch', {
+      ops: accounts.map((key) => ({ put: { bucket: 'accounts', key, value: '{"balance":100}' } })),
+    });
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    await Promise.all(clients.map(async (c) => {
-      for (let i = 0; i < 25; i++) {
-        const src = accounts[Math.floor(rnd() * 4)] as string;
-        const dst = accounts.filter((a) => a !== src)[Math.floor(rnd() * 3)] as string;
-        await run(c, name('transfer'), [src, dst, 1 + Math.floor(rnd() * 60)]);
-      }
-    }));
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < 25; i++) {
+          const src = accounts[Math.floor(rnd() * 4)] as string;
+          const dst = accounts.filter((a) => a !== src)[Math.floor(rnd() * 3)] as string;
+          await run(c, name('transfer'), [src, dst, 1 + Math.floor(rnd() * 60)]);
+        }
+      }),
+    );
     const balances = await Promise.all(accounts.map(async (a) => (await value('accounts', a)).balance as number));
     expect(balances.reduce((x, y) => x + y, 0)).toBe(400);
     for (const b of balances) expect(b).toBeGreaterThanOrEqual(0);
@@ -108,8 +124,13 @@ describe.each(['javascript', 'python'] as const)('%s runs', (engine) => {
   test('write skew is prevented: two doctors going off call at once leave one on call', async () => {
     for (let round = 0; round < 15; round++) {
       const bucket = `doctors_${engine}_${round}`;
-      await client().call('Batch', { ops: ['alice', 'bob'].map((key) => ({ put: { bucket, key, value: '{"on":true}' } })) });
-      await Promise.all([run(clients[1] as TestClient, name('offcall'), [bucket, 'alice', 'bob']), run(clients[2] as TestClient, name('offcall'), [bucket, 'bob', 'alice'])]);
+      await client().call('Batch', {
+        ops: ['alice', 'bob'].map((key) => ({ put: { bucket, key, value: '{"on":true}' } })),
+      });
+      await Promise.all([
+        run(clients[1] as TestClient, name('offcall'), [bucket, 'alice', 'bob']),
+        run(clients[2] as TestClient, name('offcall'), [bucket, 'bob', 'alice']),
+      ]);
       const onCall = [(await value(bucket, 'alice')).on, (await value(bucket, 'bob')).on].filter(Boolean).length;
       expect(onCall).toBe(1);
     }
@@ -139,7 +160,8 @@ describe.each(['javascript', 'python'] as const)('%s runs', (engine) => {
       }
     };
     const reader = async (c: TestClient) => {
-      for (let i = 0; i < 6; i++) readers.push({ res: await run(c, name('apply'), [bucket, reads]), doneAt: performance.now() });
+      for (let i = 0; i < 6; i++)
+        readers.push({ res: await run(c, name('apply'), [bucket, reads]), doneAt: performance.now() });
     };
     const writing$ = Promise.all(clients.slice(0, 2).map(writer));
     await Promise.all(clients.slice(2, 6).map(reader));
@@ -162,12 +184,25 @@ describe.each(['javascript', 'python'] as const)('%s runs', (engine) => {
     let round = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.array(fc.record({ key: fc.constantFrom('k1', 'k2', 'k3'), add: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 8 }),
+        fc.array(
+          fc.array(fc.record({ key: fc.constantFrom('k1', 'k2', 'k3'), add: fc.integer({ min: 0, max: 3 }) }), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+          { minLength: 2, maxLength: 8 },
+        ),
         async (programs) => {
           const bucket = `model_${engine}_${round++}`;
-          const outcomes = await Promise.all(programs.map(async (ops, i) => ({ ops, res: await run(clients[i % clients.length] as TestClient, name('apply'), [bucket, ops]) })));
+          const outcomes = await Promise.all(
+            programs.map(async (ops, i) => ({
+              ops,
+              res: await run(clients[i % clients.length] as TestClient, name('apply'), [bucket, ops]),
+            })),
+          );
           // Writers are ordered by their commit revision; a read-only run sees the state as of its snapshot revision.
-          const writers = outcomes.filter((o) => o.res.writes.length > 0).sort((a, b) => a.res.revision - b.res.revision);
+          const writers = outcomes
+            .filter((o) => o.res.writes.length > 0)
+            .sort((a, b) => a.res.revision - b.res.revision);
           const model = new Map<string, number>();
           const states: { revision: number; state: Map<string, number> }[] = [];
           for (const o of writers) {
@@ -180,7 +215,8 @@ describe.each(['javascript', 'python'] as const)('%s runs', (engine) => {
             states.push({ revision: o.res.revision, state: new Map(model) });
           }
           for (const o of outcomes.filter((x) => x.res.writes.length === 0)) {
-            const before = [...states].reverse().find((s) => s.revision <= o.res.revision)?.state ?? new Map<string, number>();
+            const before =
+              [...states].reverse().find((s) => s.revision <= o.res.revision)?.state ?? new Map<string, number>();
             expect(JSON.parse(o.res.result)).toEqual(o.ops.map((op) => before.get(op.key) ?? 0));
           }
           for (const key of ['k1', 'k2', 'k3']) {

@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { connect, errorCode, failure, type TestClient } from '../helpers/client';
 import { type RunningServer, startServer } from '../helpers/server';
 
-const TOKENS = { read: 'read-token-0123456789abcdef', write: 'write-token-0123456789abcdef', admin: 'admin-token-0123456789abcdef' };
+const TOKENS = {
+  read: 'read-token-0123456789abcdef',
+  write: 'write-token-0123456789abcdef',
+  admin: 'admin-token-0123456789abcdef',
+};
 let server: RunningServer;
 let client: TestClient;
 
@@ -25,7 +29,10 @@ const as = (role: keyof typeof TOKENS | 'none' | 'bogus' | 'malformed') => {
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lucien-auth-'));
   const file = join(dir, 'auth.json');
-  writeFileSync(file, JSON.stringify({ tokens: Object.entries(TOKENS).map(([role, token]) => ({ name: role, token, role })) }));
+  writeFileSync(
+    file,
+    JSON.stringify({ tokens: Object.entries(TOKENS).map(([role, token]) => ({ name: role, token, role })) }),
+  );
   server = await startServer({ args: ['--backend', 'memory', '--auth-file', file] });
   client = connect(server.address);
 });
@@ -36,26 +43,37 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-test.each(['none', 'bogus', 'malformed'] as const)('a call with %s credentials is UNAUTHENTICATED and writes nothing', async (who) => {
-  const err = await failure(client.call('Put', { bucket: 'b', key: 'k', value: '{}' }, as(who)));
-  expect(err.code).toBe(status.UNAUTHENTICATED);
-  expect(errorCode(err)).toBe('UNAUTHENTICATED');
-  expect((await failure(client.call('Get', { bucket: 'b', key: 'k' }, as('read')))).code).toBe(status.NOT_FOUND);
-});
+test.each(['none', 'bogus', 'malformed'] as const)(
+  'a call with %s credentials is UNAUTHENTICATED and writes nothing',
+  async (who) => {
+    const err = await failure(client.call('Put', { bucket: 'b', key: 'k', value: '{}' }, as(who)));
+    expect(err.code).toBe(status.UNAUTHENTICATED);
+    expect(errorCode(err)).toBe('UNAUTHENTICATED');
+    expect((await failure(client.call('Get', { bucket: 'b', key: 'k' }, as('read')))).code).toBe(status.NOT_FOUND);
+  },
+);
 
 test('read may read but not write', async () => {
   await client.call('Put', { bucket: 'b', key: 'r', value: '{"v":1}' }, as('write'));
-  expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'b', key: 'r' }, as('read'))).value)).toEqual({ v: 1 });
+  expect(
+    JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'b', key: 'r' }, as('read'))).value),
+  ).toEqual({ v: 1 });
   const err = await failure(client.call('Put', { bucket: 'b', key: 'r', value: '{"v":2}' }, as('read')));
   expect(err.code).toBe(status.PERMISSION_DENIED);
-  expect(JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'b', key: 'r' }, as('read'))).value)).toEqual({ v: 1 });
+  expect(
+    JSON.parse((await client.call<{ value: string }>('Get', { bucket: 'b', key: 'r' }, as('read'))).value),
+  ).toEqual({ v: 1 });
 });
 
 test('write may run scripts but only admin may register them, by PutScript or by Put into _scripts; read may run a script that only reads', async () => {
   const source = 'result = 7';
-  expect((await failure(client.call('PutScript', { name: 's', engine: 'javascript', source }, as('write')))).code).toBe(status.PERMISSION_DENIED);
+  expect((await failure(client.call('PutScript', { name: 's', engine: 'javascript', source }, as('write')))).code).toBe(
+    status.PERMISSION_DENIED,
+  );
   const seed = JSON.stringify({ engine: 'javascript', script: source });
-  expect((await failure(client.call('Put', { bucket: '_scripts', key: 's', value: seed }, as('write')))).code).toBe(status.PERMISSION_DENIED);
+  expect((await failure(client.call('Put', { bucket: '_scripts', key: 's', value: seed }, as('write')))).code).toBe(
+    status.PERMISSION_DENIED,
+  );
   await client.call('PutScript', { name: 's', engine: 'javascript', source }, as('admin'));
   const run = await client.call<{ result: string }>('Run', { name: 's' }, as('write'));
   expect(JSON.parse(run.result)).toBe(7);

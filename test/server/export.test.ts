@@ -50,7 +50,9 @@ test('Export streams each bucket’s records with the bucket’s keys, and the s
     ['posts.x', 'c', '{"n":3}'],
     ['users', 'u', '{}'],
   ]);
-  expect(chunks.flatMap((c) => c.scripts.map((s) => [s.name, s.engine, s.source]))).toEqual([['hello', 'javascript', 'result = 1;']]);
+  expect(chunks.flatMap((c) => c.scripts.map((s) => [s.name, s.engine, s.source]))).toEqual([
+    ['hello', 'javascript', 'result = 1;'],
+  ]);
 
   const posts = await exportAll({ buckets: ['posts'], exclude_scripts: true });
   expect(posts.flatMap((c) => c.records.map((r) => r.key))).toEqual(['a', 'b/1']);

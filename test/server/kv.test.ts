@@ -24,7 +24,8 @@ afterAll(async () => {
 type Put = { revision: number };
 type Get = { value: string; create_revision: number; mod_revision: number };
 
-const put = (bucket: string, key: string, value: string, extra: object = {}) => client.call<Put>('Put', { bucket, key, value, ...extra });
+const put = (bucket: string, key: string, value: string, extra: object = {}) =>
+  client.call<Put>('Put', { bucket, key, value, ...extra });
 const get = (bucket: string, key: string) => client.call<Get>('Get', { bucket, key });
 
 async function expectAbsent(bucket: string, key: string): Promise<void> {
@@ -54,7 +55,8 @@ describe('Put and Get', () => {
   });
 
   test('numbers round-trip exactly: 2^53-1, 2^53+1, negatives, decimals', async () => {
-    const text = '{"max":9007199254740991,"beyond":9007199254740993,"neg":-42,"small":-9007199254740991,"pi":3.141592653589793,"e":1e-7}';
+    const text =
+      '{"max":9007199254740991,"beyond":9007199254740993,"neg":-42,"small":-9007199254740991,"pi":3.141592653589793,"e":1e-7}';
     await put('nums', 'n', text);
     const got = await get('nums', 'n');
     expect(got.value).toBe(text);
@@ -166,7 +168,11 @@ describe('compare-and-set', () => {
 
   test('Delete with the matching if_revision deletes', async () => {
     const { revision } = await put('cas', 'del2', '{"n":1}');
-    const res = await client.call<{ deleted: boolean; revision: number }>('Delete', { bucket: 'cas', key: 'del2', if_revision: revision });
+    const res = await client.call<{ deleted: boolean; revision: number }>('Delete', {
+      bucket: 'cas',
+      key: 'del2',
+      if_revision: revision,
+    });
     expect(res.deleted).toBe(true);
     await expectAbsent('cas', 'del2');
   });
@@ -198,7 +204,9 @@ describe('List', () => {
 
   test('250 keys come back in 3 pages of at most 100, in order, with nothing missing or repeated', async () => {
     const keys = Array.from({ length: 250 }, (_, i) => `item-${String(i).padStart(4, '0')}`);
-    await client.call('Batch', { ops: keys.map((key, i) => ({ put: { bucket: 'paged', key, value: JSON.stringify({ i }) } })) });
+    await client.call('Batch', {
+      ops: keys.map((key, i) => ({ put: { bucket: 'paged', key, value: JSON.stringify({ i }) } })),
+    });
     const seen: string[] = [];
     let token = '';
     let pages = 0;
@@ -222,7 +230,8 @@ describe('List', () => {
   });
 
   test('prefix, start_after, limit and keys_only', async () => {
-    for (const key of ['user:1', 'user:2', 'user:3', 'users', 'post:1']) await put('filter', key, `{"k":${JSON.stringify(key)}}`);
+    for (const key of ['user:1', 'user:2', 'user:3', 'users', 'post:1'])
+      await put('filter', key, `{"k":${JSON.stringify(key)}}`);
     const byPrefix = await list({ bucket: 'filter', prefix: 'user:' });
     expect(byPrefix.items.map((i) => i.key)).toEqual(['user:1', 'user:2', 'user:3']);
     const after = await list({ bucket: 'filter', prefix: 'user:', start_after: 'user:1', limit: 1 });
@@ -255,7 +264,9 @@ describe('BatchGet and Batch', () => {
   test('BatchGet returns one entry per key, found or not, in order', async () => {
     await put('bg', 'a', '{"a":1}');
     await put('bg2', 'b', '{"b":2}');
-    const res = await client.call<{ entries: { bucket: string; key: string; found: boolean; value: string; mod_revision: number }[] }>('BatchGet', {
+    const res = await client.call<{
+      entries: { bucket: string; key: string; found: boolean; value: string; mod_revision: number }[];
+    }>('BatchGet', {
       keys: [
         { bucket: 'bg', key: 'a' },
         { bucket: 'bg', key: 'missing' },
@@ -279,7 +290,11 @@ describe('BatchGet and Batch', () => {
   test('Batch applies puts and deletes atomically under one revision', async () => {
     await put('batch', 'gone', '{}');
     const res = await client.call<{ revision: number }>('Batch', {
-      ops: [{ put: { bucket: 'batch', key: 'x', value: '{"x":1}' } }, { put: { bucket: 'batch2', key: 'y', value: '{"y":1}' } }, { delete: { bucket: 'batch', key: 'gone' } }],
+      ops: [
+        { put: { bucket: 'batch', key: 'x', value: '{"x":1}' } },
+        { put: { bucket: 'batch2', key: 'y', value: '{"y":1}' } },
+        { delete: { bucket: 'batch', key: 'gone' } },
+      ],
     });
     expect((await get('batch', 'x')).mod_revision).toBe(res.revision);
     expect((await get('batch2', 'y')).mod_revision).toBe(res.revision);
@@ -291,7 +306,11 @@ describe('BatchGet and Batch', () => {
     await put('batch', 'guard', '{"v":2}');
     const err = await failure(
       client.call('Batch', {
-        ops: [{ put: { bucket: 'batch', key: 'p1', value: '{}' } }, { delete: { bucket: 'batch', key: 'x' } }, { put: { bucket: 'batch', key: 'guard', value: '{"v":3}', if_revision: revision } }],
+        ops: [
+          { put: { bucket: 'batch', key: 'p1', value: '{}' } },
+          { delete: { bucket: 'batch', key: 'x' } },
+          { put: { bucket: 'batch', key: 'guard', value: '{"v":3}', if_revision: revision } },
+        ],
       }),
     );
     expect(err.code).toBe(status.FAILED_PRECONDITION);
@@ -301,7 +320,14 @@ describe('BatchGet and Batch', () => {
   });
 
   test('a Batch with one invalid value writes nothing at all', async () => {
-    const err = await failure(client.call('Batch', { ops: [{ put: { bucket: 'batch', key: 'p2', value: '{}' } }, { put: { bucket: 'batch', key: 'p3', value: '[]' } }] }));
+    const err = await failure(
+      client.call('Batch', {
+        ops: [
+          { put: { bucket: 'batch', key: 'p2', value: '{}' } },
+          { put: { bucket: 'batch', key: 'p3', value: '[]' } },
+        ],
+      }),
+    );
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     await expectAbsent('batch', 'p2');
   });
@@ -309,7 +335,11 @@ describe('BatchGet and Batch', () => {
   test('an empty Batch, an op with neither put nor delete, and a repeated key are INVALID_ARGUMENT', async () => {
     expect((await failure(client.call('Batch', { ops: [] }))).code).toBe(status.INVALID_ARGUMENT);
     expect((await failure(client.call('Batch', { ops: [{}] }))).code).toBe(status.INVALID_ARGUMENT);
-    const twice = await failure(client.call('Batch', { ops: [{ put: { bucket: 'batch', key: 'dup', value: '{}' } }, { delete: { bucket: 'batch', key: 'dup' } }] }));
+    const twice = await failure(
+      client.call('Batch', {
+        ops: [{ put: { bucket: 'batch', key: 'dup', value: '{}' } }, { delete: { bucket: 'batch', key: 'dup' } }],
+      }),
+    );
     expect(twice.code).toBe(status.INVALID_ARGUMENT);
     await expectAbsent('batch', 'dup');
   });
@@ -323,7 +353,9 @@ describe('ListBuckets', () => {
     }
     const { buckets } = await client.call<{ buckets: string[] }>('ListBuckets', {});
     const ours = buckets.filter((b) => b.startsWith('lb-'));
-    expect(ours).toEqual(['lb-a', 'lb-a-b', 'lb-a.b', 'lb-a_b', 'lb-ab'].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    expect(ours).toEqual(
+      ['lb-a', 'lb-a-b', 'lb-a.b', 'lb-a_b', 'lb-ab'].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+    );
     expect(new Set(buckets).size).toBe(buckets.length);
   });
 });

@@ -17,7 +17,11 @@ test('kill -9 under concurrent write load loses no acknowledged write', async ()
     for (let i = 0; !stop; i++) {
       const key = `w${id}-${i}`;
       try {
-        const { revision } = await client.call<{ revision: number }>('Put', { bucket: 'crash', key, value: JSON.stringify({ id, i }) });
+        const { revision } = await client.call<{ revision: number }>('Put', {
+          bucket: 'crash',
+          key,
+          value: JSON.stringify({ id, i }),
+        });
         acknowledged.set(key, revision);
       } catch {
         failures++;
@@ -40,7 +44,9 @@ test('kill -9 under concurrent write load loses no acknowledged write', async ()
     let missing = 0;
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
-      const res = await reader.call<{ entries: { key: string; found: boolean; mod_revision: number }[] }>('BatchGet', { keys: chunk.map((key) => ({ bucket: 'crash', key })) });
+      const res = await reader.call<{ entries: { key: string; found: boolean; mod_revision: number }[] }>('BatchGet', {
+        keys: chunk.map((key) => ({ bucket: 'crash', key })),
+      });
       for (const entry of res.entries) {
         if (!entry.found || entry.mod_revision !== acknowledged.get(entry.key)) missing++;
       }
@@ -60,7 +66,11 @@ test('kill -9 under concurrent write load loses no acknowledged write', async ()
 test('SIGTERM finishes the in-flight calls, then exits 0', async () => {
   const server = await startServer({ args: ['--backend', 'memory'] });
   const client = connect(server.address);
-  await client.call('PutScript', { name: 'slow', engine: 'javascript', source: 'const end = Date.now() + 700; while (Date.now() < end) {} result = "finished";' });
+  await client.call('PutScript', {
+    name: 'slow',
+    engine: 'javascript',
+    source: 'const end = Date.now() + 700; while (Date.now() < end) {} result = "finished";',
+  });
   const inFlight = client.call<{ result: string }>('Run', { name: 'slow' });
   await new Promise((r) => setTimeout(r, 200));
   const exit = server.stop();
@@ -78,20 +88,31 @@ test('SERVING comes once one host per engine is warm; the rest of the pool joins
   await client.call('PutScript', { name: 'py', engine: 'python', source: 'result = args[0] * 2' });
   client.close();
   await first.stop();
-  const server = await startServer({ dataDir: first.dataDir, args: ['--engine-pool', '2'], waitForPool: false, startTimeoutMs: 60000 });
+  const server = await startServer({
+    dataDir: first.dataDir,
+    args: ['--engine-pool', '2'],
+    waitForPool: false,
+    startTimeoutMs: 60000,
+  });
   const again = connect(server.address);
   try {
     // Right away, while the second Python host may still be starting.
-    const answers = await Promise.all([1, 2, 3].map((n) => again.call<{ result: string }>('Run', { name: 'py', args: `[${n}]` })));
+    const answers = await Promise.all(
+      [1, 2, 3].map((n) => again.call<{ result: string }>('Run', { name: 'py', args: `[${n}]` })),
+    );
     expect(answers.map((a) => JSON.parse(a.result))).toEqual([2, 4, 6]);
     await server.poolComplete(60000);
     const lines = server.output().split('\n');
     const serving = lines.findIndex((l) => l.includes('"message":"serving"'));
-    const complete = lines.findIndex((l) => l.includes('"message":"engine pool complete"') && l.includes('"engine":"python"'));
+    const complete = lines.findIndex(
+      (l) => l.includes('"message":"engine pool complete"') && l.includes('"engine":"python"'),
+    );
     expect(serving).toBeGreaterThanOrEqual(0);
     expect(complete).toBeGreaterThan(serving);
     expect(JSON.parse(lines[complete] as string)).toMatchObject({ hosts: 2 });
-    const more = await Promise.all(Array.from({ length: 6 }, (_, n) => again.call<{ result: string }>('Run', { name: 'py', args: `[${n}]` })));
+    const more = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => again.call<{ result: string }>('Run', { name: 'py', args: `[${n}]` })),
+    );
     expect(more.map((a) => JSON.parse(a.result))).toEqual([0, 2, 4, 6, 8, 10]);
   } finally {
     again.close();
@@ -102,7 +123,12 @@ test('SERVING comes once one host per engine is warm; the rest of the pool joins
 
 describe('refusals at start', () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30000 });
+    spawnSync(process.execPath, [MAIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 30000,
+    });
 
   test('binding a non-loopback address without auth is refused (protected mode)', () => {
     const result = run(['--host', '0.0.0.0', '--port', '0', '--backend', 'memory']);
@@ -117,7 +143,16 @@ describe('refusals at start', () => {
   });
 
   test('an unreadable auth file stops the server instead of serving without auth', () => {
-    const result = run(['--port', '0', '--backend', 'memory', '--auth-file', '/nonexistent/auth.json', '--engine-pool', '1']);
+    const result = run([
+      '--port',
+      '0',
+      '--backend',
+      'memory',
+      '--auth-file',
+      '/nonexistent/auth.json',
+      '--engine-pool',
+      '1',
+    ]);
     expect(result.status).toBe(1);
     expect(result.stdout + result.stderr).toMatch(/cannot read auth file/);
   });

@@ -8,7 +8,10 @@ import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const descriptor = require('protobufjs/ext/descriptor') as { FileDescriptorProto: protobuf.Type; FileDescriptorSet: protobuf.Type };
+const descriptor = require('protobufjs/ext/descriptor') as {
+  FileDescriptorProto: protobuf.Type;
+  FileDescriptorSet: protobuf.Type;
+};
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 
 let server: RunningServer;
@@ -30,12 +33,19 @@ type ReflectionResponse = {
 
 /** Sends one reflection request on a fresh stream and returns the answer. */
 async function reflect(request: object): Promise<ReflectionResponse> {
-  const def = protoLoader.loadSync(join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { keepCase: true, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+  const def = protoLoader.loadSync(
+    join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
+    { keepCase: true, defaults: true, oneofs: true },
+  );
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
   const client = new pkg.grpc.reflection.v1.ServerReflection(server.address, grpc.credentials.createInsecure());
   try {
     return await new Promise((resolve, reject) => {
-      const stream = (client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> }).ServerReflectionInfo();
+      const stream = (
+        client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse> }
+      ).ServerReflectionInfo();
       stream.on('data', (answer: ReflectionResponse) => {
         resolve(answer);
         stream.end();
@@ -52,7 +62,9 @@ async function rootFor(symbol: string): Promise<protobuf.Root> {
   const answer = await reflect({ file_containing_symbol: symbol });
   const files = answer.file_descriptor_response?.file_descriptor_proto ?? [];
   expect(files.length).toBeGreaterThan(0);
-  const set = descriptor.FileDescriptorSet.create({ file: files.map((bytes) => descriptor.FileDescriptorProto.decode(bytes)) });
+  const set = descriptor.FileDescriptorSet.create({
+    file: files.map((bytes) => descriptor.FileDescriptorProto.decode(bytes)),
+  });
   return (protobuf.Root as unknown as { fromDescriptor(set: protobuf.Message): protobuf.Root }).fromDescriptor(set);
 }
 
@@ -90,8 +102,31 @@ test('reflection describes lucien.v1.Lucien with every rpc of the contract', asy
   const root = await rootFor('lucien.v1.Lucien');
   const methods = Object.keys(root.lookupService('lucien.v1.Lucien').methods).sort();
   // The contract's rpcs (DESIGN §3), plus the operator toolkit's; other additions may follow.
-  expect(methods).toEqual(expect.arrayContaining(['Batch', 'BatchGet', 'Delete', 'DeleteScript', 'Get', 'GetScript', 'List', 'ListBuckets', 'ListScripts', 'Put', 'PutScript', 'Run', 'Watch', 'Export', 'Eval']));
-  expect(Object.keys(root.lookupType('lucien.v1.PutRequest').fields)).toEqual(['bucket', 'key', 'value', 'if_revision']);
+  expect(methods).toEqual(
+    expect.arrayContaining([
+      'Batch',
+      'BatchGet',
+      'Delete',
+      'DeleteScript',
+      'Get',
+      'GetScript',
+      'List',
+      'ListBuckets',
+      'ListScripts',
+      'Put',
+      'PutScript',
+      'Run',
+      'Watch',
+      'Export',
+      'Eval',
+    ]),
+  );
+  expect(Object.keys(root.lookupType('lucien.v1.PutRequest').fields)).toEqual([
+    'bucket',
+    'key',
+    'value',
+    'if_revision',
+  ]);
 });
 
 test('every key-value rpc can be called from descriptors alone', async () => {
@@ -104,7 +139,12 @@ test('every key-value rpc can be called from descriptors alone', async () => {
     expect(JSON.parse(got.value as string)).toEqual({ title: 'Some entry' });
     const listed = await lucien.call('List', { bucket: 'posts' });
     expect((listed.items as { key: string }[]).map((i) => i.key)).toEqual(['post_1']);
-    const many = await lucien.call('BatchGet', { keys: [{ bucket: 'posts', key: 'post_1' }, { bucket: 'posts', key: 'nope' }] });
+    const many = await lucien.call('BatchGet', {
+      keys: [
+        { bucket: 'posts', key: 'post_1' },
+        { bucket: 'posts', key: 'nope' },
+      ],
+    });
     expect((many.entries as { found: boolean }[]).map((e) => e.found)).toEqual([true, false]);
     await lucien.call('Batch', { ops: [{ put: { bucket: 'posts', key: 'post_2', value: '{}' } }] });
     const buckets = await lucien.call('ListBuckets', {});

@@ -60,8 +60,16 @@ test('a watcher sees puts, deletes, a Batch and a script commit in order, once e
   const r1 = (await client.call<{ revision: number }>('Put', { bucket: 'feed', key: 'a1', value: '{"n":1}' })).revision;
   await client.call('Put', { bucket: 'elsewhere', key: 'a1', value: '{}' });
   await client.call('Put', { bucket: 'feed', key: 'b1', value: '{}' });
-  const r2 = (await client.call<{ revision: number }>('Batch', { ops: [{ put: { bucket: 'feed', key: 'a2', value: '{"n":2}' } }, { delete: { bucket: 'feed', key: 'a1' } }] })).revision;
-  await client.call('PutScript', { name: 'feeder', engine: 'javascript', source: 'buckets.getBucket("feed").put("a3", { n: 3 });' });
+  const r2 = (
+    await client.call<{ revision: number }>('Batch', {
+      ops: [{ put: { bucket: 'feed', key: 'a2', value: '{"n":2}' } }, { delete: { bucket: 'feed', key: 'a1' } }],
+    })
+  ).revision;
+  await client.call('PutScript', {
+    name: 'feeder',
+    engine: 'javascript',
+    source: 'buckets.getBucket("feed").put("a3", { n: 3 });',
+  });
   const r3 = (await client.call<{ revision: number }>('Run', { name: 'feeder' })).revision;
   // A sentinel after everything: once the unfiltered watcher sees it, every earlier event was delivered to both.
   await client.call('Put', { bucket: 'feed', key: 'zz-end', value: '{}' });
@@ -80,7 +88,8 @@ test('a watcher sees puts, deletes, a Batch and a script commit in order, once e
 });
 
 test('a watcher resumes from start_revision and replays the retained history exactly', async () => {
-  const first = (await client.call<{ revision: number }>('Put', { bucket: 'resume', key: 'k', value: '{"v":1}' })).revision;
+  const first = (await client.call<{ revision: number }>('Put', { bucket: 'resume', key: 'k', value: '{"v":1}' }))
+    .revision;
   await client.call('Put', { bucket: 'resume', key: 'k', value: '{"v":2}' });
   await client.call('Delete', { bucket: 'resume', key: 'k' });
   const w = watch({ bucket: 'resume', start_revision: first });
@@ -113,7 +122,9 @@ test('a consumer that stops reading is ended with OUT_OF_RANGE naming the revisi
   // 400 commits of 32 KiB (~13 MiB) overflow the HTTP/2 windows and the 200-revision history.
   const revisions: number[] = [];
   for (let i = 0; i < 400; i++) {
-    revisions.push((await client.call<{ revision: number }>('Put', { bucket: 'flood', key: `k${i}`, value: big })).revision);
+    revisions.push(
+      (await client.call<{ revision: number }>('Put', { bucket: 'flood', key: `k${i}`, value: big })).revision,
+    );
   }
   w.stream.resume();
   await w.ended;

@@ -64,7 +64,7 @@ storageSuite({
   },
 });
 
-describe('etcd: a commit over etcd\'s own limits', () => {
+describe("etcd: a commit over etcd's own limits", () => {
   it('is INVALID_ARGUMENT naming the limit (retrying cannot help), and writes nothing', async () => {
     const backend = await server();
     try {
@@ -75,7 +75,9 @@ describe('etcd: a commit over etcd\'s own limits', () => {
       expect(err.message).toMatch(/max-txn-ops/);
       // Over etcd's request limit (1.5 MiB: etcd refuses it), and over its gRPC message limit (2 MiB).
       for (const size of [1.6, 2.1]) {
-        const big = [{ type: 'put' as const, key: 'big', value: JSON.stringify({ s: 'x'.repeat(size * 1024 * 1024) }) }];
+        const big = [
+          { type: 'put' as const, key: 'big', value: JSON.stringify({ s: 'x'.repeat(size * 1024 * 1024) }) },
+        ];
         const tooLarge = (await rejection(backend.commit(big))) as { code?: string; message?: string };
         expect(tooLarge.code).toBe('INVALID_ARGUMENT');
         expect(tooLarge.message).toMatch(/max-request-bytes/);
@@ -108,7 +110,12 @@ describe('etcd: several Lucien servers on one etcd', () => {
   it("each server reads the other's commits at the same revision, and revisions are etcd's", async () => {
     const { revision } = await a.commit([put('k', '{"by":"a"}')]);
     expect(await b.currentRevision()).toBe(revision);
-    expect(await read(b, 'k')).toEqual({ key: 'k', value: '{"by":"a"}', createRevision: revision, modRevision: revision });
+    expect(await read(b, 'k')).toEqual({
+      key: 'k',
+      value: '{"by":"a"}',
+      createRevision: revision,
+      modRevision: revision,
+    });
     const r2 = (await b.commit([put('k', '{"by":"b"}'), del('missing')])).revision;
     expect(r2).toBe(revision + 1);
     expect(await read(a, 'k')).toMatchObject({ value: '{"by":"b"}', createRevision: revision, modRevision: r2 });
@@ -126,7 +133,12 @@ describe('etcd: several Lucien servers on one etcd', () => {
     const seen = await snapshot.get('k');
     await snapshot.release();
     await b.commit([put('k', '{"n":2}')]);
-    const err = await rejection(a.commit([put('k', '{"n":3}'), put('other', '{}')], [{ type: 'key', key: 'k', modRevision: seen?.modRevision ?? -1 }]));
+    const err = await rejection(
+      a.commit(
+        [put('k', '{"n":3}'), put('other', '{}')],
+        [{ type: 'key', key: 'k', modRevision: seen?.modRevision ?? -1 }],
+      ),
+    );
     expect(err).toMatchObject({ code: 'CONDITION_FAILED', details: { key: 'k' } });
     expect(await read(b, 'other')).toBeUndefined();
     expect((await read(b, 'k'))?.value).toBe('{"n":2}');
@@ -152,7 +164,9 @@ describe('etcd: several Lucien servers on one etcd', () => {
         const current = await read(s, 'counter');
         const n = (JSON.parse(current?.value ?? '{}') as { n: number }).n;
         const guard = [{ type: 'key' as const, key: 'counter', modRevision: current?.modRevision ?? 0 }];
-        const attempt = await s.commit([put('counter', JSON.stringify({ n: n + 1 }))], guard).catch((e: { code?: string }) => e);
+        const attempt = await s
+          .commit([put('counter', JSON.stringify({ n: n + 1 }))], guard)
+          .catch((e: { code?: string }) => e);
         if (!('code' in attempt)) return;
         expect(attempt.code).toBe('CONDITION_FAILED');
       }
@@ -171,8 +185,14 @@ describe('etcd: several Lucien servers on one etcd', () => {
     const r1 = (await b.commit([put('k', '{}'), put('j', '{}')])).revision;
     const r2 = (await b.commit([del('k'), put('k2', '{"v":1}'), del('k2')])).revision;
     const expected = [
-      [{ type: 'put', key: 'k', value: '{}', revision: r1 }, { type: 'put', key: 'j', value: '{}', revision: r1 }],
-      [{ type: 'delete', key: 'k', value: '', revision: r2 }, { type: 'delete', key: 'k2', value: '', revision: r2 }],
+      [
+        { type: 'put', key: 'k', value: '{}', revision: r1 },
+        { type: 'put', key: 'j', value: '{}', revision: r1 },
+      ],
+      [
+        { type: 'delete', key: 'k', value: '', revision: r2 },
+        { type: 'delete', key: 'k2', value: '', revision: r2 },
+      ],
     ];
     await eventually(() => expect(seen).toEqual(expected));
     expect(await a.changesSince(from, 100)).toEqual(expected.flat());
@@ -186,7 +206,12 @@ describe('etcd: what etcd cannot say in one Txn', () => {
     const backend = await server();
     try {
       const r1 = (await backend.commit([{ type: 'put', key: 'k', value: '{"v":1}' }])).revision;
-      const r2 = (await backend.commit([{ type: 'delete', key: 'k' }, { type: 'put', key: 'k', value: '{"v":2}' }])).revision;
+      const r2 = (
+        await backend.commit([
+          { type: 'delete', key: 'k' },
+          { type: 'put', key: 'k', value: '{"v":2}' },
+        ])
+      ).revision;
       const r3 = (await backend.commit([{ type: 'put', key: 'k', value: '{"v":3}' }])).revision;
       expect(await read(backend, 'k')).toMatchObject({ value: '{"v":3}', createRevision: r2, modRevision: r3 });
       expect((await readAll(backend))[0]).toMatchObject({ key: 'k', createRevision: r2 });
@@ -233,21 +258,45 @@ describe('etcd: housekeeping', () => {
 });
 
 async function startEtcd(): Promise<RunningEtcd> {
-  const binary = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd')).find(isExecutable);
+  const binary = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, 'etcd'))
+    .find(isExecutable);
   if (binary === undefined) {
-    throw new Error('etcd is not installed, and the etcd backend tests need a real one: apt-get install -y etcd-server');
+    throw new Error(
+      'etcd is not installed, and the etcd backend tests need a real one: apt-get install -y etcd-server',
+    );
   }
   // tmpfs when there is one: etcd fsyncs every commit, and these tests commit a lot.
   const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lucien-etcd-'));
   const client = `http://127.0.0.1:${await freePort()}`;
   const peer = `http://127.0.0.1:${await freePort()}`;
-  const child = spawn(binary, [
-    '--name', 'lucien-test', '--data-dir', dir,
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `lucien-test=${peer}`, '--initial-cluster-state', 'new',
-    '--logger', 'zap', '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    binary,
+    [
+      '--name',
+      'lucien-test',
+      '--data-dir',
+      dir,
+      '--listen-client-urls',
+      client,
+      '--advertise-client-urls',
+      client,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `lucien-test=${peer}`,
+      '--initial-cluster-state',
+      'new',
+      '--logger',
+      'zap',
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const stop = async (): Promise<void> => {
@@ -260,7 +309,10 @@ async function startEtcd(): Promise<RunningEtcd> {
       await stop();
       throw new Error(`etcd exited with ${child.exitCode} before serving: ${stderr}`);
     }
-    const healthy = await fetch(`${client}/health`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${client}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) return { endpoint: client.replace('http://', ''), stop };
     if (Date.now() > deadline) {
       await stop();
@@ -285,7 +337,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

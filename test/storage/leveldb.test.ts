@@ -38,14 +38,31 @@ describe('leveldb durability', () => {
     const work = await mkdtemp(join(tmpdir(), 'lucien-kill-'));
     try {
       // The child runs the real backend, transpiled, since node cannot load .ts itself.
-      for (const file of ['errors', 'storage/backend', 'storage/bytewise', 'storage/listeners', 'storage/read-cache', 'storage/group-commit', 'storage/rules', 'storage/core', 'storage/leveldb-layout', 'storage/leveldb']) {
+      for (const file of [
+        'errors',
+        'storage/backend',
+        'storage/bytewise',
+        'storage/listeners',
+        'storage/read-cache',
+        'storage/group-commit',
+        'storage/rules',
+        'storage/core',
+        'storage/leveldb-layout',
+        'storage/leveldb',
+      ]) {
         const source = await readFile(join(__dirname, '../../src', `${file}.ts`), 'utf8');
-        const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+        const { outputText } = ts.transpileModule(source, {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+        });
         await mkdir(dirname(join(work, 'src', file)), { recursive: true });
         await writeFile(join(work, 'src', `${file}.js`), outputText);
       }
       const location = join(work, 'db');
-      const child = spawn(process.execPath, ['-e', `
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `
         const { LevelDbBackend } = require('./src/storage/leveldb');
         (async () => {
           const backend = new LevelDbBackend({ location: ${JSON.stringify(location)} });
@@ -54,7 +71,10 @@ describe('leveldb durability', () => {
             const { revision } = await backend.commit([{ type: 'put', key: 'k' + i, value: JSON.stringify({ i }) }]);
             process.stdout.write(revision + '\\n');
           }
-        })();`], { cwd: work, env: { ...process.env, NODE_PATH: join(__dirname, '../../node_modules') } });
+        })();`,
+        ],
+        { cwd: work, env: { ...process.env, NODE_PATH: join(__dirname, '../../node_modules') } },
+      );
       let acked = 0;
       await new Promise<void>((resolve, reject) => {
         child.on('error', reject);
@@ -72,7 +92,10 @@ describe('leveldb durability', () => {
       const snapshot = await backend.snapshot();
       const rows = await snapshot.scan('k', { limit: 100000 });
       expect(rows.length).toBe(await backend.currentRevision());
-      expect(await snapshot.get(`k${acked - 1}`)).toMatchObject({ value: JSON.stringify({ i: acked - 1 }), modRevision: acked });
+      expect(await snapshot.get(`k${acked - 1}`)).toMatchObject({
+        value: JSON.stringify({ i: acked - 1 }),
+        modRevision: acked,
+      });
       await snapshot.release();
       await backend.close();
     } finally {

@@ -20,7 +20,10 @@ describe('ReadCache', () => {
     expect(cache.isInFlight('k')).toBe(true);
     cache.fill('k', '1,1,{"v":1}', 1);
     expect(cache.latest('k')).toBeUndefined();
-    cache.end([['k', ['1,2,{"v":2}', 2]], ['new', [ABSENT, 2]]]);
+    cache.end([
+      ['k', ['1,2,{"v":2}', 2]],
+      ['new', [ABSENT, 2]],
+    ]);
     expect(cache.isInFlight('k')).toBe(false);
     expect(cache.lookup('k', 1)).toBeUndefined();
     expect(cache.lookup('k', 2)).toBe('1,2,{"v":2}');
