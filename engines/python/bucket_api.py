@@ -49,7 +49,7 @@ def _loads(text, start=0):
 # Calls are JSON text built here by hand (each string escaped by the C
 # encoder): a bridge call is on every script's hot path, and encoding a dict
 # is several times slower. The server checks every call anyway
-# (src/procedures/run-transaction.ts parseCall).
+# (src/procedures/bridge-call.ts parseCall).
 def _call(text):
     answer = _send(text)
     if answer[:1] == 'v':

@@ -4,8 +4,9 @@
  * answering from its read cache, before the run starts: open()), overlaid with the
  * run's own buffered writes; every key read (found or not) and every listed
  * prefix is remembered so the commit can be guarded against concurrent
- * changes (serializable runs). Every call is checked here, whatever the host
- * sent: an escaped script can speak the protocol, not bypass these rules.
+ * changes (serializable runs). Every call is checked here (its shape by
+ * bridge-call.ts, a host's cached read set by cached-reads.ts), whatever the
+ * host sent: an escaped script can speak the protocol, not bypass these rules.
  * Names, keys and values are checked by the store's rules (store.ts) and
  * read through its bucket space: this file never builds a storage key.
  */
@@ -16,6 +17,9 @@ import type { KeyValue } from '../storage/backend';
 import type { BucketCondition, BucketMutation, BucketSnapshot } from '../storage/buckets';
 import { compareBytewise } from '../storage/bytewise';
 import type { Store } from '../storage/store';
+import { parseCall } from './bridge-call';
+import { type CachedCalls, recordCachedReads } from './cached-reads';
+import { PerKey } from './per-key';
 
 /** What a run may do beyond the store's own limits on keys and values. */
 export interface BridgeLimits {
@@ -33,46 +37,8 @@ export interface RunWrite {
   readonly value: string | null;
 }
 
-const malformed = (what: string): LucienError => new LucienError('INVALID_ARGUMENT', `malformed bridge call: ${what}`);
-
-/** Checks the shape of a call as a host sent it: JSON of one BridgeCall, with every field of the right type. */
-export function parseCall(request: string): BridgeCall {
-  let call: unknown;
-  try {
-    call = JSON.parse(request);
-  } catch {
-    throw malformed('not JSON');
-  }
-  if (typeof call !== 'object' || call === null || Array.isArray(call)) throw malformed('expected an object');
-  const c = call as Record<string, unknown>;
-  if (typeof c.bucket !== 'string') throw malformed('bucket must be a string');
-  const key = (): string => {
-    if (typeof c.key !== 'string') throw new LucienError('INVALID_KEY', 'key must be a string');
-    return c.key;
-  };
-  switch (c.op) {
-    case 'get':
-      return { op: 'get', bucket: c.bucket, key: key() };
-    case 'delete':
-      return { op: 'delete', bucket: c.bucket, key: key() };
-    case 'put':
-      if (typeof c.value !== 'string') throw new LucienError('INVALID_VALUE', 'value must be JSON text');
-      return { op: 'put', bucket: c.bucket, key: key(), value: c.value };
-    case 'getMany':
-    case 'read':
-      if (!Array.isArray(c.keys)) throw malformed(`${c.op} needs a list of keys`);
-      if (!c.keys.every((k) => typeof k === 'string')) throw new LucienError('INVALID_KEY', 'keys must be strings');
-      return { op: c.op, bucket: c.bucket, keys: c.keys as string[] };
-    case 'list':
-      if (typeof c.prefix !== 'string') throw new LucienError('INVALID_ARGUMENT', 'prefix must be a string');
-      if (typeof c.limit !== 'number') throw new LucienError('INVALID_ARGUMENT', 'list limit must be a number');
-      if (c.startAfter !== null && typeof c.startAfter !== 'string')
-        throw new LucienError('INVALID_ARGUMENT', 'start_after must be a string');
-      return { op: 'list', bucket: c.bucket, prefix: c.prefix, limit: c.limit, startAfter: c.startAfter };
-    default:
-      throw new LucienError('INVALID_ARGUMENT', `unknown bridge operation ${JSON.stringify(c.op) ?? 'undefined'}`);
-  }
-}
+/** Whether the caller may read / write a bucket; a message saying why not, or undefined. */
+export type BucketAccess = (bucket: string, mode: 'read' | 'write') => string | undefined;
 
 /**
  * What the script sees for an error it caused; anything else ends the run
@@ -83,39 +49,6 @@ function scriptFailure(err: unknown): BridgeReply {
   if (isLucienError(err) && err.code !== 'INTERNAL' && err.code !== 'UNAVAILABLE' && err.code !== 'SCRIPT_LIMIT')
     return { error: err.message };
   throw err;
-}
-
-/** Script calls an engine host answered itself (from its read cache), by op. */
-export interface CachedCalls {
-  readonly get: number;
-  readonly getMany: number;
-  readonly list: number;
-}
-
-/** Whether the caller may read / write a bucket; a message saying why not, or undefined. */
-export type BucketAccess = (bucket: string, mode: 'read' | 'write') => string | undefined;
-
-/** Values per (bucket, key). */
-class PerKey<V> {
-  private readonly buckets = new Map<string, Map<string, V>>();
-
-  get(bucket: string, key: string): V | undefined {
-    return this.buckets.get(bucket)?.get(key);
-  }
-
-  has(bucket: string, key: string): boolean {
-    return this.buckets.get(bucket)?.has(key) === true;
-  }
-
-  set(bucket: string, key: string, value: V): void {
-    const keys = this.buckets.get(bucket);
-    if (keys === undefined) this.buckets.set(bucket, new Map([[key, value]]));
-    else keys.set(key, value);
-  }
-
-  *entries(): IterableIterator<[bucket: string, key: string, value: V]> {
-    for (const [bucket, keys] of this.buckets) for (const [key, value] of keys) yield [bucket, key, value];
-  }
 }
 
 export class RunTransaction {
@@ -163,56 +96,10 @@ export class RunTransaction {
    * unchecked), as if they had crossed the bridge: each key with the revision
    * seen, each listed prefix; returns the script calls the host answered
    * itself. A malformed set is the host breaking the protocol: the run fails
-   * and writes nothing.
+   * and writes nothing (cached-reads.ts).
    */
   recordCached(cached: unknown): CachedCalls {
-    const none = { get: 0, getMany: 0, list: 0 };
-    if (cached === undefined) return none;
-    const bad = (what: string): LucienError =>
-      new LucienError('INTERNAL', `engine host sent a malformed read set: ${what}`);
-    const set = cached as { keys?: unknown; prefixes?: unknown; calls?: Record<string, unknown> };
-    if (typeof set !== 'object' || set === null || !Array.isArray(set.keys) || !Array.isArray(set.prefixes))
-      throw bad('expected keys and prefixes');
-    const count = (v: unknown): number => {
-      if (!Number.isSafeInteger(v) || (v as number) < 0) throw bad('bad call count');
-      return v as number;
-    };
-    if (typeof set.calls !== 'object' || set.calls === null) throw bad('expected call counts');
-    const calls = { get: count(set.calls.get), getMany: count(set.calls.getMany), list: count(set.calls.list) };
-    const revision = this.snap?.revision;
-    if (revision === undefined) throw bad('no snapshot was open');
-    /** A cache name split as the host built it (bucket + '/' + key), the bucket readable; else undefined. */
-    const named = (name: unknown): { bucket: string; key: string } | undefined => {
-      if (typeof name !== 'string') return undefined;
-      const at = name.indexOf('/');
-      if (at <= 0) return undefined;
-      const bucket = name.slice(0, at);
-      try {
-        this.store.checkRead(bucket, []);
-      } catch {
-        return undefined;
-      }
-      return { bucket, key: name.slice(at + 1) };
-    };
-    for (const entry of set.keys as unknown[]) {
-      const [name, modRevision] = Array.isArray(entry) ? (entry as unknown[]) : [];
-      const ref = named(name);
-      if (
-        ref === undefined ||
-        !Number.isSafeInteger(modRevision) ||
-        (modRevision as number) < 0 ||
-        (modRevision as number) > revision
-      )
-        throw bad('bad key entry');
-      // The host recorded each key at its first read, before any write of the run to it: keep it even if written since.
-      if (!this.reads.has(ref.bucket, ref.key)) this.reads.set(ref.bucket, ref.key, modRevision as number);
-    }
-    for (const prefix of set.prefixes as unknown[]) {
-      const ref = named(prefix);
-      if (ref === undefined) throw bad('bad prefix');
-      this.listed.set(ref.bucket, ref.key, true);
-    }
-    return calls;
+    return recordCachedReads(cached, this.snap?.revision, this.store, this.reads, this.listed);
   }
 
   async release(): Promise<void> {

@@ -4,9 +4,10 @@
  * conflict (bounded, with jitter) until it commits or fails with ABORTED.
  * Read-only runs and dry runs never commit, so they never conflict. A run
  * that raises, times out or dies writes nothing: writes exist only in the
- * transaction until the single commit at the end.
+ * transaction until the single commit at the end. What a run takes and gives
+ * (and the check of its args) is in run-input.ts; Eval's source check in
+ * eval-source.ts.
  */
-import { createHash } from 'node:crypto';
 import { isLucienError, LucienError } from '../errors';
 import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
@@ -21,78 +22,21 @@ import {
   type RunOutcome,
   type RunReport,
 } from '../observe/observer';
-import { type BridgeLimits, type BucketAccess, RunTransaction, type RunWrite } from './run-transaction';
+import { RunTransaction } from './run-transaction';
 import { CommitGate } from './commit-gate';
 import { type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry, RunCache } from './script-engine';
 import type { InvalidationFeed } from './invalidation-feed';
-
-export interface RunnerLimits extends BridgeLimits {
-  readonly defaultTimeoutMs: number;
-  readonly maxTimeoutMs: number;
-  readonly maxResultBytes: number;
-  readonly maxLogBytes: number;
-  readonly maxArgsBytes: number;
-  /** Deepest nesting of args and results (LUCIEN_MAX_JSON_DEPTH; default 64). Written values: StoreLimits. */
-  readonly maxJsonDepth?: number;
-  /** Attempts before a conflicting run fails with ABORTED. */
-  readonly maxAttempts: number;
-  /** Attempts made optimistically before a run takes the commit gate exclusively. */
-  readonly optimisticAttempts: number;
-  /** Bytes of each engine host's read cache; 0 turns the caches off. */
-  readonly hostCacheBytes?: number;
-  /** Largest source Eval accepts (as PutScript: LUCIEN_MAX_SCRIPT_BYTES). */
-  readonly maxScriptBytes: number;
-}
-
-/** Who asked for a run, and how long they wait: both Run and Eval carry it. */
-export interface CallerContext {
-  /** Aborts when the caller is gone: a queued run never starts, a running one is stopped, nothing commits. */
-  readonly signal?: AbortSignal;
-  /** The caller's own deadline (ms since the epoch), e.g. its gRPC deadline; the run ends by then too. */
-  readonly callerDeadline?: number;
-  /** The caller's rights over buckets (invoker rights); undefined: everything. */
-  readonly access?: BucketAccess;
-}
-
-export interface RunInput extends CallerContext {
-  readonly name: string;
-  /** JSON array text; '' means []. */
-  readonly args: string;
-  readonly dryRun: boolean;
-  /** 0 means the server default. */
-  readonly timeoutMs: number;
-  /** True once the caller went away (the run is then reported as cancelled if it fails). */
-  readonly cancelled?: () => boolean;
-}
-
-/** Eval: source run without registering it (a dry run unless `commit`). */
-export interface EvalInput extends CallerContext {
-  readonly engine: string;
-  readonly source: string;
-  /** JSON array text; '' means []. */
-  readonly args: string;
-  readonly commit: boolean;
-  /** 0 means the server default. */
-  readonly timeoutMs: number;
-}
-
-/** What a run executes: a registered script, or Eval's source. */
-interface Runnable {
-  readonly name: string;
-  /** Compiled-script cache key: changes whenever the source does. */
-  readonly key: string;
-  readonly engine: string;
-  readonly source: string;
-}
-
-export interface RunOutput {
-  readonly result: string;
-  readonly logs: readonly string[];
-  readonly revision: number;
-  readonly writes: readonly RunWrite[];
-  readonly attempts: number;
-}
+import {
+  type CallerContext,
+  checkArgs,
+  type EvalInput,
+  type Runnable,
+  type RunInput,
+  type RunnerLimits,
+  type RunOutput,
+} from './run-input';
+import { evalRunnable } from './eval-source';
 
 /** What a run did so far, for its report: filled in as it goes. */
 interface RunTrace {
@@ -171,7 +115,7 @@ export class ScriptRunner {
   }
 
   private async runRegistered(input: RunInput, log: Logger, trace: RunTrace): Promise<RunOutput> {
-    const args = this.checkArgs(input.args);
+    const args = checkArgs(input.args, this.limits);
     const script = await this.catalog.get(input.name);
     return this.execute(
       { name: script.name, key: scriptKey(script), engine: script.engine, source: script.source },
@@ -188,22 +132,8 @@ export class ScriptRunner {
    * source (the cache key is its hash).
    */
   async eval(input: EvalInput, log: Logger): Promise<RunOutput> {
-    const args = this.checkArgs(input.args);
-    if (this.engines.get(input.engine) === undefined) {
-      throw new LucienError(
-        'INVALID_ARGUMENT',
-        `unknown engine ${JSON.stringify(input.engine)}: use one of ${this.engines.names.join(', ')}`,
-      );
-    }
-    if (input.source.trim() === '') throw new LucienError('INVALID_ARGUMENT', 'script source is empty');
-    const bytes = Buffer.byteLength(input.source, 'utf8');
-    if (bytes > this.limits.maxScriptBytes)
-      throw new LucienError(
-        'INVALID_ARGUMENT',
-        `script source is ${bytes} bytes; the limit is ${this.limits.maxScriptBytes}`,
-      );
-    const hash = createHash('sha256').update(input.source).digest('hex').slice(0, 32);
-    const runnable = { name: 'eval', key: `eval@${input.engine}:${hash}`, engine: input.engine, source: input.source };
+    const args = checkArgs(input.args, this.limits);
+    const runnable = evalRunnable(input, this.engines, this.limits.maxScriptBytes);
     return this.execute(runnable, args, { ...input, dryRun: !input.commit }, log);
   }
 
@@ -354,22 +284,5 @@ export class ScriptRunner {
         void tx.release().catch(() => undefined);
       }
     }
-  }
-
-  private checkArgs(text: string): string {
-    if (text === '') return '[]';
-    if (Buffer.byteLength(text) > this.limits.maxArgsBytes)
-      throw new LucienError('INVALID_ARGUMENT', `args exceed ${this.limits.maxArgsBytes} bytes`);
-    const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    if (nestsDeeperThan(text, depth))
-      throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH)`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new LucienError('INVALID_ARGUMENT', `args is not valid JSON: ${(err as Error).message}`);
-    }
-    if (!Array.isArray(parsed)) throw new LucienError('INVALID_ARGUMENT', 'args must be a JSON array, e.g. ["post_1"]');
-    return text;
   }
 }

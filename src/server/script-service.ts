@@ -15,7 +15,8 @@ import type { RunRequest__Output } from '../generated/lucien/v1/RunRequest';
 import type { RunResponse } from '../generated/lucien/v1/RunResponse';
 import type { Script as ScriptMessage } from '../generated/lucien/v1/Script';
 import type { Script, ScriptCatalog } from '../procedures/catalog';
-import type { RunOutput, ScriptRunner } from '../procedures/runner';
+import type { RunOutput } from '../procedures/run-input';
+import type { ScriptRunner } from '../procedures/runner';
 import { type EdgeContext, unary } from './adapt';
 import { bucketAccess } from './auth';
 

@@ -6,7 +6,7 @@
  */
 import type { BridgeCall, BridgeReply } from '../../engines/protocol';
 import { formatRead } from '../../engines/host/read-answer';
-import { parseCall } from '../../src/procedures/run-transaction';
+import { parseCall } from '../../src/procedures/bridge-call';
 
 /** Buckets as a Map of "bucket/key" to JSON text; writes and calls are recorded. */
 export class FakeBridge {

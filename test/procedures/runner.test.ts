@@ -8,7 +8,8 @@
 import { isLucienError, LucienError } from '../../src/errors';
 import type { Logger } from '../../src/log';
 import { ScriptCatalog } from '../../src/procedures/catalog';
-import { type RunnerLimits, ScriptRunner } from '../../src/procedures/runner';
+import type { RunnerLimits } from '../../src/procedures/run-input';
+import { ScriptRunner } from '../../src/procedures/runner';
 import { type BridgeHandler, EngineRegistry, type ScriptEngine } from '../../src/procedures/script-engine';
 import { MemoryBackend } from '../../src/storage/memory';
 import { Store } from '../../src/storage/store';
