@@ -7,7 +7,7 @@
  */
 import type { ScriptFailure } from '../../engines/protocol';
 import { LucienError } from '../errors';
-import type { HostExitedError } from './host-process';
+import type { HostExitedError } from './host-exit';
 
 /** Why the pool itself killed a host during a run. */
 export type KillReason = 'time' | 'memory' | 'cancel' | 'protocol';

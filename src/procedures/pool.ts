@@ -10,8 +10,12 @@
  * was killed, broke the protocol or said it will exit. Each failure is
  * reported to the run that met it, with its own code (failure-codes.ts).
  * Must never know about storage: bridge calls go to the caller's handler.
+ *
+ * Its parts: pool-queue.ts (the runs waiting for a host), pool-guard.ts (the
+ * limits, enforced by killing), pool-run.ts (one run on a host) and
+ * pool-errors.ts (its errors and loss labels).
  */
-import type { CacheSync, CompiledMessage, DoneMessage } from '../../engines/protocol';
+import type { CompiledMessage } from '../../engines/protocol';
 import { LucienError } from '../errors';
 import type { Logger } from '../log';
 import type { HostLoss } from '../observe/observer';
@@ -23,9 +27,13 @@ import type {
   PreloadScript,
   ScriptEngine,
 } from './script-engine';
-import { HostExitedError, HostProcess, type HostSpec } from './host-process';
-import { treeResidentBytes } from './confinement';
+import { HostProcess, type HostSpec } from './host-process';
+import { HostExitedError } from './host-exit';
 import { failureError, lostHostError, type KillReason } from './failure-codes';
+import { cancelledError, LOSS, LostBeforeStart } from './pool-errors';
+import { HostQueue } from './pool-queue';
+import { compileWithin, guardRun } from './pool-guard';
+import { runOnHost } from './pool-run';
 
 export interface PoolOptions {
   readonly size: number;
@@ -38,14 +46,11 @@ export interface PoolOptions {
   readonly onHostLost?: (engine: string, reason: HostLoss) => void;
 }
 
-const MEMORY_POLL_MS = 50;
-
-type Waiter = (host: HostProcess) => void;
-
 export class EnginePool implements ScriptEngine {
   readonly name: string;
   private readonly idle: HostProcess[] = [];
-  private readonly waiters: Waiter[] = [];
+  /** Runs waiting for a host, in order. */
+  private readonly queue = new HostQueue();
   private readonly all = new Set<HostProcess>();
   private starting = 0;
   private closed = false;
@@ -102,7 +107,7 @@ export class EnginePool implements ScriptEngine {
     await Promise.all(
       hosts.map(async (host) => {
         try {
-          for (const script of this.preloads) await this.compileWithin(host, script.name, script.source, script.key);
+          for (const script of this.preloads) await this.compileOn(host, script.name, script.source, script.key);
         } finally {
           this.release(host);
         }
@@ -113,7 +118,7 @@ export class EnginePool implements ScriptEngine {
   async validate(name: string, source: string): Promise<void> {
     const host = await this.acquire(Date.now() + this.options.compileTimeoutMs, false, undefined, name);
     try {
-      const compiled = await this.compileWithin(host, name, source);
+      const compiled = await this.compileOn(host, name, source);
       if (!compiled.ok) throw failureError(name, compiled.error, []);
     } catch (err) {
       if (err instanceof HostExitedError)
@@ -125,27 +130,8 @@ export class EnginePool implements ScriptEngine {
   }
 
   /** Compiles on `host` (keeping it under `key` if given); a compile past the limit kills the host. */
-  private async compileWithin(host: HostProcess, name: string, source: string, key?: string): Promise<CompiledMessage> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        host.compile(name, source, key),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            this.compileKilled.add(host);
-            host.kill();
-            reject(
-              new LucienError(
-                'SCRIPT_TIMEOUT',
-                `compiling script "${name}" took longer than ${this.options.compileTimeoutMs} ms`,
-              ),
-            );
-          }, this.options.compileTimeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private compileOn(host: HostProcess, name: string, source: string, key?: string): Promise<CompiledMessage> {
+    return compileWithin(host, name, source, key, this.options.compileTimeoutMs, () => this.compileKilled.add(host));
   }
 
   async run(request: EngineRunRequest, bridge: BridgeHandler): Promise<EngineRunResult> {
@@ -169,78 +155,21 @@ export class EnginePool implements ScriptEngine {
     const queuedAt = Date.now();
     const host = await this.acquire(deadline, again || request.retry === true, request.signal, request.name);
     const startedAt = Date.now();
-    let killedFor: KillReason | undefined;
-    const kill = (reason: KillReason) => {
-      killedFor ??= reason;
-      host.kill();
-    };
-    // The caller's own deadline passing is the caller going away, as a cancel is.
-    const timer = setTimeout(
-      () => kill(request.callersDeadline === true ? 'cancel' : 'time'),
-      Math.max(0, deadline - Date.now()),
-    );
-    const memoryTimer = setInterval(() => {
-      void treeResidentBytes(host.pid).then((rss) => {
-        if (rss > this.options.memoryLimitBytes) kill('memory');
-      });
-    }, MEMORY_POLL_MS);
-    const onAbort = () => kill('cancel');
-    request.signal?.addEventListener('abort', onAbort);
-    // Aborted between getting the host and listening: stop now (the kill fails the run below).
-    if (request.signal?.aborted === true) kill('cancel');
-    let done: DoneMessage;
-    /** The store failed while the run was prepared (its snapshot): the host did nothing and goes back to the pool. */
-    let unsent: unknown;
+    // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below).
+    const guard = guardRun(host, deadline, request, this.options.memoryLimitBytes);
     try {
-      // The host's read cache is brought to the run's snapshot on the run message itself; nothing awaits after this.
-      let cache: CacheSync | undefined;
-      try {
-        cache = request.cache === undefined ? undefined : await request.cache.sync(host);
-      } catch (err) {
-        unsent = err;
-        throw err;
-      }
-      // A host that lacks the compiled script answers `missing` and HostProcess sends the run again with its
-      // source; the cache sync it carries again is the same revision and keys, a no-op.
-      done = await host.run(
-        {
-          key: request.key,
-          name: request.name,
-          source: request.source,
-          args: request.args,
-          limits: request.limits,
-          cache,
-        },
-        bridge,
-      );
-      if (done.ok) request.cache?.record(done.cached);
-    } catch (err) {
-      // The store failed while the run was prepared: the host did nothing and goes back to the pool.
-      if (unsent !== undefined && err === unsent && killedFor === undefined) throw err;
-      if (!(err instanceof HostExitedError)) throw err;
-      host.kill();
-      const timing = { queuedMs: startedAt - queuedAt, ranMs: Date.now() - startedAt };
-      if (killedFor === undefined) {
-        this.log.warn('engine host died during a run', {
-          engine: this.name,
-          script: request.name,
-          exit: err.exit.code,
-          signal: err.exit.signal,
-          breach: err.breach,
-          stderr: err.exit.stderr.slice(-500),
-        });
-      }
-      const lost = lostHostError(request.name, err, killedFor, this.options.memoryLimitBytes, timing);
-      if (lost.code === 'ENGINE_LOST' && host.framesThisRun === 0 && !again) throw new LostBeforeStart(lost);
-      throw lost;
+      return await runOnHost(host, request, bridge, guard, {
+        engine: this.name,
+        log: this.log,
+        memoryLimitBytes: this.options.memoryLimitBytes,
+        queuedAt,
+        startedAt,
+        again,
+      });
     } finally {
-      clearTimeout(timer);
-      clearInterval(memoryTimer);
-      request.signal?.removeEventListener('abort', onAbort);
-      this.release(host, killedFor);
+      guard.stop();
+      this.release(host, guard.killedFor);
     }
-    if (!done.ok) throw failureError(request.name, done.error, done.logs);
-    return { result: done.result, logs: done.logs };
   }
 
   async close(): Promise<void> {
@@ -261,7 +190,7 @@ export class EnginePool implements ScriptEngine {
 
   /** Runs waiting for a host. */
   get queued(): number {
-    return this.waiters.length;
+    return this.queue.length;
   }
 
   /**
@@ -284,38 +213,7 @@ export class EnginePool implements ScriptEngine {
     }
     if (this.closed) throw new LucienError('UNAVAILABLE', 'the server is shutting down');
     if (this.all.size + this.starting === 0) void this.replace();
-    const queuedAt = Date.now();
-    return new Promise((resolve, reject) => {
-      const leave = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-      };
-      const waiter: Waiter = (host) => {
-        leave();
-        resolve(host);
-      };
-      const onAbort = () => {
-        leave();
-        reject(cancelledError(script, 'queued'));
-      };
-      const timer = setTimeout(
-        () => {
-          leave();
-          reject(
-            new LucienError(
-              'SCRIPT_TIMEOUT',
-              `script "${script}" waited ${Date.now() - queuedAt} ms in the queue for a free ${this.name} engine and never started before its deadline; nothing was written`,
-            ),
-          );
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      signal?.addEventListener('abort', onAbort);
-      if (first) this.waiters.unshift(waiter);
-      else this.waiters.push(waiter);
-    });
+    return this.queue.wait(Date.now(), deadline, first, signal, script, this.name);
   }
 
   private release(host: HostProcess, killedFor?: KillReason): void {
@@ -323,9 +221,7 @@ export class EnginePool implements ScriptEngine {
       this.drop(host, killedFor ?? (host.breach !== undefined ? 'protocol' : host.retired ? 'retired' : 'exited'));
       return;
     }
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter(host);
-    else this.idle.push(host);
+    if (!this.queue.handOver(host)) this.idle.push(host);
   }
 
   /** Forgets a host that can serve no more (killing it if it still runs) and starts its replacement. */
@@ -363,7 +259,7 @@ export class EnginePool implements ScriptEngine {
       try {
         for (const script of this.preloads) {
           if (this.closed) break;
-          await this.compileWithin(host, script.name, script.source, script.key);
+          await this.compileOn(host, script.name, script.source, script.key);
         }
       } catch (err) {
         host.kill();
@@ -387,28 +283,4 @@ export class EnginePool implements ScriptEngine {
       this.starting--;
     }
   }
-}
-
-/** Why a host was lost, as metrics label it. */
-const LOSS: Record<KillReason | 'exited' | 'retired', HostLoss> = {
-  time: 'timeout',
-  memory: 'memory',
-  cancel: 'cancelled',
-  protocol: 'protocol',
-  exited: 'crash',
-  retired: 'crash',
-};
-
-/** A run's host was lost before it sent a single frame for it: the script never started. */
-class LostBeforeStart extends Error {
-  constructor(readonly lost: LucienError) {
-    super(lost.message);
-  }
-}
-
-function cancelledError(script: string, when: 'queued' | 'running'): LucienError {
-  return new LucienError(
-    'CANCELLED',
-    `script "${script}" was cancelled by its caller while ${when}; nothing was written`,
-  );
 }

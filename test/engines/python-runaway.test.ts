@@ -5,7 +5,7 @@
  * BaseException). Starts fresh hosts because some of these end them.
  */
 import type { HostProcess } from '../../src/procedures/host-process';
-import { HostExitedError } from '../../src/procedures/host-process';
+import { HostExitedError } from '../../src/procedures/host-exit';
 import { resultOf, runPython, startPythonHost } from './python-harness';
 
 let host: HostProcess;

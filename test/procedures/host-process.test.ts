@@ -5,7 +5,8 @@
  * (a stray call, a done with a call unanswered, an unknown frame) ends its run
  * and, where it could confuse a later run, its life.
  */
-import { HostExitedError, HostProcess } from '../../src/procedures/host-process';
+import { HostExitedError } from '../../src/procedures/host-exit';
+import { HostProcess } from '../../src/procedures/host-process';
 import { fakeHosts } from '../helpers/fake-host';
 
 const hosts = fakeHosts();

@@ -1,0 +1,86 @@
+/**
+ * One run on a host the pool has given it: the host's read cache brought to
+ * the run's snapshot, the run sent, and its outcome turned into the result or
+ * the right error, including when the host is lost during it (and whether the
+ * script never started, so the run may go to another host). Must never pick,
+ * release, kill for a limit or replace hosts: pool.ts and pool-guard.ts do.
+ */
+import type { CacheSync, DoneMessage } from '../../engines/protocol';
+import type { Logger } from '../log';
+import type { BridgeHandler, EngineRunRequest, EngineRunResult } from './script-engine';
+import type { HostProcess } from './host-process';
+import { HostExitedError } from './host-exit';
+import { failureError, lostHostError } from './failure-codes';
+import { LostBeforeStart } from './pool-errors';
+import type { RunGuard } from './pool-guard';
+
+/** What a run on a host is told by its pool. */
+export interface RunContext {
+  readonly engine: string;
+  readonly log: Logger;
+  readonly memoryLimitBytes: number;
+  /** When the run began to wait for a host, and when it got one. */
+  readonly queuedAt: number;
+  readonly startedAt: number;
+  /** The run was already sent again after its first host was lost before it started. */
+  readonly again: boolean;
+}
+
+/** Runs `request` on `host` (watched by `guard`); rejects with the run's error. */
+export async function runOnHost(
+  host: HostProcess,
+  request: EngineRunRequest,
+  bridge: BridgeHandler,
+  guard: RunGuard,
+  context: RunContext,
+): Promise<EngineRunResult> {
+  let done: DoneMessage;
+  /** The store failed while the run was prepared (its snapshot): the host did nothing and goes back to the pool. */
+  let unsent: unknown;
+  try {
+    // The host's read cache is brought to the run's snapshot on the run message itself; nothing awaits after this.
+    let cache: CacheSync | undefined;
+    try {
+      cache = request.cache === undefined ? undefined : await request.cache.sync(host);
+    } catch (err) {
+      unsent = err;
+      throw err;
+    }
+    // A host that lacks the compiled script answers `missing` and HostProcess sends the run again with its
+    // source; the cache sync it carries again is the same revision and keys, a no-op.
+    done = await host.run(
+      {
+        key: request.key,
+        name: request.name,
+        source: request.source,
+        args: request.args,
+        limits: request.limits,
+        cache,
+      },
+      bridge,
+    );
+    if (done.ok) request.cache?.record(done.cached);
+  } catch (err) {
+    // The store failed while the run was prepared: the host did nothing and goes back to the pool.
+    if (unsent !== undefined && err === unsent && guard.killedFor === undefined) throw err;
+    if (!(err instanceof HostExitedError)) throw err;
+    host.kill();
+    const { queuedAt, startedAt } = context;
+    const timing = { queuedMs: startedAt - queuedAt, ranMs: Date.now() - startedAt };
+    if (guard.killedFor === undefined) {
+      context.log.warn('engine host died during a run', {
+        engine: context.engine,
+        script: request.name,
+        exit: err.exit.code,
+        signal: err.exit.signal,
+        breach: err.breach,
+        stderr: err.exit.stderr.slice(-500),
+      });
+    }
+    const lost = lostHostError(request.name, err, guard.killedFor, context.memoryLimitBytes, timing);
+    if (lost.code === 'ENGINE_LOST' && host.framesThisRun === 0 && !context.again) throw new LostBeforeStart(lost);
+    throw lost;
+  }
+  if (!done.ok) throw failureError(request.name, done.error, done.logs);
+  return { result: done.result, logs: done.logs };
+}
