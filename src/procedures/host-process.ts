@@ -168,14 +168,18 @@ export class HostProcess {
    * dispatch, so a host that died or said it will is never handed on.
    */
   get alive(): boolean {
+    return this.usable && exists(this.enginePid);
+  }
+
+  /** `alive` without asking the kernel whether the engine process still exists (a syscall: dispatch asks it). */
+  get usable(): boolean {
     return (
       !this.killed &&
       !this.retiring &&
       !this.ended &&
       this.exitInfo === undefined &&
       this.child.exitCode === null &&
-      this.child.signalCode === null &&
-      exists(this.enginePid)
+      this.child.signalCode === null
     );
   }
 

@@ -217,7 +217,8 @@ export class EnginePool implements ScriptEngine {
   }
 
   private release(host: HostProcess, killedFor?: KillReason): void {
-    if (!host.alive) {
+    // A host going back to idle is checked in full when acquired; one handed straight to a waiting run, now.
+    if (this.queue.length > 0 ? !host.alive : !host.usable) {
       this.drop(host, killedFor ?? (host.breach !== undefined ? 'protocol' : host.retired ? 'retired' : 'exited'));
       return;
     }

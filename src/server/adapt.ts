@@ -62,15 +62,19 @@ function deadlineOf(call: { getDeadline?(): grpc.Deadline }): number | undefined
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** The abort reason of every cancelled call: made once. */
+const CANCELLED = 'the caller cancelled the call or its deadline passed';
+
 /** An AbortSignal that fires when grpc-js reports the call cancelled (by the client, or its deadline). */
 function cancelSignal(call: {
   on?(event: 'cancelled', listener: () => void): unknown;
   readonly cancelled: boolean;
 }): AbortSignal {
   const controller = new AbortController();
-  if (call.cancelled) controller.abort();
+  // A reason of our own: abort() without one builds a DOMException (with its stack) for every call that ends.
+  if (call.cancelled) controller.abort(CANCELLED);
   // A caller that is not a grpc-js call (the HTTP side's invoker) has no cancel event to listen to.
-  else if (typeof call.on === 'function') call.on('cancelled', () => controller.abort());
+  else if (typeof call.on === 'function') call.on('cancelled', () => controller.abort(CANCELLED));
   return controller.signal;
 }
 
