@@ -6,11 +6,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { connect, errorCode, failure, type TestClient } from '../helpers/client';
-import { type EtcdProcess, startEtcdProcess } from '../helpers/etcd-process';
+import { type RunningEtcd, startEtcd } from '../helpers/etcd';
 import { enginePids } from '../helpers/hosts';
 import { type RunningServer, startServer } from '../helpers/server';
 
-let etcd: EtcdProcess;
+let etcd: RunningEtcd;
 let server: RunningServer;
 let client: TestClient;
 
@@ -29,7 +29,7 @@ const SCRIPTS = {
 };
 
 beforeAll(async () => {
-  etcd = await startEtcdProcess();
+  etcd = await startEtcd();
   server = await startServer({ args: ['--backend', 'etcd', '--etcd-endpoints', etcd.endpoint] });
   client = connect(server.address);
   await client.call('Put', { bucket: 'b', key: 'k', value: '{"v":1}' });
@@ -43,8 +43,7 @@ afterAll(async () => {
   client.close();
   await server.kill();
   server.cleanup();
-  await etcd.kill();
-  etcd.cleanup();
+  await etcd.stop();
 });
 
 test('with etcd gone, a run that reads fails UNAVAILABLE (retryable), commits nothing, and its host keeps serving', async () => {
