@@ -5,7 +5,8 @@
  * puppeteer-core): browse to a key and edit it, register a script with a
  * syntax error and see its line marked, fix it, run it, watch its statistics
  * move; and with auth on, the page asks for a token before it shows anything.
- * Saves docs/admin-page.png and docs/admin-script.png for the README.
+ * Takes the screenshots the README shows; they are written to docs/ only
+ * with LUCIEN_UPDATE_SCREENSHOTS=1 (a test run leaves the tree as it found it).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,10 @@ import { freePort, request } from '../helpers/http';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 
 jest.setTimeout(120_000);
+
+/** Where a screenshot goes: docs/ when asked to update them, else a temp file. */
+const shots =
+  process.env.LUCIEN_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), 'lucien-shots-'));
 
 let browser: Browser;
 let profile: string;
@@ -189,7 +194,7 @@ describe('without auth', () => {
     await page.waitForFunction(() => document.getElementById('stat-failed')?.textContent === '1');
     expect(await text(page, '#stat-calls')).toBe('3');
     expect(await text(page, '#last-error')).toMatch(/line 1/);
-    await page.screenshot({ path: join(ROOT, 'docs/admin-script.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'admin-script.png'), fullPage: true });
   });
 
   test('the overview shows scripts with their statistics (screenshot for the README)', async () => {
@@ -198,7 +203,7 @@ describe('without auth', () => {
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
     );
     expect(row[0]?.slice(0, 4)).toEqual(['greet', 'python', '3', '1']);
-    await page.screenshot({ path: join(ROOT, 'docs/admin-page.png') });
+    await page.screenshot({ path: join(shots, 'admin-page.png') });
   });
 
   test('the slow-run log lists the runs, newest first', async () => {
