@@ -3,8 +3,10 @@
  * arguments cross to engine hosts as JSON text, and an engine parses them
  * recursively (Pyodide's json module overflows the wasm stack somewhere past
  * a few thousand levels, which kills the host): the server refuses anything
- * nested deeper than MAX_NESTING_DEPTH before it reaches a host. Linear in
- * the text, and free for text too short to nest that deep. Must never import
+ * nested deeper than MAX_NESTING_DEPTH before it reaches a host, and the edge
+ * (src/json-depth.ts) uses the same scan for its own, lower limit. Linear in
+ * the text, no recursion, and free for text too short to nest that deep.
+ * Brackets inside strings do not count; `{}` is depth 1. Must never import
  * anything from src/.
  */
 
@@ -20,8 +22,8 @@ const BACKSLASH = 0x5c;
 
 /** Whether `text` (JSON) nests arrays/objects deeper than `max` levels. */
 export function nestsDeeperThan(text: string, max: number): boolean {
-  // Each level needs an opening bracket and a closing one.
-  if (text.length <= 2 * max) return false;
+  // Each level needs its own opening bracket: shorter text cannot nest that deep.
+  if (text.length <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -5,13 +5,12 @@
  * file:line syntax errors and --if-unchanged, watch resuming after a server
  * restart, TLS and token flags and variables.
  */
-import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LucienClient } from '../../clients/typescript';
-import { type Certs, freePort, makeCerts } from '../helpers/certs';
+import { type Certs, freePort, makeCerts, startSecureServer } from '../helpers/certs';
 import { lines, lucien } from '../helpers/cli';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 
@@ -257,28 +256,7 @@ describe('TLS and tokens', () => {
 
   beforeAll(async () => {
     certs = makeCerts();
-    const auth = join(certs.dir, 'auth.json');
-    writeFileSync(auth, JSON.stringify({ tokens: [{ name: 'ops', token: TOKEN, role: 'admin' }] }));
-    secure = await startServer({
-      args: [
-        '--backend',
-        'memory',
-        '--auth-file',
-        auth,
-        '--tls-cert',
-        certs.file('server.pem'),
-        '--tls-key',
-        certs.file('server.key'),
-        '--tls-ca',
-        certs.file('ca.pem'),
-      ],
-      waitForPool: false,
-      credentials: grpc.credentials.createSsl(
-        readFileSync(certs.file('ca.pem')),
-        readFileSync(certs.file('client.key')),
-        readFileSync(certs.file('client.pem')),
-      ),
-    });
+    secure = await startSecureServer(certs, [{ name: 'ops', token: TOKEN, role: 'admin' }]);
   });
 
   afterAll(async () => {

@@ -5,11 +5,9 @@
  * out), Watch resuming after the server is killed and restarted, TLS and
  * tokens.
  */
-import * as grpc from '@grpc/grpc-js';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { LucienClient, type LucienClientError } from '../../clients/typescript';
-import { type Certs, freePort, makeCerts } from '../helpers/certs';
+import { type Certs, freePort, makeCerts, startSecureServer } from '../helpers/certs';
 import { type RunningServer, startServer } from '../helpers/server';
 
 let server: RunningServer;
@@ -249,36 +247,10 @@ describe('TLS and tokens', () => {
 
   beforeAll(async () => {
     certs = makeCerts();
-    const auth = join(certs.dir, 'auth.json');
-    writeFileSync(
-      auth,
-      JSON.stringify({
-        tokens: [
-          { name: 'ops', token: ADMIN, role: 'admin' },
-          { name: 'app', token: WRITER, role: 'write' },
-        ],
-      }),
-    );
-    secure = await startServer({
-      args: [
-        '--backend',
-        'memory',
-        '--auth-file',
-        auth,
-        '--tls-cert',
-        certs.file('server.pem'),
-        '--tls-key',
-        certs.file('server.key'),
-        '--tls-ca',
-        certs.file('ca.pem'),
-      ],
-      waitForPool: false,
-      credentials: grpc.credentials.createSsl(
-        readFileSync(certs.file('ca.pem')),
-        readFileSync(certs.file('client.key')),
-        readFileSync(certs.file('client.pem')),
-      ),
-    });
+    secure = await startSecureServer(certs, [
+      { name: 'ops', token: ADMIN, role: 'admin' },
+      { name: 'app', token: WRITER, role: 'write' },
+    ]);
   });
 
   afterAll(async () => {

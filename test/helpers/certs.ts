@@ -2,10 +2,12 @@
  * Throwaway TLS material for tests: a CA, a server certificate for
  * 127.0.0.1/localhost and a client certificate, made by openssl in a temp dir.
  */
+import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type RunningServer, startServer } from './server';
 
 export interface Certs {
   readonly dir: string;
@@ -81,5 +83,37 @@ export async function freePort(): Promise<number> {
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/**
+ * A real server that requires mutual TLS with these certificates and the
+ * given tokens (an auth file in the certificates' folder), for client suites
+ * that test TLS and tokens together.
+ */
+export async function startSecureServer(
+  certs: Certs,
+  tokens: readonly { name: string; token: string; role: string }[],
+): Promise<RunningServer> {
+  const auth = join(certs.dir, 'auth.json');
+  writeFileSync(auth, JSON.stringify({ tokens }));
+  return startServer({
+    args: [
+      ...['--backend', 'memory', '--auth-file', auth],
+      ...[
+        '--tls-cert',
+        certs.file('server.pem'),
+        '--tls-key',
+        certs.file('server.key'),
+        '--tls-ca',
+        certs.file('ca.pem'),
+      ],
+    ],
+    waitForPool: false,
+    credentials: grpc.credentials.createSsl(
+      readFileSync(certs.file('ca.pem')),
+      readFileSync(certs.file('client.key')),
+      readFileSync(certs.file('client.pem')),
+    ),
   });
 }

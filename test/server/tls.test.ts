@@ -1,80 +1,22 @@
 /**
  * TLS: with LUCIEN_TLS_CERT/KEY the server speaks only TLS; with LUCIEN_TLS_CA
  * it also requires a client certificate signed by that CA. Certificates are
- * made by openssl for this test.
+ * made by openssl (test/helpers/certs.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { type Certs, makeCerts } from '../helpers/certs';
 import { connect, failure } from '../helpers/client';
 import { startServer } from '../helpers/server';
 
-const dir = mkdtempSync(join(tmpdir(), 'lucien-tls-'));
-const file = (name: string) => join(dir, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+let certs: Certs;
+const file: Certs['file'] = (name) => certs.file(name);
 
 beforeAll(() => {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=Lucien Test CA',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-  );
-  for (const name of ['server', 'client']) {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.csr`),
-    );
-  }
+  certs = makeCerts();
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-// Sign each request with its extensions: SAN for the server, clientAuth for the client.
-beforeAll(() => {
-  for (const [name, extra] of [
-    ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-    ['client', 'extendedKeyUsage=clientAuth'],
-  ] as const) {
-    writeFileSync(file(`${name}.ext`), `${extra}\n`);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      file(`${name}.csr`),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      file(`${name}.ext`),
-      '-out',
-      file(`${name}.pem`),
-    );
-  }
-});
+afterAll(() => certs?.cleanup());
 
 test('with a certificate the server speaks TLS, and a plaintext client cannot talk to it', async () => {
   const server = await startServer({
