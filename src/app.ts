@@ -112,6 +112,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     await http?.close();
     server.destroy();
     catalog.close();
+    runner.close();
     feed?.close();
     await engines.close();
     await backend.close();
@@ -139,6 +140,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         await server.shutdown(config.shutdownGraceMs);
         catalog.close();
         await engines.close();
+        runner.close();
         feed?.close();
         await backend.close();
       })();

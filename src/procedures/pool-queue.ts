@@ -6,6 +6,7 @@
  * pool.ts hands over only hosts it found alive.
  */
 import type { HostProcess } from './host-process';
+import type { CancelSignal } from './script-engine';
 import { cancelledError, queueTimeoutError } from './pool-errors';
 
 type Waiter = (host: HostProcess) => void;
@@ -34,7 +35,7 @@ export class HostQueue {
     queuedAt: number,
     deadline: number,
     first: boolean,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
     script: string,
     engine: string,
   ): Promise<HostProcess> {

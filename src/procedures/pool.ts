@@ -21,6 +21,7 @@ import type { Logger } from '../log';
 import type { HostLoss } from '../observe/observer';
 import type {
   BridgeHandler,
+  CancelSignal,
   EngineRunRequest,
   EngineRunResult,
   HostStates,
@@ -201,7 +202,7 @@ export class EnginePool implements ScriptEngine {
   private async acquire(
     deadline: number,
     first: boolean,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
     script: string,
   ): Promise<HostProcess> {
     if (signal?.aborted === true) throw cancelledError(script, 'queued');

@@ -7,6 +7,7 @@
 import { LucienError } from '../errors';
 import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { BridgeLimits, BucketAccess, RunWrite } from './run-transaction';
+import type { CancelSignal } from './script-engine';
 
 export interface RunnerLimits extends BridgeLimits {
   readonly defaultTimeoutMs: number;
@@ -29,7 +30,7 @@ export interface RunnerLimits extends BridgeLimits {
 /** Who asked for a run, and how long they wait: both Run and Eval carry it. */
 export interface CallerContext {
   /** Aborts when the caller is gone: a queued run never starts, a running one is stopped, nothing commits. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** The caller's own deadline (ms since the epoch), e.g. its gRPC deadline; the run ends by then too. */
   readonly callerDeadline?: number;
   /** The caller's rights over buckets (invoker rights); undefined: everything. */

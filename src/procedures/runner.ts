@@ -37,6 +37,7 @@ import {
   type RunOutput,
 } from './run-input';
 import { evalRunnable } from './eval-source';
+import { SharedSnapshots } from './shared-snapshot';
 
 /** What a run did so far, for its report: filled in as it goes. */
 interface RunTrace {
@@ -56,6 +57,9 @@ const newTrace = (): RunTrace => ({
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ScriptRunner {
+  /** The runs' snapshots: one shared between commits (shared-snapshot.ts). */
+  private readonly snapshots: SharedSnapshots;
+
   constructor(
     private readonly store: Store,
     private readonly catalog: ScriptCatalog,
@@ -65,7 +69,14 @@ export class ScriptRunner {
     private readonly observer: Pick<Observer, 'run'> = NO_OBSERVER,
     /** Follows the store's commits for the engine hosts' read caches; without it hosts cache nothing. */
     private readonly feed?: InvalidationFeed,
-  ) {}
+  ) {
+    this.snapshots = new SharedSnapshots(store.space);
+  }
+
+  /** Stops sharing snapshots between runs (the server is closing). */
+  close(): void {
+    this.snapshots.close();
+  }
 
   /** Runs, then reports the run (once its script is known) to the observer. */
   async run(input: RunInput, log: Logger): Promise<RunOutput> {
@@ -174,7 +185,7 @@ export class ScriptRunner {
         this.store,
         async () => {
           if (exclusive) release = await this.gate.exclusive();
-          return this.store.space.snapshot();
+          return this.snapshots.lease();
         },
         this.limits,
         input.access,

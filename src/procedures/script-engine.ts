@@ -6,6 +6,18 @@
  */
 import type { BridgeReply, CacheSync, RunLimits } from '../../engines/protocol';
 
+/**
+ * A caller's cancellation, as a run hears of it: the part of an AbortSignal
+ * the run path uses (an AbortSignal fits). The gRPC edge answers it straight
+ * from the call (src/server/adapt.ts), without an AbortController per call.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  /** `listener` is called once, when the caller goes; not if it already has. */
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface EngineRunRequest {
   readonly name: string;
   /** Changes whenever the source does (name@revision). */
@@ -19,7 +31,7 @@ export interface EngineRunRequest {
   /** The deadline is the caller's own (its gRPC deadline), not the run's time limit: reaching it is a cancel. */
   readonly callersDeadline?: boolean;
   /** Aborts when the caller is gone (cancelled, or its gRPC deadline passed): a queued run never starts, a running one is stopped. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   readonly limits: RunLimits;
   /** A re-run after a conflict: served before first attempts waiting for a host. */
   readonly retry?: boolean;

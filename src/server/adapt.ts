@@ -10,6 +10,7 @@ import { status as Status } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { type Logger, lazyLogger } from '../log';
 import { NO_OBSERVER, type Observer } from '../observe/observer';
+import type { CancelSignal } from '../procedures/script-engine';
 import type { Authenticator, Principal, Role } from './auth';
 import { toServiceError } from './status';
 
@@ -48,7 +49,7 @@ export interface CallContext {
   /** True once the client cancelled or its deadline passed. */
   readonly cancelled: () => boolean;
   /** Aborts once the client cancelled or its deadline passed (so work done for it can stop at once). */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** The client's deadline (ms since the epoch), if it set one. */
   readonly deadline: number | undefined;
 }
@@ -62,20 +63,32 @@ function deadlineOf(call: { getDeadline?(): grpc.Deadline }): number | undefined
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The abort reason of every cancelled call: made once. */
-const CANCELLED = 'the caller cancelled the call or its deadline passed';
-
-/** An AbortSignal that fires when grpc-js reports the call cancelled (by the client, or its deadline). */
-function cancelSignal(call: {
-  on?(event: 'cancelled', listener: () => void): unknown;
+/** What cancelSignal reads of a call: grpc-js sets `cancelled` and emits 'cancelled' (once) when the client goes. */
+interface CancellableCall {
   readonly cancelled: boolean;
-}): AbortSignal {
-  const controller = new AbortController();
-  // A reason of our own: abort() without one builds a DOMException (with its stack) for every call that ends.
-  if (call.cancelled) controller.abort(CANCELLED);
-  // A caller that is not a grpc-js call (the HTTP side's invoker) has no cancel event to listen to.
-  else if (typeof call.on === 'function') call.on('cancelled', () => controller.abort(CANCELLED));
-  return controller.signal;
+  on?(event: 'cancelled', listener: () => void): unknown;
+  removeListener?(event: 'cancelled', listener: () => void): unknown;
+}
+
+/**
+ * The call's cancellation as a CancelSignal, read straight from the call: no
+ * AbortController (a few µs and garbage per call, and grpc-js reports every
+ * call "cancelled" when its stream closes, so each one would fire too).
+ * A caller that is not a grpc-js call (the HTTP side's invoker) has no event:
+ * its signal only answers `aborted`.
+ */
+function cancelSignal(call: CancellableCall): CancelSignal {
+  return {
+    get aborted() {
+      return call.cancelled;
+    },
+    addEventListener(_type, listener) {
+      call.on?.('cancelled', listener);
+    },
+    removeEventListener(_type, listener) {
+      call.removeListener?.('cancelled', listener);
+    },
+  };
 }
 
 /**
@@ -86,16 +99,16 @@ function lazyContext(
   edge: EdgeContext,
   method: string,
   cancelled: () => boolean,
-  signal: () => AbortSignal,
+  signal: () => CancelSignal,
   deadline: number | undefined,
 ): CallContext & { principal: Principal } {
   let requestId: string | undefined;
-  let abort: AbortSignal | undefined;
+  let abort: CancelSignal | undefined;
   const context: CallContext & { principal: Principal } = {
     principal: { name: 'anonymous', role: 'read' } as Principal,
     cancelled,
     deadline,
-    get signal(): AbortSignal {
+    get signal(): CancelSignal {
       abort ??= signal();
       return abort;
     },
