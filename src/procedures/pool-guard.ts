@@ -50,40 +50,94 @@ export interface RunGuard {
   stop(): void;
 }
 
-/** Kills `host` when the run's deadline passes, its memory passes the limit or the caller cancels. */
-export function guardRun(
-  host: HostProcess,
-  deadline: number,
-  request: Pick<EngineRunRequest, 'callersDeadline' | 'signal'>,
-  memoryLimitBytes: number,
-): RunGuard {
-  let killedFor: KillReason | undefined;
-  const kill = (reason: KillReason) => {
-    killedFor ??= reason;
-    host.kill();
-  };
-  // The caller's own deadline passing is the caller going away, as a cancel is.
-  const timer = setTimeout(
-    () => kill(request.callersDeadline === true ? 'cancel' : 'time'),
-    Math.max(0, deadline - Date.now()),
-  );
-  const memoryTimer = setInterval(() => {
-    void treeResidentBytes(host.pid).then((rss) => {
-      if (rss > memoryLimitBytes) kill('memory');
-    });
-  }, MEMORY_POLL_MS);
-  const onAbort = () => kill('cancel');
-  request.signal?.addEventListener('abort', onAbort);
-  // Aborted between getting the host and listening: stop now (the kill fails the run).
-  if (request.signal?.aborted === true) kill('cancel');
-  return {
-    get killedFor() {
-      return killedFor;
-    },
-    stop() {
-      clearTimeout(timer);
-      clearInterval(memoryTimer);
-      request.signal?.removeEventListener('abort', onAbort);
-    },
-  };
+interface Watched {
+  readonly host: HostProcess;
+  readonly deadline: number;
+  /** Reaching the deadline is the caller going away (its own gRPC deadline), as a cancel is. */
+  readonly callersDeadline: boolean;
+  killedFor: KillReason | undefined;
+}
+
+/**
+ * Watches the runs of one pool: kills a run's host when its deadline passes,
+ * its memory passes the limit or its caller cancels. One timer for every
+ * deadline (armed for the earliest) and one memory poll for every run, both
+ * left armed between runs and disarmed by the first tick that finds nothing
+ * to watch: a run adds and removes itself from a set, never a timer of its own.
+ */
+export class RunWatch {
+  private readonly runs = new Set<Watched>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** When the deadline timer fires (Infinity when unarmed). */
+  private deadlineAt = Number.POSITIVE_INFINITY;
+  private memoryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly memoryLimitBytes: number) {}
+
+  /** Starts watching a run on `host` until stop(). */
+  guard(host: HostProcess, deadline: number, request: Pick<EngineRunRequest, 'callersDeadline' | 'signal'>): RunGuard {
+    const run: Watched = { host, deadline, callersDeadline: request.callersDeadline === true, killedFor: undefined };
+    this.runs.add(run);
+    if (deadline < this.deadlineAt) this.armDeadline(deadline);
+    // Unreferenced: left armed between runs, they must not keep a closing process alive (a run's pipes do).
+    this.memoryTimer ??= setInterval(() => this.pollMemory(), MEMORY_POLL_MS).unref();
+    const onAbort = () => this.kill(run, 'cancel');
+    request.signal?.addEventListener('abort', onAbort);
+    // Aborted between getting the host and listening: stop now (the kill fails the run).
+    if (request.signal?.aborted === true) this.kill(run, 'cancel');
+    return {
+      get killedFor() {
+        return run.killedFor;
+      },
+      stop: () => {
+        this.runs.delete(run);
+        request.signal?.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
+  private kill(run: Watched, reason: KillReason): void {
+    run.killedFor ??= reason;
+    run.host.kill();
+  }
+
+  private armDeadline(at: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, at - Date.now())).unref();
+  }
+
+  /** Kills every run past its deadline; re-arms for the earliest left, or disarms. */
+  private onDeadline(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const run of this.runs) {
+      if (run.deadline <= now) this.kill(run, run.callersDeadline ? 'cancel' : 'time');
+      else next = Math.min(next, run.deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armDeadline(next);
+  }
+
+  private pollMemory(): void {
+    if (this.runs.size === 0) {
+      clearInterval(this.memoryTimer);
+      this.memoryTimer = undefined;
+      return;
+    }
+    for (const run of this.runs) {
+      void treeResidentBytes(run.host.pid).then((rss) => {
+        if (rss > this.memoryLimitBytes && this.runs.has(run)) this.kill(run, 'memory');
+      });
+    }
+  }
+
+  /** Stops every timer (the pool is closing). */
+  close(): void {
+    clearTimeout(this.deadlineTimer);
+    clearInterval(this.memoryTimer);
+    this.deadlineTimer = this.memoryTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+  }
 }

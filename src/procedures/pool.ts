@@ -33,7 +33,7 @@ import { HostExitedError } from './host-exit';
 import { failureError, lostHostError, type KillReason } from './failure-codes';
 import { cancelledError, LOSS, LostBeforeStart } from './pool-errors';
 import { HostQueue } from './pool-queue';
-import { compileWithin, guardRun } from './pool-guard';
+import { compileWithin, RunWatch } from './pool-guard';
 import { runOnHost } from './pool-run';
 
 export interface PoolOptions {
@@ -62,6 +62,8 @@ export class EnginePool implements ScriptEngine {
   private preloads: readonly PreloadScript[] = [];
   /** Hosts the pool killed for a compile past the limit (so their loss is counted as that). */
   private readonly compileKilled = new WeakSet<HostProcess>();
+  /** Deadlines, memory caps and cancellations of the runs in progress. */
+  private readonly watch: RunWatch;
 
   constructor(
     private readonly spec: HostSpec,
@@ -69,6 +71,7 @@ export class EnginePool implements ScriptEngine {
     private readonly log: Logger,
   ) {
     this.name = spec.engine;
+    this.watch = new RunWatch(options.memoryLimitBytes);
   }
 
   /**
@@ -157,7 +160,7 @@ export class EnginePool implements ScriptEngine {
     const host = await this.acquire(deadline, again || request.retry === true, request.signal, request.name);
     const startedAt = Date.now();
     // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below).
-    const guard = guardRun(host, deadline, request, this.options.memoryLimitBytes);
+    const guard = this.watch.guard(host, deadline, request);
     try {
       return await runOnHost(host, request, bridge, guard, {
         engine: this.name,
@@ -175,6 +178,7 @@ export class EnginePool implements ScriptEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.watch.close();
     for (const host of this.all) host.kill();
     await Promise.all([...this.all].map((h) => h.exited));
   }
