@@ -5,7 +5,10 @@
  * bridge call must return a value without yielding to an event loop, and a
  * blocking read is the cheapest round trip there is. Reads are buffered (one
  * read(2) usually brings a whole frame, header and body) and a frame goes out
- * in one write(2). Must never import anything from src/.
+ * in one write(2). The server may send the next run while this one is still
+ * going (pipelining): a run message that arrives while a bridge call waits
+ * for its answer is kept, in order, for the next receive(). Must never
+ * import anything from src/.
  */
 import { readSync, writeSync } from 'node:fs';
 import { FrameDecoder, FrameEncoder } from '../frame';
@@ -25,6 +28,11 @@ const OUT_FD = 4;
 
 const decoder = new FrameDecoder(MAX_FRAME_BYTES);
 const encoder = new FrameEncoder(MAX_FRAME_BYTES);
+
+/** JSON messages that arrived during a bridge call (the server sent the next run early), oldest first. */
+const early: string[] = [];
+/** More than this many early messages is not the protocol: the server queues at most one run behind another. */
+const MAX_EARLY = 4;
 
 /** Reads until a whole frame is buffered; false at end of input. */
 function fill(): boolean {
@@ -69,7 +77,7 @@ export function sendFrame(body: string): void {
 
 /** Next JSON message from the server, or undefined when the server closed the pipe. */
 export function receive(): ToHost | undefined {
-  const body = receiveFrame();
+  const body = early.shift() ?? receiveFrame();
   if (body === undefined) return undefined;
   if (body.charCodeAt(0) !== FRAME_JSON)
     throw new Error(`protocol: unexpected frame '${body[0]}' outside a bridge call`);
@@ -97,7 +105,13 @@ export function bridgeCall(request: string): string | undefined {
     ? request
     : request.replace(/\p{Surrogate}/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
   sendFrame(FRAME_CALL + wellFormed);
-  const reply = receiveFrame();
+  let reply = receiveFrame();
+  // The next run, sent before this call's answer: kept for receive().
+  while (reply !== undefined && reply.charCodeAt(0) === FRAME_JSON) {
+    if (early.length >= MAX_EARLY) throw new Error('protocol: too many messages during a bridge call');
+    early.push(reply);
+    reply = receiveFrame();
+  }
   if (reply === undefined) return undefined;
   if (reply[0] !== FRAME_VALUE && reply[0] !== FRAME_ERROR && reply[0] !== FRAME_DENIED)
     throw new Error(`protocol: expected a bridge answer, got frame '${reply[0]}'`);

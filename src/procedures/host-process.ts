@@ -4,10 +4,13 @@
  * through engines/frame.ts). It knows nothing of storage or pools: it starts,
  * compiles, runs (handing bridge calls to a callback), and dies when told.
  *
- * The host is distrusted: every frame is bounded in size, at most one frame
- * may be outstanding (one bridge call at a time, one answer per request), and
- * anything else (a frame of unknown kind, a message nobody asked for, a call
- * outside a run) is a protocol breach that kills the host. The server decides
+ * The host is distrusted: every frame is bounded in size, at most one bridge
+ * call may be outstanding, one answer comes per request, and anything else
+ * (a frame of unknown kind, a message nobody asked for, a call outside a run)
+ * is a protocol breach that kills the host. A run may be sent while the one
+ * before it is still going (the pool pipelines short read-only runs): the
+ * host reads it when it is done with the first, and its bridge calls are
+ * answered by its own handler from then on. The server decides
  * which compiled scripts the host keeps (an LRU of `scriptCache` keys; the
  * host forgets what it is told to drop).
  *
@@ -37,6 +40,14 @@ import { HeldScripts } from './host-scripts';
 import { HostReader } from './host-reader';
 
 export type { HostSpec };
+
+/** What a caller of run() hears of its run's progress on the host. */
+export interface RunProgress {
+  /** Frames the host sent for the run (set when run() settles): none means it never started it. */
+  frames: number;
+  /** Told when the host starts on the run (at once, unless another run is ahead of it). */
+  readonly onStart?: () => void;
+}
 
 export interface HostOptions {
   /** Compiled scripts the host keeps; the least recently used are dropped beyond it. */
@@ -89,9 +100,9 @@ export class HostProcess {
     this.reader = new HostReader(options.maxFrameBytes, {
       killed: () => this.killed,
       call: (request) => this.calls.onCallFrame(request),
-      // The run is over from here: a call frame after its done belongs to no run.
+      // The first run is over from here: call frames after its done belong to the next one sent, if any.
       answered: (message) => {
-        if (message.t === 'done' || message.t === 'missing') this.calls.end();
+        if (message.t === 'done' || message.t === 'missing') this.calls.answered();
       },
       breach: (reason) => {
         this.protocolBreach(reason);
@@ -190,12 +201,20 @@ export class HostProcess {
    */
   private enginePid: number | undefined;
 
-  /** Frames the host sent during the run in progress (or the last one): none means it never started it. */
-  get framesThisRun(): number {
-    return this.reader.frames;
+  /** Runs sent to the host and not yet answered (more than one: pipelined). */
+  get runsInFlight(): number {
+    return this.calls.pending;
   }
+
+  /** Run messages sent so far: a run sent again after another was sent behind it must not move the cache back. */
+  private runsSent = 0;
   /** Runs the host answered `missing` for (it lacked a script the server thought it held). */
   missingAnswers = 0;
+
+  /** Whether the server has told the host to keep the script compiled under `key`. */
+  holds(key: string): boolean {
+    return this.held.has(key);
+  }
 
   /** How many compiled scripts the server has told this host to keep. */
   get heldScripts(): number {
@@ -221,21 +240,30 @@ export class HostProcess {
    * script (and again, transparently, if the host says it lacks it). Rejects
    * with HostExitedError if the host dies, and with the store's error if the
    * store failed during a bridge call (the host stays in service).
+   *
+   * May be called while another run is in flight on this host (pipelining):
+   * the run is sent at once and the host starts it when done with the one
+   * before; `progress.onStart` is told then, and `progress.frames` counts
+   * the frames the host sent for this run (none: it never started it).
    */
   async run(
     run: Omit<RunMessage, 't' | 'id' | 'drop' | 'source'> & { readonly source: string },
     onCall: BridgeHandler,
+    progress: RunProgress = { frames: 0 },
   ): Promise<DoneMessage> {
     // Deep nesting can overflow an engine's parser and kill the host: it never crosses (see json-depth.ts).
     if (nestsDeeperThan(run.args, MAX_NESTING_DEPTH))
       throw new LucienError('INVALID_ARGUMENT', `args nest deeper than ${MAX_NESTING_DEPTH} levels`);
-    const calls = this.calls.begin(onCall);
-    this.reader.frames = 0;
+    const calls = this.calls.begin(onCall, progress.onStart);
     try {
       let known = this.held.has(run.key);
+      let cache = run.cache;
       for (;;) {
         const id = this.nextId++;
         const drop = known ? undefined : this.held.makeRoom();
+        const sentAs = ++this.runsSent;
+        const answer = this.next();
+        this.calls.sent(calls);
         this.send({
           t: 'run',
           id,
@@ -245,14 +273,18 @@ export class HostProcess {
           args: run.args,
           limits: run.limits,
           drop,
-          cache: run.cache,
+          cache,
         });
-        const message = await this.next();
+        const message = await answer;
+        progress.frames = calls.frames;
         if (message.t === 'missing' && message.id === id && known) {
           // The host lacks a script the server thought it held: send it again, with the source.
           this.missingAnswers++;
           this.held.forget(run.key);
           known = false;
+          // Another run went to the host after this one: it brought the cache to a later revision, which
+          // this run's sync must not take back. Sent again without it, it reads through the bridge only.
+          if (this.runsSent !== sentAs) cache = undefined;
           continue;
         }
         if (message.t !== 'done') throw this.protocolBreach(`unexpected ${message.t} during a run`);
@@ -265,7 +297,8 @@ export class HostProcess {
         return message;
       }
     } finally {
-      this.calls.end();
+      progress.frames = calls.frames;
+      this.calls.end(calls);
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * The reading side of one engine host's pipe: decodes its frames (each
- * bounded in size), counts them per run, hands bridge calls on, and hands the
- * one awaited answer to whoever waits for it. Anything else (a frame too big
- * or of unknown kind, a message nobody asked for) is a protocol breach. Must
+ * bounded in size), hands bridge calls on, and hands each answer to whoever
+ * waits for it, in the order they asked (a host may hold a second run behind
+ * the first: pipelining). Anything else (a frame too big or of unknown kind, a
+ * message nobody asked for) is a protocol breach. Must
  * never answer the host or kill it itself: host-process.ts does that when told.
  */
 import { FrameDecoder } from '../../engines/frame';
@@ -25,9 +26,8 @@ export interface ReaderHooks {
 
 export class HostReader {
   private readonly decoder: FrameDecoder;
-  private waiting: Pending | undefined;
-  /** Frames the host sent during the run in progress (or the last one): none means it never started it. */
-  frames = 0;
+  /** Who waits for the host's next messages, in the order they were asked. */
+  private readonly waiting: Pending[] = [];
 
   constructor(
     maxFrameBytes: number,
@@ -36,18 +36,21 @@ export class HostReader {
     this.decoder = new FrameDecoder(maxFrameBytes);
   }
 
-  /** The host's next message (exactly one may be awaited at a time). */
+  /** The host's next message not yet promised to an earlier caller. */
   expect(): Promise<FromHost> {
     return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      this.waiting.push({ resolve, reject });
     });
   }
 
-  /** Ends the wait for an answer, if any, with `err`. */
+  /** Messages awaited and not yet received. */
+  get awaited(): number {
+    return this.waiting.length;
+  }
+
+  /** Ends every wait for an answer with `err`. */
   fail(err: Error): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.reject(err);
+    for (const waiting of this.waiting.splice(0)) waiting.reject(err);
   }
 
   push(chunk: Buffer): void {
@@ -62,7 +65,6 @@ export class HostReader {
         return;
       }
       if (body === undefined) return;
-      this.frames++;
       if (body[0] === FRAME_CALL_BYTE) {
         this.hooks.call(body.toString('utf8', 1));
         if (this.hooks.killed()) return;
@@ -79,12 +81,11 @@ export class HostReader {
         );
         return;
       }
-      const waiting = this.waiting;
+      const waiting = this.waiting.shift();
       if (waiting === undefined) {
         this.hooks.breach(`a '${message.t}' message nobody asked for`);
         return;
       }
-      this.waiting = undefined;
       this.hooks.answered(message);
       waiting.resolve(message);
     }

@@ -2,14 +2,20 @@
  * The runs waiting for a free host of one pool, in order (a run sent again
  * after its host was lost goes first). A waiter leaves the queue when it gets
  * a host, when its deadline passes, or at once when its caller's signal
- * aborts, and then never starts. Must never start, check or kill hosts:
+ * aborts, and then never starts. The first waiter may also be handed a host
+ * that is finishing a run, if it may wait behind it (pool-pipeline.ts); no
+ * waiter ever passes the first. Must never start, check or kill hosts:
  * pool.ts hands over only hosts it found alive.
  */
 import type { HostProcess } from './host-process';
 import type { CancelSignal } from './script-engine';
 import { cancelledError, queueTimeoutError } from './pool-errors';
+import type { PipelineRequest } from './pool-pipeline';
 
-type Waiter = (host: HostProcess) => void;
+interface Waiter {
+  readonly give: (host: HostProcess) => void;
+  readonly request: PipelineRequest | undefined;
+}
 
 export class HostQueue {
   private readonly waiters: Waiter[] = [];
@@ -23,7 +29,16 @@ export class HostQueue {
   handOver(host: HostProcess): boolean {
     const waiter = this.waiters.shift();
     if (waiter === undefined) return false;
-    waiter(host);
+    waiter.give(host);
+    return true;
+  }
+
+  /** Hands a host still finishing a run to the first waiter if `may` says it may wait behind it. */
+  handOverBehind(host: HostProcess, may: (request: PipelineRequest) => boolean): boolean {
+    const waiter = this.waiters[0];
+    if (waiter?.request === undefined || !may(waiter.request)) return false;
+    this.waiters.shift();
+    waiter.give(host);
     return true;
   }
 
@@ -38,6 +53,7 @@ export class HostQueue {
     signal: CancelSignal | undefined,
     script: string,
     engine: string,
+    request?: PipelineRequest,
   ): Promise<HostProcess> {
     return new Promise((resolve, reject) => {
       const leave = () => {
@@ -46,9 +62,12 @@ export class HostQueue {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
       };
-      const waiter: Waiter = (host) => {
-        leave();
-        resolve(host);
+      const waiter: Waiter = {
+        give: (host) => {
+          leave();
+          resolve(host);
+        },
+        request,
       };
       const onAbort = () => {
         leave();

@@ -8,11 +8,14 @@
 import type { CacheSync, DoneMessage } from '../../engines/protocol';
 import type { Logger } from '../log';
 import type { BridgeHandler, EngineRunRequest, EngineRunResult } from './script-engine';
-import type { HostProcess } from './host-process';
+import type { HostProcess, RunProgress } from './host-process';
 import { HostExitedError } from './host-exit';
-import { failureError, lostHostError } from './failure-codes';
+import { failureError, type KillReason, lostHostError } from './failure-codes';
 import { LostBeforeStart } from './pool-errors';
-import type { RunGuard } from './pool-guard';
+/** Why the pool killed the host during this run, if it did (pool-guard.ts); read when the run fails. */
+export interface KilledFor {
+  readonly killedFor: KillReason | undefined;
+}
 
 /** What a run on a host is told by its pool. */
 export interface RunContext {
@@ -24,6 +27,8 @@ export interface RunContext {
   readonly startedAt: number;
   /** The run was already sent again after its first host was lost before it started. */
   readonly again: boolean;
+  /** Told when the host starts the run (at once, unless it was sent behind another: pipelining). */
+  readonly onStart: () => void;
 }
 
 /** Runs `request` on `host` (watched by `guard`); rejects with the run's error. */
@@ -31,10 +36,11 @@ export async function runOnHost(
   host: HostProcess,
   request: EngineRunRequest,
   bridge: BridgeHandler,
-  guard: RunGuard,
+  guard: KilledFor,
   context: RunContext,
 ): Promise<EngineRunResult> {
   let done: DoneMessage;
+  const progress: RunProgress = { frames: 0, onStart: context.onStart };
   /** The store failed while the run was prepared (its snapshot): the host did nothing and goes back to the pool. */
   let unsent: unknown;
   try {
@@ -58,6 +64,7 @@ export async function runOnHost(
         cache,
       },
       bridge,
+      progress,
     );
     if (done.ok) request.cache?.record(done.cached);
   } catch (err) {
@@ -78,7 +85,7 @@ export async function runOnHost(
       });
     }
     const lost = lostHostError(request.name, err, guard.killedFor, context.memoryLimitBytes, timing);
-    if (lost.code === 'ENGINE_LOST' && host.framesThisRun === 0 && !context.again) throw new LostBeforeStart(lost);
+    if (lost.code === 'ENGINE_LOST' && progress.frames === 0 && !context.again) throw new LostBeforeStart(lost);
     throw lost;
   }
   if (!done.ok) throw failureError(request.name, done.error, done.logs);

@@ -11,9 +11,14 @@
  * reported to the run that met it, with its own code (failure-codes.ts).
  * Must never know about storage: bridge calls go to the caller's handler.
  *
+ * A short run expected to write nothing may be sent to a host still finishing
+ * another (pool-pipeline.ts says when); its limits are watched from the
+ * moment the host starts it.
+ *
  * Its parts: pool-queue.ts (the runs waiting for a host), pool-guard.ts (the
- * limits, enforced by killing), pool-run.ts (one run on a host) and
- * pool-errors.ts (its errors and loss labels).
+ * limits, enforced by killing), pool-run.ts (one run on a host),
+ * pool-pipeline.ts (when a run may wait in a host's pipe) and pool-errors.ts
+ * (its errors and loss labels).
  */
 import type { CompiledMessage } from '../../engines/protocol';
 import { LucienError } from '../errors';
@@ -33,7 +38,8 @@ import { HostExitedError } from './host-exit';
 import { failureError, lostHostError, type KillReason } from './failure-codes';
 import { cancelledError, LOSS, LostBeforeStart } from './pool-errors';
 import { HostQueue } from './pool-queue';
-import { compileWithin, RunWatch } from './pool-guard';
+import { compileWithin, type RunGuard, RunWatch } from './pool-guard';
+import { type PipelineRequest, Pipelining } from './pool-pipeline';
 import { runOnHost } from './pool-run';
 
 export interface PoolOptions {
@@ -45,6 +51,8 @@ export interface PoolOptions {
   readonly scriptCache: number;
   /** Told when a host is lost (and will be replaced), with why (metrics). */
   readonly onHostLost?: (engine: string, reason: HostLoss) => void;
+  /** A run may be sent behind another only if that one is this quick (pool-pipeline.ts); 0: never. */
+  readonly pipelineBehindMs?: number;
 }
 
 export class EnginePool implements ScriptEngine {
@@ -64,6 +72,8 @@ export class EnginePool implements ScriptEngine {
   private readonly compileKilled = new WeakSet<HostProcess>();
   /** Deadlines, memory caps and cancellations of the runs in progress. */
   private readonly watch: RunWatch;
+  /** Each host's load, and when a run may be sent behind another. */
+  private readonly pipelining: Pipelining;
 
   constructor(
     private readonly spec: HostSpec,
@@ -72,6 +82,7 @@ export class EnginePool implements ScriptEngine {
   ) {
     this.name = spec.engine;
     this.watch = new RunWatch(options.memoryLimitBytes);
+    this.pipelining = new Pipelining(options.pipelineBehindMs);
   }
 
   /**
@@ -157,22 +168,43 @@ export class EnginePool implements ScriptEngine {
     again = false,
   ): Promise<EngineRunResult> {
     const queuedAt = Date.now();
-    const host = await this.acquire(deadline, again || request.retry === true, request.signal, request.name);
+    // A run sent again after its host was lost never waits behind another run.
+    const host = await this.acquire(
+      deadline,
+      again || request.retry === true,
+      request.signal,
+      request.name,
+      again ? undefined : request,
+    );
     const startedAt = Date.now();
-    // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below).
-    const guard = this.watch.guard(host, deadline, request);
+    let guard: RunGuard | undefined;
+    let since: number | undefined;
+    const onStart = () => {
+      // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below),
+      // watched from when the host starts the run: a kill before would end the run ahead of it.
+      guard ??= this.watch.guard(host, deadline, request);
+      since ??= this.pipelining.started(host, request.key);
+      this.offerBehind(host);
+    };
+    const killed = {
+      get killedFor() {
+        return guard?.killedFor;
+      },
+    };
     try {
-      return await runOnHost(host, request, bridge, guard, {
+      return await runOnHost(host, request, bridge, killed, {
         engine: this.name,
         log: this.log,
         memoryLimitBytes: this.options.memoryLimitBytes,
         queuedAt,
         startedAt,
         again,
+        onStart,
       });
     } finally {
-      guard.stop();
-      this.release(host, guard.killedFor);
+      guard?.stop();
+      if (since !== undefined) this.pipelining.finished(host, request.key, since);
+      this.release(host, guard?.killedFor);
     }
   }
 
@@ -208,31 +240,58 @@ export class EnginePool implements ScriptEngine {
     first: boolean,
     signal: CancelSignal | undefined,
     script: string,
+    request?: PipelineRequest,
   ): Promise<HostProcess> {
     if (signal?.aborted === true) throw cancelledError(script, 'queued');
     for (;;) {
       const host = this.idle.pop();
       if (host === undefined) break;
-      if (host.alive) return host;
+      if (host.alive) {
+        this.pipelining.taken(host);
+        return host;
+      }
       this.drop(host, 'exited');
     }
     if (this.closed) throw new LucienError('UNAVAILABLE', 'the server is shutting down');
     if (this.all.size + this.starting === 0) void this.replace();
-    return this.queue.wait(Date.now(), deadline, first, signal, script, this.name);
+    // No idle host: behind a short run on a busy one, if this run may wait there and nobody waits before it.
+    if (request !== undefined && !first && this.queue.length === 0) {
+      for (const host of this.all) {
+        if (!this.pipelining.canQueueBehind(host, request)) continue;
+        this.pipelining.taken(host);
+        return host;
+      }
+    }
+    // The host's load is counted when it is handed over (release), before this resumes.
+    return this.queue.wait(Date.now(), deadline, first, signal, script, this.name, request);
   }
 
   private release(host: HostProcess, killedFor?: KillReason): void {
+    if (this.pipelining.given(host) > 0) {
+      // Another run is still on the host (sent behind this one): it stays busy, but the first waiter may
+      // take this run's place behind it.
+      this.offerBehind(host);
+      return;
+    }
     // A host going back to idle is checked in full when acquired; one handed straight to a waiting run, now.
     if (this.queue.length > 0 ? !host.alive : !host.usable) {
       this.drop(host, killedFor ?? (host.breach !== undefined ? 'protocol' : host.retired ? 'retired' : 'exited'));
       return;
     }
-    if (!this.queue.handOver(host)) this.idle.push(host);
+    if (this.queue.handOver(host)) this.pipelining.taken(host);
+    else this.idle.push(host);
+  }
+
+  /** Hands `host`, busy with one run, to the first waiting run if it may be sent behind that one. */
+  private offerBehind(host: HostProcess): void {
+    if (this.queue.length > 0 && this.queue.handOverBehind(host, (r) => this.pipelining.canQueueBehind(host, r)))
+      this.pipelining.taken(host);
   }
 
   /** Forgets a host that can serve no more (killing it if it still runs) and starts its replacement. */
   private drop(host: HostProcess, reason: KillReason | 'exited' | 'retired'): void {
     if (!this.all.delete(host)) return;
+    this.pipelining.forget(host);
     const i = this.idle.indexOf(host);
     if (i >= 0) this.idle.splice(i, 1);
     host.kill();

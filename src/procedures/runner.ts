@@ -54,11 +54,16 @@ const newTrace = (): RunTrace => ({
   started: performance.now(),
 });
 
+/** Scripts whose last run's writes are remembered; beyond it the record starts afresh. */
+const MAX_NOTED_SCRIPTS = 4096;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ScriptRunner {
   /** The runs' snapshots: one shared between commits (shared-snapshot.ts). */
   private readonly snapshots: SharedSnapshots;
+  /** Whether each script's last run wrote (by compiled-script key): one that did not may be pipelined. */
+  private readonly wrote = new Map<string, boolean>();
 
   constructor(
     private readonly store: Store,
@@ -71,6 +76,12 @@ export class ScriptRunner {
     private readonly feed?: InvalidationFeed,
   ) {
     this.snapshots = new SharedSnapshots(store.space);
+  }
+
+  private noteWrites(key: string, wrote: boolean): void {
+    if (this.wrote.get(key) === wrote) return;
+    if (this.wrote.size >= MAX_NOTED_SCRIPTS) this.wrote.clear();
+    this.wrote.set(key, wrote);
   }
 
   /** Stops sharing snapshots between runs (the server is closing). */
@@ -222,6 +233,7 @@ export class ScriptRunner {
               limits: { maxLogBytes: this.limits.maxLogBytes, maxResultBytes: this.limits.maxResultBytes },
               retry: attempt > 1,
               cache,
+              pipeline: input.dryRun || this.wrote.get(script.key) === false,
             },
             (request) => {
               // A cache's `read` is the host's fetch for a get or getMany it reports itself (record above).
@@ -267,6 +279,7 @@ export class ScriptRunner {
             { logs },
           );
         }
+        this.noteWrites(script.key, !tx.readOnly);
         if (input.dryRun || tx.readOnly) {
           const revision = tx.revision ?? (await this.store.space.currentRevision());
           return { result, logs, revision, writes: tx.writeList, attempts: attempt };

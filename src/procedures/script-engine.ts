@@ -37,6 +37,12 @@ export interface EngineRunRequest {
   readonly retry?: boolean;
   /** Present when the host may answer reads from its read cache. */
   readonly cache?: RunCache;
+  /**
+   * The run is expected to write nothing (its script's last run here wrote
+   * nothing, or it is a dry run): it may be sent to a host behind a short run
+   * still going (pool-pipeline.ts).
+   */
+  readonly pipeline?: boolean;
 }
 
 /** A run's side of the engine hosts' read caches (invalidation-feed.ts, run-transaction.ts). */

@@ -15,8 +15,10 @@ const ENGINES = join(__dirname, '..', '..', 'dist', 'engines');
 export interface FakeHosts {
   /**
    * A spec whose host runs `onRun` for a run message and `onCompile` for a
-   * compile message (JS source, with send(text), recv(), done(msg, result),
-   * writeRaw(buffer) and the message `msg` in scope). By default compiles
+   * compile message (JS source, with send(text), recv(), call(request) (the
+   * channel's bridge call), done(msg, result), writeRaw(buffer) and the
+   * message `msg` in scope). Messages come through the channel's receive(),
+   * so one sent during a bridge call waits its turn. By default compiles
    * succeed at once.
    */
   spec(name: string, scripts: { onRun?: string; onCompile?: string }): HostSpec;
@@ -31,12 +33,12 @@ export function fakeHosts(): FakeHosts {
       writeFileSync(
         entry,
         `const { writeSync } = require('node:fs');
-const { sendFrame: send, receiveFrame: recv } = require(${JSON.stringify(join(ENGINES, 'host', 'channel.js'))});
+const { sendFrame: send, receiveFrame: recv, receive, bridgeCall: call } = require(${JSON.stringify(join(ENGINES, 'host', 'channel.js'))});
 const writeRaw = (buffer) => writeSync(4, buffer);
 const done = (msg, result) => send(JSON.stringify({ t: 'done', id: msg.id, ok: true, result, logs: [] }));
 send(JSON.stringify({ t: 'ready', engine: 'fake', version: '0' }));
 for (;;) {
-  const text = recv(); if (text === undefined) break; const msg = JSON.parse(text);
+  const msg = receive(); if (msg === undefined) break;
   if (msg.t === 'run') { ${onRun} }
   else if (msg.t === 'compile') { ${onCompile} }
 }
