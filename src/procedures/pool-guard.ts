@@ -52,6 +52,8 @@ export interface RunGuard {
 
 interface Watched {
   readonly host: HostProcess;
+  /** When the watch began (Date.now()): a run's memory is first read MEMORY_POLL_MS after it. */
+  readonly since: number;
   readonly deadline: number;
   /** Reaching the deadline is the caller going away (its own gRPC deadline), as a cancel is. */
   readonly callersDeadline: boolean;
@@ -76,7 +78,13 @@ export class RunWatch {
 
   /** Starts watching a run on `host` until stop(). */
   guard(host: HostProcess, deadline: number, request: Pick<EngineRunRequest, 'callersDeadline' | 'signal'>): RunGuard {
-    const run: Watched = { host, deadline, callersDeadline: request.callersDeadline === true, killedFor: undefined };
+    const run: Watched = {
+      host,
+      since: Date.now(),
+      deadline,
+      callersDeadline: request.callersDeadline === true,
+      killedFor: undefined,
+    };
     this.runs.add(run);
     if (deadline < this.deadlineAt) this.armDeadline(deadline);
     // Unreferenced: left armed between runs, they must not keep a closing process alive (a run's pipes do).
@@ -126,7 +134,11 @@ export class RunWatch {
       this.memoryTimer = undefined;
       return;
     }
+    const now = Date.now();
     for (const run of this.runs) {
+      // A run younger than one poll is not read yet (most runs end well before): reading a host's
+      // memory walks its process tree in /proc.
+      if (now - run.since < MEMORY_POLL_MS) continue;
       void treeResidentBytes(run.host.pid).then((rss) => {
         if (rss > this.memoryLimitBytes && this.runs.has(run)) this.kill(run, 'memory');
       });

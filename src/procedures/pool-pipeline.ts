@@ -4,20 +4,30 @@
  * its caches warm, instead of sleeping until the pool hands it the next run.
  * Under load that wake-up was the largest single cost of a run.
  *
- * Only one run deep; only behind a run expected to end soon (its script's
- * recent runs took under PIPELINE_BEHIND_MS, and it has not run longer than that), so
- * a run never waits behind a slow one while another host frees up; only runs
+ * At most MAX_BEHIND runs wait behind the one a host runs (one is not
+ * enough under load: the host finishes it before the server has sent the
+ * next). Only quick runs: the one running has not run longer than
+ * PIPELINE_BEHIND_MS and its script's recent runs took less, and so did the
+ * waiting run's own script (so everything a run waits behind is quick, and a
+ * run never waits behind a slow one while another host frees up). Only runs
  * the runner expects to write nothing (a pipelined run takes its snapshot
- * before the run ahead of it commits: a writer would conflict more) and whose
- * compiled script the host holds. Keeps each host's load (runs given it and
+ * before the runs ahead of it commit: a writer would conflict more), whose
+ * compiled script the host holds, once every run given the host was sent. Keeps each host's load (runs given it and
  * not given back) and each script's recent duration. Must never send to,
  * kill or hand over a host: pool.ts does.
  */
 import type { HostProcess } from './host-process';
 import type { EngineRunRequest } from './script-engine';
 
-/** By default a run may wait behind another only if that one's script is this quick (and it has not run longer). */
-export const PIPELINE_BEHIND_MS = 2;
+/**
+ * By default a run may wait behind another only if that one's script is this
+ * quick (and it has not run longer). Measured by the server, from when the
+ * host starts a run to when its answer is read, so it includes the server's
+ * own delay under load (a few ms at 16 clients), not only the script's time.
+ */
+export const PIPELINE_BEHIND_MS = 10;
+/** Runs that may wait in a host's pipe behind the one it runs. */
+export const MAX_BEHIND = 2;
 /** Scripts whose durations are kept; beyond it the record starts afresh. */
 const MAX_SCRIPTS = 4096;
 
@@ -69,14 +79,19 @@ export class Pipelining {
     this.running.delete(host);
   }
 
-  /** Whether `request` may be sent to `host` now, behind the one run it has (already sent, expected to end soon). */
+  /** Whether `request` may be sent to `host` now, behind the runs it has (all sent, all quick). */
   canQueueBehind(host: HostProcess, request: PipelineRequest): boolean {
-    if (request.pipeline !== true || this.behindMs <= 0) return false;
-    if (this.load.get(host) !== 1 || host.runsInFlight !== 1) return false;
+    if (request.pipeline !== true || !this.quick(request.key)) return false;
+    const load = this.load.get(host) ?? 0;
+    if (load < 1 || load > MAX_BEHIND || host.runsInFlight !== load) return false;
     if (!host.usable || !host.holds(request.key)) return false;
     const current = this.running.get(host);
-    if (current === undefined || performance.now() - current.since > this.behindMs) return false;
-    const usual = this.durations.get(current.key);
+    return current !== undefined && performance.now() - current.since <= this.behindMs && this.quick(current.key);
+  }
+
+  private quick(key: string): boolean {
+    if (this.behindMs <= 0) return false;
+    const usual = this.durations.get(key);
     return usual !== undefined && usual <= this.behindMs;
   }
 }

@@ -29,6 +29,8 @@ export interface RunContext {
   readonly again: boolean;
   /** Told when the host starts the run (at once, unless it was sent behind another: pipelining). */
   readonly onStart: () => void;
+  /** Told once the run is in the host's pipe (another may then be sent behind it). */
+  readonly onSent: () => void;
 }
 
 /** Runs `request` on `host` (watched by `guard`); rejects with the run's error. */
@@ -53,8 +55,10 @@ export async function runOnHost(
       throw err;
     }
     // A host that lacks the compiled script answers `missing` and HostProcess sends the run again with its
-    // source; the cache sync it carries again is the same revision and keys, a no-op.
-    done = await host.run(
+    // source; the cache sync it carries again is the same revision and keys, a no-op (or, if another run
+    // was sent behind it meanwhile, none: HostProcess.run).
+    // host.run() sends before it first waits: once it returns, the run is in the host's pipe.
+    const answer = host.run(
       {
         key: request.key,
         name: request.name,
@@ -66,6 +70,8 @@ export async function runOnHost(
       bridge,
       progress,
     );
+    context.onSent();
+    done = await answer;
     if (done.ok) request.cache?.record(done.cached);
   } catch (err) {
     // The store failed while the run was prepared: the host did nothing and goes back to the pool.

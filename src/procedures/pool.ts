@@ -184,7 +184,6 @@ export class EnginePool implements ScriptEngine {
       // watched from when the host starts the run: a kill before would end the run ahead of it.
       guard ??= this.watch.guard(host, deadline, request);
       since ??= this.pipelining.started(host, request.key);
-      this.offerBehind(host);
     };
     const killed = {
       get killedFor() {
@@ -200,6 +199,7 @@ export class EnginePool implements ScriptEngine {
         startedAt,
         again,
         onStart,
+        onSent: () => this.offerBehind(host),
       });
     } finally {
       guard?.stop();
