@@ -179,3 +179,33 @@ test('a run sent during a bridge call of the run ahead waits in the host for tha
     await pool.close();
   }
 });
+
+test('a run the host answers `missing` after another was sent behind it goes again without a cache sync (it must not move the cache back)', async () => {
+  // The first run without source is answered `missing`, late; every other run answers the cache sync it carried.
+  const onRun = `
+  if (msg.source === undefined && !globalThis.missed) {
+    globalThis.missed = true;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    send(JSON.stringify({ t: 'missing', id: msg.id }));
+  } else done(msg, JSON.stringify(msg.cache ?? null));`;
+  const pool = new EnginePool(hosts.spec('missing', { onRun }), OPTIONS, silentLogger);
+  const sync = (revision: number): NonNullable<EngineRunRequest['cache']> => ({
+    sync: async () => ({ revision, changed: [], reset: false, maxReadBatch: 10, maxBytes: 1024 }),
+    record: () => undefined,
+  });
+  try {
+    await pool.warm();
+    // Sent with its source: the server now counts the script as held.
+    expect(JSON.parse((await pool.run(request([], { cache: sync(1) }), noCalls)).result)).toMatchObject({
+      revision: 1,
+    });
+    const first = pool.run(request([], { cache: sync(2) }), noCalls);
+    await sleep(100);
+    const behind = await pool.run(request([], { cache: sync(3) }), noCalls);
+    expect(JSON.parse(behind.result)).toMatchObject({ revision: 3 });
+    // Sent again after the run behind it brought the host to revision 3: no sync at 2.
+    expect(JSON.parse((await first).result)).toBeNull();
+  } finally {
+    await pool.close();
+  }
+});
