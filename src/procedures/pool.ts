@@ -154,8 +154,8 @@ export class EnginePool implements ScriptEngine {
     try {
       return await this.runOnce(request, bridge, deadline);
     } catch (err) {
-      // A host found dead before it answered anything (killed between the liveness check and the dispatch)
-      // never ran the script: the run goes to another host, once.
+      // A host lost before it answered anything for the run (killed between the liveness check and the
+      // dispatch, or while the run waited behind another) never ran the script: it goes to another host, once.
       if (err instanceof LostBeforeStart) return this.runOnce(request, bridge, deadline, true);
       throw err;
     }
