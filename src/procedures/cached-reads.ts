@@ -43,16 +43,21 @@ export function recordCachedReads(
   if (typeof set.calls !== 'object' || set.calls === null) throw bad('expected call counts');
   const calls = { get: count(set.calls.get), getMany: count(set.calls.getMany), list: count(set.calls.list) };
   if (revision === undefined) throw bad('no snapshot was open');
+  /** The last bucket found readable: a read set names few buckets, each many times. */
+  let readable: string | undefined;
   /** A cache name split as the host built it (bucket + '/' + key), the bucket readable; else undefined. */
   const named = (name: unknown): { bucket: string; key: string } | undefined => {
     if (typeof name !== 'string') return undefined;
     const at = name.indexOf('/');
     if (at <= 0) return undefined;
     const bucket = name.slice(0, at);
-    try {
-      store.checkRead(bucket, []);
-    } catch {
-      return undefined;
+    if (bucket !== readable) {
+      try {
+        store.checkRead(bucket, []);
+      } catch {
+        return undefined;
+      }
+      readable = bucket;
     }
     return { bucket, key: name.slice(at + 1) };
   };

@@ -1,12 +1,18 @@
 /**
- * One run on a host the pool has given it: the host's read cache brought to
- * the run's snapshot, the run sent, and its outcome turned into the result or
- * the right error, including when the host is lost during it (and whether the
- * script never started, so the run may go to another host). Must never pick,
- * release, kill for a limit or replace hosts: pool.ts and pool-guard.ts do.
+ * One run in a pool: a host taken (pool.ts), its limits watched from when the
+ * host starts the run (pool-guard.ts; later than it is sent if it waits
+ * behind another run), the host's read cache brought to the run's snapshot,
+ * the run sent, and its outcome turned into the result or the right error,
+ * including when the host is lost during it (and whether the script never
+ * started, so the run may go to another host); then the host given back.
+ * Must never pick, kill for a limit or replace hosts itself: pool.ts and
+ * pool-guard.ts do.
  */
 import type { CacheSync, DoneMessage } from '../../engines/protocol';
 import type { Logger } from '../log';
+import type { CancelSignal } from './script-engine';
+import type { RunGuard, RunWatch } from './pool-guard';
+import type { PipelineRequest, Pipelining } from './pool-pipeline';
 import type { BridgeHandler, EngineRunRequest, EngineRunResult } from './script-engine';
 import type { HostProcess, RunProgress } from './host-process';
 import { HostExitedError } from './host-exit';
@@ -15,6 +21,75 @@ import { LostBeforeStart } from './pool-errors';
 /** Why the pool killed the host during this run, if it did (pool-guard.ts); read when the run fails. */
 export interface KilledFor {
   readonly killedFor: KillReason | undefined;
+}
+
+/** What one run needs of its pool. */
+export interface PoolSide {
+  readonly engine: string;
+  readonly log: Logger;
+  readonly memoryLimitBytes: number;
+  readonly watch: RunWatch;
+  readonly pipelining: Pipelining;
+  /** An idle host, one that may take the run behind its own (`request` given), or the first one freed. */
+  acquire(
+    deadline: number,
+    first: boolean,
+    signal: CancelSignal | undefined,
+    script: string,
+    request?: PipelineRequest,
+  ): Promise<HostProcess>;
+  release(host: HostProcess, killedFor?: KillReason): void;
+  /** Offers `host`, which now holds a run in its pipe, to the first waiting run. */
+  offerBehind(host: HostProcess): void;
+}
+
+/** Takes a host of the pool, runs `request` on it and gives it back. */
+export async function runInPool(
+  pool: PoolSide,
+  request: EngineRunRequest,
+  bridge: BridgeHandler,
+  deadline: number,
+  again: boolean,
+): Promise<EngineRunResult> {
+  const queuedAt = Date.now();
+  // A run sent again after its host was lost never waits behind another run.
+  const host = await pool.acquire(
+    deadline,
+    again || request.retry === true,
+    request.signal,
+    request.name,
+    again ? undefined : request,
+  );
+  const startedAt = Date.now();
+  let guard: RunGuard | undefined;
+  let since: number | undefined;
+  const onStart = () => {
+    // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below),
+    // watched from when the host starts the run: a kill before would end the run ahead of it.
+    guard ??= pool.watch.guard(host, deadline, request);
+    since ??= pool.pipelining.started(host, request.key);
+  };
+  const killed = {
+    get killedFor() {
+      return guard?.killedFor;
+    },
+  };
+  try {
+    return await runOnHost(host, request, bridge, killed, {
+      engine: pool.engine,
+      log: pool.log,
+      memoryLimitBytes: pool.memoryLimitBytes,
+      queuedAt,
+      startedAt,
+      again,
+      onStart,
+      onSent: () => pool.offerBehind(host),
+    });
+  } finally {
+    guard?.stop();
+    if (since !== undefined) pool.pipelining.finished(host, request.key, since);
+    pool.release(host, guard?.killedFor);
+  }
 }
 
 /** What a run on a host is told by its pool. */
@@ -34,7 +109,7 @@ export interface RunContext {
 }
 
 /** Runs `request` on `host` (watched by `guard`); rejects with the run's error. */
-export async function runOnHost(
+async function runOnHost(
   host: HostProcess,
   request: EngineRunRequest,
   bridge: BridgeHandler,

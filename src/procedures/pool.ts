@@ -38,9 +38,9 @@ import { HostExitedError } from './host-exit';
 import { failureError, lostHostError, type KillReason } from './failure-codes';
 import { cancelledError, LOSS, LostBeforeStart } from './pool-errors';
 import { HostQueue } from './pool-queue';
-import { compileWithin, type RunGuard, RunWatch } from './pool-guard';
+import { compileWithin, RunWatch } from './pool-guard';
 import { type PipelineRequest, Pipelining } from './pool-pipeline';
-import { runOnHost } from './pool-run';
+import { type PoolSide, runInPool } from './pool-run';
 
 export interface PoolOptions {
   readonly size: number;
@@ -74,6 +74,8 @@ export class EnginePool implements ScriptEngine {
   private readonly watch: RunWatch;
   /** Each host's load, and when a run may be sent behind another. */
   private readonly pipelining: Pipelining;
+  /** What one run needs of the pool (pool-run.ts). */
+  private readonly side: PoolSide;
 
   constructor(
     private readonly spec: HostSpec,
@@ -83,6 +85,16 @@ export class EnginePool implements ScriptEngine {
     this.name = spec.engine;
     this.watch = new RunWatch(options.memoryLimitBytes);
     this.pipelining = new Pipelining(options.pipelineBehindMs);
+    this.side = {
+      engine: this.name,
+      log: this.log,
+      memoryLimitBytes: options.memoryLimitBytes,
+      watch: this.watch,
+      pipelining: this.pipelining,
+      acquire: (deadline, first, signal, script, request) => this.acquire(deadline, first, signal, script, request),
+      release: (host, killedFor) => this.release(host, killedFor),
+      offerBehind: (host) => this.offerBehind(host),
+    };
   }
 
   /**
@@ -161,51 +173,13 @@ export class EnginePool implements ScriptEngine {
     }
   }
 
-  private async runOnce(
+  private runOnce(
     request: EngineRunRequest,
     bridge: BridgeHandler,
     deadline: number,
     again = false,
   ): Promise<EngineRunResult> {
-    const queuedAt = Date.now();
-    // A run sent again after its host was lost never waits behind another run.
-    const host = await this.acquire(
-      deadline,
-      again || request.retry === true,
-      request.signal,
-      request.name,
-      again ? undefined : request,
-    );
-    const startedAt = Date.now();
-    let guard: RunGuard | undefined;
-    let since: number | undefined;
-    const onStart = () => {
-      // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below),
-      // watched from when the host starts the run: a kill before would end the run ahead of it.
-      guard ??= this.watch.guard(host, deadline, request);
-      since ??= this.pipelining.started(host, request.key);
-    };
-    const killed = {
-      get killedFor() {
-        return guard?.killedFor;
-      },
-    };
-    try {
-      return await runOnHost(host, request, bridge, killed, {
-        engine: this.name,
-        log: this.log,
-        memoryLimitBytes: this.options.memoryLimitBytes,
-        queuedAt,
-        startedAt,
-        again,
-        onStart,
-        onSent: () => this.offerBehind(host),
-      });
-    } finally {
-      guard?.stop();
-      if (since !== undefined) this.pipelining.finished(host, request.key, since);
-      this.release(host, guard?.killedFor);
-    }
+    return runInPool(this.side, request, bridge, deadline, again);
   }
 
   async close(): Promise<void> {
