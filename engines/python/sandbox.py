@@ -29,6 +29,9 @@ del _builtins_module
 # Defined by rollback.py, which the engine runs in this namespace right after this file.
 _lucien_rollback = None
 
+# Size of the inbox (see the bridge below).
+INBOX_BYTES = 256 * 1024
+
 
 def _lucien_make(bridge, script_file, api_source):
     import sys, builtins, json, types, random, gc, _random, os
@@ -109,10 +112,37 @@ def _lucien_make(bridge, script_file, api_source):
     sys.addaudithook(audit)
 
     # ---- the bridge ----------------------------------------------------------
+    # This run's prefetched answers (engines/python/prefetch.ts): request text
+    # -> the answer the bridge would give; and the requests the script took
+    # from it, not yet reported. Only bridge_loop and run_script touch them;
+    # both are emptied at the end of every run.
+    prefetched = {}
+    taken = []
+    # The inbox (engines/python/inbox.ts): the host writes a longer string
+    # here as UTF-8 and hands over its byte count instead.
+    inbox = bytearray(INBOX_BYTES)
+    inbox_view = memoryview(inbox)
+
+    def received(text):
+        if type(text) is int:
+            return str(inbox_view[:text], 'utf-8')
+        return text
+
+    def report():
+        """The prefetched requests the script took since the last report, for
+        the host to record as reads (in order, before anything that follows);
+        the rest of the prefetch goes: a call that crosses may write."""
+        text = '\0'.join(taken)
+        taken.clear()
+        prefetched.clear()
+        return text
+
     def bridge_loop():
         """Strings in, strings out. Holds the JsProxy in its frame, catches
         everything (a JavaScript error would carry host objects), and cannot
-        be closed or thrown into for good: it answers and waits again."""
+        be closed or thrown into for good: it answers and waits again. A
+        request the host prefetched is answered here, without crossing; any
+        other call first reports what was taken, then crosses."""
         answer = ''
         while True:
             try:
@@ -123,14 +153,27 @@ def _lucien_make(bridge, script_file, api_source):
             if type(text) is not str:
                 answer = 'ebridge: expected JSON text'
                 continue
+            if prefetched:
+                hit = prefetched.get(text)
+                if hit is not None:
+                    taken.append(text)
+                    answer = hit
+                    continue
             try:
-                answer = bridge(text)
+                answer = received(bridge(text, report()))
             except BaseException:
                 answer = 'ebucket bridge failed'
             if type(answer) is not str:
                 answer = 'ebucket bridge failed'
     pump = bridge_loop()
     next(pump)
+
+    def unpack(text):
+        """Fills `prefetched` from the host's framing: request, answer,
+        request, answer... separated by NUL (which neither holds)."""
+        parts = text.split('\0')
+        if len(parts) % 2 == 0:
+            prefetched.update(zip(parts[0::2], parts[1::2]))
 
     # ---- what scripts see ----------------------------------------------------
     api_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(',', ':'))
@@ -225,11 +268,29 @@ def _lucien_make(bridge, script_file, api_source):
             used += len(str_encode(x, 'utf-8', 'surrogatepass')) + 1
         return None if used <= max_log else 'LogsTooLarge'
 
-    def run_script(code_id, args_text, max_log, max_result):
+    def run_script(code_id, args_text, max_log, max_result, seed, prefetch):
+        """Runs a compiled script. seed: hex digits for `random` (from the
+        host's buffered randomness; '' draws its own); prefetch: answers the
+        host expects the script to ask for (unpack's framing, or ''). The
+        answer is prefixed with 'p', the length of report()'s text, ':' and
+        that text when the script took prefetched answers after the last call
+        that crossed."""
         code = codes.get(code_id)
         if code is None:
             return 'missing'
-        reseed(generator, from_bytes(urandom(32)))
+        try:
+            answer = run_code(code, args_text, max_log, max_result, seed, prefetch)
+        finally:
+            left = report()
+        return answer if left == '' else 'p%d:%s%s' % (len(left), left, answer)
+
+    def run_code(code, args_text, max_log, max_result, seed, prefetch):
+        reseed(generator, int(seed, 16) if seed else from_bytes(urandom(32)))
+        if prefetch:
+            try:
+                unpack(received(prefetch))
+            except BaseException:
+                prefetched.clear()
         logs = []
         run_state[0], run_state[1], run_state[2], run_state[3] = logs, 0, max_log, False
         own_builtins = base_builtins.copy()
@@ -282,4 +343,4 @@ def _lucien_make(bridge, script_file, api_source):
         codes.pop(code_id, None)
         return ''
 
-    return compile_script, run_script, take_snapshot, restore, release, discard_script
+    return compile_script, run_script, take_snapshot, restore, release, discard_script, inbox

@@ -1,0 +1,82 @@
+/**
+ * The Python engine in this process, with no pipes and no server: compiles a
+ * bench script, then runs it in a loop through the host's read cache (filled
+ * by the first run, as on a warm host) and reports the engine's CPU per run.
+ * This is the Python host's own cost per run, without the two pipe wake-ups
+ * (scripts/bench/host-profile.ts measures those too). Run under
+ * `node --cpu-prof` for a profile of just the engine.
+ *
+ *   node dist/scripts/bench/python-micro.js SCRIPT [ARGS_JSON] [--seconds 3] [--batches 7]
+ */
+import { join } from 'node:path';
+import { CachedBridge } from '../../engines/host/cached-bridge';
+import type { HostBridge } from '../../engines/host/host-engine';
+import { HostReadCache } from '../../engines/host/read-cache';
+import { formatRead } from '../../engines/host/read-answer';
+import type { BridgeCall } from '../../engines/protocol';
+import { PythonEngine } from '../../engines/python/python-engine';
+import { blog, KV_VALUE, SCRIPTS } from './fixtures';
+import { ROOT } from './servers';
+
+/** The bench's data: the seed's blog, and KV_VALUE under any other key. */
+const DATA = new Map<string, string>();
+for (const [bucket, rows] of Object.entries(blog())) {
+  for (const [key, value] of rows) DATA.set(`${bucket}/${key}`, JSON.stringify(value));
+}
+
+/** The server's side of a cache miss: every key exists at revision 1. */
+const upstream: HostBridge = {
+  call(request) {
+    const call = JSON.parse(request) as BridgeCall;
+    if (call.op !== 'read') return 'vnull';
+    return `v${formatRead(call.keys.map((k) => [1, DATA.get(`${call.bucket}/${k}`) ?? KV_VALUE] as const))}`;
+  },
+};
+
+async function main(): Promise<void> {
+  const [scriptName = 'render_post_py', args = '["post_1"]'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const flag = (name: string, dflt: number): number => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  };
+  const seconds = flag('--seconds', 3);
+  const batches = flag('--batches', 7);
+  const script = SCRIPTS.find((x) => x.name === scriptName && x.engine === 'python');
+  if (script === undefined) throw new Error(`no Python bench script ${scriptName}`);
+  const engine = await PythonEngine.load(join(ROOT, 'node_modules', 'pyodide') + '/');
+  const compiled = engine.compile(script.name, script.source);
+  if (!compiled.ok) throw new Error(JSON.stringify(compiled.error));
+  const cache = new HostReadCache(8 << 20);
+  const limits = { maxLogBytes: 1 << 20, maxResultBytes: 4 << 20 };
+  const runOnce = (): void => {
+    cache.advance(1, []);
+    const bridge = new CachedBridge(cache, upstream, 1000);
+    const out = engine.run(compiled.compiled, args, bridge, limits);
+    if (!out.ok) throw new Error(JSON.stringify(out.error));
+    bridge.readSet();
+  };
+  for (let i = 0; i < 2000; i++) runOnce();
+  const perBatch: number[] = [];
+  const each = (seconds * 1000) / batches;
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let n = 0;
+    while (performance.now() - t0 < each) {
+      runOnce();
+      n++;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    perBatch.push((cpu.user + cpu.system) / n);
+  }
+  perBatch.sort((a, b) => a - b);
+  const fmt = (x: number): string => x.toFixed(1);
+  process.stdout.write(
+    `${scriptName} ${args}: CPU µs per run median ${fmt(perBatch[Math.floor(batches / 2)] as number)} (min ${fmt(perBatch[0] as number)}, max ${fmt(perBatch[batches - 1] as number)}) over ${batches} batches\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
