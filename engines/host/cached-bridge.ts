@@ -172,7 +172,11 @@ export class CachedBridge implements HostBridge {
   /** The cache's name for a list call, or undefined when the call is not a well-formed list. */
   private listKey(call: ReadCall): string | undefined {
     const { prefix, limit, startAfter } = call;
-    if (typeof prefix !== 'string' || typeof limit !== 'number' || (startAfter !== null && typeof startAfter !== 'string'))
+    if (
+      typeof prefix !== 'string' ||
+      typeof limit !== 'number' ||
+      (startAfter !== null && typeof startAfter !== 'string')
+    )
       return undefined;
     return JSON.stringify([call.bucket, prefix, limit, startAfter]);
   }
