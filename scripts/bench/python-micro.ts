@@ -34,7 +34,9 @@ const upstream: HostBridge = {
 };
 
 async function main(): Promise<void> {
-  const [scriptName = 'render_post_py', args = '["post_1"]'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const argv = process.argv.slice(2);
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !(argv[i - 1] ?? '').startsWith('--'));
+  const [scriptName = 'render_post_py', args = '["post_1"]'] = positional;
   const flag = (name: string, dflt: number): number => {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : dflt;
