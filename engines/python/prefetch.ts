@@ -25,19 +25,24 @@ import type { HostBridge } from '../host/host-engine';
 /** Requests remembered per script and arguments; at most this many per run, each at most MAX_REQUEST chars. */
 const MAX_REQUESTS = 128;
 const MAX_REQUEST = 4096;
-/** Argument lists remembered per script (the least recently run go first). */
-const MAX_ARGS = 64;
+/** Characters of requests remembered in all (the least recently run script and arguments go first). */
+const MAX_MEMORY = 1 << 20;
 /** Characters of answers handed over per run. */
 const MAX_PREFETCH = 256 * 1024;
 /**
- * The sandbox frames texts with NUL and counts lengths in code points: a
- * request or answer holding NUL or a UTF-16 surrogate is never prefetched.
+ * The sandbox frames texts with NUL, and reports the requests taken with
+ * their length in code points: a request holding NUL or a UTF-16 surrogate is
+ * never remembered, an answer holding NUL never handed over.
  */
 const UNFRAMEABLE = /[\0\ud800-\udfff]/;
 
 export class Prefetch {
-  /** Per compiled script: arguments (JSON text) -> the requests its last run made, first use first. */
-  private readonly memory = new WeakMap<object, Map<string, string[]>>();
+  /** A number per compiled script, for naming it in `memory`. */
+  private readonly tags = new WeakMap<object, number>();
+  private nextTag = 0;
+  /** Script tag + ':' + arguments (JSON text) -> the requests its last run made, first use first; oldest first. */
+  private readonly memory = new Map<string, { readonly requests: string[]; readonly chars: number }>();
+  private memoryChars = 0;
   /** The run in progress: its bridge, what was handed over (by index), and the requests it makes. */
   private bridge: HostBridge | undefined;
   private handed = new Set<string>();
@@ -53,13 +58,14 @@ export class Prefetch {
     this.bridge = bridge;
     this.handed = new Set();
     this.made = new Set();
-    const requests = this.memory.get(script)?.get(args);
+    const requests = this.memory.get(this.name(script, args))?.requests;
     if (requests === undefined || bridge.peek === undefined) return '';
     const texts: string[] = [];
     let size = 0;
     for (const request of requests) {
       const answer = bridge.peek(request);
-      if (answer === undefined || UNFRAMEABLE.test(answer) || size + answer.length > MAX_PREFETCH) break;
+      // An answer is JSON text, which never holds NUL; checked all the same, the framing depends on it.
+      if (answer === undefined || answer.includes('\0') || size + answer.length > MAX_PREFETCH) break;
       size += answer.length;
       this.handed.add(request);
       texts.push(request, answer);
@@ -78,7 +84,8 @@ export class Prefetch {
       for (const request of requests.split('\0')) {
         if (!this.handed.has(request)) continue;
         bridge.call(request);
-        this.remember(request);
+        // Checked when it was first remembered.
+        if (this.made.size < MAX_REQUESTS) this.made.add(request);
       }
     }
     // The sandbox drops the rest of the prefetch with every report.
@@ -94,14 +101,30 @@ export class Prefetch {
   end(script: object, args: string): void {
     this.bridge = undefined;
     this.handed.clear();
-    let byArgs = this.memory.get(script);
-    if (byArgs === undefined) this.memory.set(script, (byArgs = new Map()));
-    byArgs.delete(args);
+    const name = this.name(script, args);
+    const old = this.memory.get(name);
+    if (old !== undefined) {
+      this.memory.delete(name);
+      this.memoryChars -= old.chars;
+    }
     if (this.made.size > 0 && args.length <= MAX_REQUEST) {
-      byArgs.set(args, [...this.made]);
-      if (byArgs.size > MAX_ARGS) byArgs.delete(byArgs.keys().next().value as string);
+      const requests = [...this.made];
+      const chars = requests.reduce((sum, r) => sum + r.length, name.length);
+      this.memory.set(name, { requests, chars });
+      this.memoryChars += chars;
+      for (const [oldest, entry] of this.memory) {
+        if (this.memoryChars <= MAX_MEMORY) break;
+        this.memory.delete(oldest);
+        this.memoryChars -= entry.chars;
+      }
     }
     this.made = new Set();
+  }
+
+  private name(script: object, args: string): string {
+    let tag = this.tags.get(script);
+    if (tag === undefined) this.tags.set(script, (tag = this.nextTag++));
+    return `${tag}:${args}`;
   }
 
   private remember(request: string): void {
