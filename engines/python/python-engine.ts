@@ -120,8 +120,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     Object.freeze(bridge);
 
     const namespace = pyodide.toPy({}) as unknown as { get(k: string): PyCallable; destroy(): void };
-    // sandbox.py first: it swaps in the private builtins that rollback.py's functions then get too.
-    for (const file of ['sandbox.py', 'rollback.py']) {
+    // sandbox.py first: it swaps in the private builtins that rollback.py's and bridge.py's functions then get too.
+    for (const file of ['sandbox.py', 'rollback.py', 'bridge.py']) {
       pyodide.runPython(readFileSync(join(__dirname, file), 'utf8'), {
         globals: namespace as never,
         filename: `<lucien-${file}>`,

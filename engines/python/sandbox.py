@@ -3,7 +3,8 @@ per host, before any script). It defines `_lucien_make(bridge, script_file,
 api_source)`, which hides JavaScript from scripts, installs the audit hook,
 builds what scripts see (bucket_api.py, in a namespace of its own), takes the
 snapshot that state-watch.ts watches, and returns the compile, run, restore
-and release entry points (the snapshot and rollback are in rollback.py).
+and release entry points (the snapshot and rollback are in rollback.py, the
+bridge's Python end in bridge.py).
 
 The machinery here is out of the scripts' reach by construction: nothing a
 script is handed (bucket_api.py's objects, its globals and builtins, the
@@ -26,10 +27,10 @@ import builtins as _builtins_module
 __builtins__ = dict(_builtins_module.__dict__)
 del _builtins_module
 
-# Defined by rollback.py, which the engine runs in this namespace right after this file.
-_lucien_rollback = None
+# Defined by rollback.py and bridge.py, which the engine runs in this namespace right after this file.
+_lucien_rollback = _lucien_bridge = None
 
-# Size of the inbox (see the bridge below).
+# Size of the inbox (bridge.py).
 INBOX_BYTES = 256 * 1024
 
 
@@ -111,69 +112,8 @@ def _lucien_make(bridge, script_file, api_source):
             quiet[0] = False
     sys.addaudithook(audit)
 
-    # ---- the bridge ----------------------------------------------------------
-    # This run's prefetched answers (engines/python/prefetch.ts): request text
-    # -> the answer the bridge would give; and the requests the script took
-    # from it, not yet reported. Only bridge_loop and run_script touch them;
-    # both are emptied at the end of every run.
-    prefetched = {}
-    taken = []
-    # The inbox (engines/python/inbox.ts): the host writes a longer string
-    # here as UTF-8 and hands over its byte count instead.
-    inbox = bytearray(INBOX_BYTES)
-    inbox_view = memoryview(inbox)
-
-    def received(text):
-        if type(text) is int:
-            return str(inbox_view[:text], 'utf-8')
-        return text
-
-    def report():
-        """The prefetched requests the script took since the last report, for
-        the host to record as reads (in order, before anything that follows);
-        the rest of the prefetch goes: a call that crosses may write."""
-        text = '\0'.join(taken)
-        taken.clear()
-        prefetched.clear()
-        return text
-
-    def bridge_loop():
-        """Strings in, strings out. Holds the JsProxy in its frame, catches
-        everything (a JavaScript error would carry host objects), and cannot
-        be closed or thrown into for good: it answers and waits again. A
-        request the host prefetched is answered here, without crossing; any
-        other call first reports what was taken, then crosses."""
-        answer = ''
-        while True:
-            try:
-                text = yield answer
-            except BaseException:
-                answer = 'ebridge: not a call'
-                continue
-            if type(text) is not str:
-                answer = 'ebridge: expected JSON text'
-                continue
-            if prefetched:
-                hit = prefetched.get(text)
-                if hit is not None:
-                    taken.append(text)
-                    answer = hit
-                    continue
-            try:
-                answer = received(bridge(text, report()))
-            except BaseException:
-                answer = 'ebucket bridge failed'
-            if type(answer) is not str:
-                answer = 'ebucket bridge failed'
-    pump = bridge_loop()
-    next(pump)
-
-    def unpack(text):
-        """Fills `prefetched` from the host's framing: request, answer,
-        request, answer... separated by NUL (which neither holds)."""
-        parts = text.split('\0')
-        if len(parts) % 2 == 0:
-            prefetched.update(zip(parts[0::2], parts[1::2]))
+    # ---- the bridge (bridge.py) ---------------------------------------------
+    pump, report, unpack, received, inbox = _lucien_bridge(bridge, INBOX_BYTES)
 
     # ---- what scripts see ----------------------------------------------------
     api_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(',', ':'))
@@ -290,7 +230,7 @@ def _lucien_make(bridge, script_file, api_source):
             try:
                 unpack(received(prefetch))
             except BaseException:
-                prefetched.clear()
+                report()  # drops whatever was unpacked
         logs = []
         run_state[0], run_state[1], run_state[2], run_state[3] = logs, 0, max_log, False
         own_builtins = base_builtins.copy()
