@@ -121,6 +121,18 @@ export class Prefetch {
     this.made = new Set();
   }
 
+  /** Forgets what a script asked for (the host dropped it). */
+  forget(script: object): void {
+    const tag = this.tags.get(script);
+    if (tag === undefined) return;
+    const prefix = `${tag}:`;
+    for (const [name, entry] of this.memory) {
+      if (!name.startsWith(prefix)) continue;
+      this.memory.delete(name);
+      this.memoryChars -= entry.chars;
+    }
+  }
+
   private name(script: object, args: string): string {
     let tag = this.tags.get(script);
     if (tag === undefined) this.tags.set(script, (tag = this.nextTag++));

@@ -186,6 +186,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * image is retaken before the next run so a restore cannot bring it back.
    */
   discard(compiled: PythonCompiled): void {
+    this.prefetch.forget(compiled);
     this.clean(undefined);
     this.callPython(() => this.discardFn(compiled.id));
     this.settle();
@@ -205,10 +206,18 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     // Without an image there is no way back from a run: this host serves
     // this one run, then exits and is replaced.
     if (this.image === undefined) this.broken = true;
-    const prefetched = this.inbox.put(this.prefetch.begin(compiled, args, bridge));
+    const prefetched = this.prefetch.begin(compiled, args, bridge);
+    // Into the inbox right before each call: a compile in between may have put the memory image back.
     const runPython = (): string | ScriptFailure =>
       this.callPython(() =>
-        this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes, nextSeed(), prefetched),
+        this.runFn(
+          compiled.id,
+          args,
+          limits.maxLogBytes,
+          limits.maxResultBytes,
+          nextSeed(),
+          this.inbox.put(prefetched),
+        ),
       );
     try {
       let answer = runPython();

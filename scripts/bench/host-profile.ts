@@ -13,7 +13,7 @@
  *   changes), as the server does: reads after the first run are cache hits.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { javascriptHostSpec } from '../../engines/javascript/spec';
@@ -23,6 +23,7 @@ import { type BridgeCall, type CallMessage, type FromHost, MAX_FRAME_BYTES, type
 import { pythonHostSpec } from '../../engines/python/spec';
 import { formatRead } from '../../engines/host/read-answer';
 import { blog, KV_VALUE, SCRIPTS } from './fixtures';
+import { treeCpuSeconds } from './proc';
 import { profileMarkdown, summarise } from './profile';
 import { ROOT } from './servers';
 
@@ -71,17 +72,6 @@ class Host {
 const DATA = new Map<string, string>();
 for (const [bucket, rows] of Object.entries(blog())) {
   for (const [key, value] of rows) DATA.set(`${bucket}/${key}`, JSON.stringify(value));
-}
-
-/** User + system CPU a process has used, in µs (Linux /proc; NaN elsewhere). */
-function childCpuMicros(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return NaN;
-  }
 }
 
 function answer(message: Incoming): string {
@@ -170,7 +160,7 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < 50; i++) await runOnce();
   const from = Number(process.hrtime.bigint() / 1000n);
-  const cpuFrom = childCpuMicros(child.pid);
+  const cpuFrom = treeCpuSeconds(child.pid as number);
   const t0 = performance.now();
   let runs = 0;
   const lat: number[] = [];
@@ -181,7 +171,7 @@ async function main(): Promise<void> {
     runs++;
   }
   const to = Number(process.hrtime.bigint() / 1000n);
-  const hostCpu = (childCpuMicros(child.pid) - cpuFrom) / runs;
+  const hostCpu = ((treeCpuSeconds(child.pid as number) - cpuFrom) * 1e6) / runs;
   lat.sort((a, b) => a - b);
   host.close();
   await exited;
