@@ -7,6 +7,7 @@
  *
  *   npm run bench -- [--duration 1000] [--reps 5] [--warmup 300] [--starts 3]
  *                    [--only kv,scripts,bridge,client,etcd] [--no-peers] [--quick]
+ *   npm run bench -- --only hot   only the hot-key cells of the scripts group
  *   npm run bench -- --only metrics   metrics on vs off, same run (metrics-overhead.ts)
  *   npm run bench -- --profile [--profile-seconds 8] [--profile-workloads get64,render-js16,…]
  *       one profiled server per workload, main-thread self time (profile-run.ts)
@@ -272,6 +273,7 @@ async function main(): Promise<void> {
     if (settings.only.includes('kv')) groups.push(...keyValueGroups(clients));
     const [latency, throughput, hot, bridge] = scriptGroups(clients) as [Group, Group, Group, Group];
     if (settings.only.includes('scripts')) groups.push(latency, throughput, hot);
+    else if (settings.only.includes('hot')) groups.push(hot);
     if (settings.only.includes('bridge')) groups.push(bridge);
     if (settings.only.includes('client')) groups.push(...clientGroup(clients));
     if (settings.only.includes('etcd')) groups.push(...etcdBackendGroups(clients));

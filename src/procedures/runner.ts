@@ -24,6 +24,7 @@ import {
 } from '../observe/observer';
 import { RunTransaction } from './run-transaction';
 import { CommitGate } from './commit-gate';
+import { ScriptTurns } from './script-turns';
 import { type ScriptCatalog, scriptKey } from './catalog';
 import type { EngineRegistry, RunCache } from './script-engine';
 import type { InvalidationFeed } from './invalidation-feed';
@@ -56,6 +57,9 @@ const newTrace = (): RunTrace => ({
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ScriptRunner {
+  /** After a lost commit race, a script's runs take turns for a while (hot keys). */
+  private readonly turns = new ScriptTurns();
+
   constructor(
     private readonly store: Store,
     private readonly catalog: ScriptCatalog,
@@ -160,13 +164,16 @@ export class ScriptRunner {
 
     for (let attempt = 1; ; attempt++) {
       trace.attempts = attempt;
+      const endTurn = input.dryRun ? undefined : await this.turns.take(script.key, deadline, input.signal);
       const remaining = deadline - Date.now();
-      if (remaining <= 0)
+      if (remaining <= 0) {
+        endTurn?.();
         throw new LucienError(
           'SCRIPT_TIMEOUT',
           `script "${script.name}" exceeded its ${timeoutMs} ms time limit; nothing was written`,
           { attempts: attempt - 1 },
         );
+      }
       // After a few lost races the run goes exclusive: no other script commits between its first read and its commit.
       const exclusive = attempt > this.limits.optimisticAttempts && !input.dryRun;
       let release: (() => void) | undefined;
@@ -275,10 +282,13 @@ export class ScriptRunner {
               { attempts: attempt, logs },
             );
           }
-          // Backoff with full jitter, so colliding runs spread out.
-          await sleep(Math.random() * Math.min(20, 2 ** attempt));
+          this.turns.conflicted(script.key);
+          endTurn?.();
+          // Backoff with full jitter, so colliding runs spread out, unless the script's runs now take turns.
+          if (!this.turns.contended(script.key)) await sleep(Math.random() * Math.min(20, 2 ** attempt));
         }
       } finally {
+        endTurn?.();
         release?.();
         // Not waited for: the answer need not wait for a snapshot to close (backends close leftovers on close()).
         void tx.release().catch(() => undefined);

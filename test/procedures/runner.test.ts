@@ -182,6 +182,28 @@ test('after the optimistic attempts a run goes exclusive: other scripts cannot c
   await t.close();
 });
 
+test("after a lost race a script's runs take turns: 8 concurrent increments of one key stop wasting attempts", async () => {
+  const slowIncrement: Program = async (ctx) => {
+    const v = (await ctx.get('b', 'n')) ?? { n: 0 };
+    await sleep(2); // long enough for every concurrent run to read the same value
+    await ctx.put('b', 'n', { n: (v.n as number) + 1 });
+    return (v.n as number) + 1;
+  };
+  const t = await setup({ slowIncrement }, { maxAttempts: 20, optimisticAttempts: 20 });
+  const rounds = 6; // fewer turns than the 64 that taking turns lasts at least
+  const outs = [];
+  for (let i = 0; i < rounds; i++)
+    outs.push(...(await Promise.all(Array.from({ length: 8 }, () => t.run('slowIncrement')))));
+  expect(await t.value('n')).toEqual({ n: rounds * 8 });
+  expect(outs.map((o) => JSON.parse(o.result) as number).sort((a, b) => a - b)).toEqual(
+    Array.from({ length: rounds * 8 }, (_, i) => i + 1),
+  );
+  // The first round collides (up to 1 + 2 + ... + 8 attempts); every later round takes turns: one attempt each.
+  const later = outs.slice(8).reduce((sum, o) => sum + o.attempts, 0);
+  expect(later).toBe((rounds - 1) * 8);
+  await t.close();
+});
+
 test('a run that keeps conflicting fails with CONFLICT after maxAttempts and writes nothing', async () => {
   let store: Store | undefined;
   const t = await setup({
