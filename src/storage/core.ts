@@ -68,7 +68,7 @@ export abstract class BackendCore implements Backend {
   protected revision = 0;
   private state: LifecycleStatus = 'closed';
   private transition: Promise<void> = Promise.resolve();
-  private readonly commits = new GroupCommit<Commit, CommitResult>((group) => this.applyGroup(group), MAX_GROUP);
+  private readonly commits = new GroupCommit<Commit, CommitResult>((group) => this.applyGroup(group), MAX_GROUP, true);
   private readonly listeners = new Listeners();
 
   /** `name` appears in errors: "<name> backend is closed". */

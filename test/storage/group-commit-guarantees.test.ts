@@ -181,12 +181,12 @@ describe.each(['memory', 'leveldb'])('group commit on %s', (kind) => {
     try {
       const { backend } = made;
       await backend.commit([{ type: 'put', key: 'keep', value: '"before"' }]);
-      // Let the writer go idle, so that the next commit is written alone at once.
-      await new Promise((resolve) => setImmediate(resolve));
       const seen: number[] = [];
       backend.subscribe((changes) => seen.push(changes[0]?.revision ?? -1));
-      // The first commit is written alone; the five queued behind it form the group whose write fails.
+      // The first commit's write starts at the end of this turn; the five submitted after it form the
+      // next group, and that group's write fails.
       const first = backend.commit([{ type: 'put', key: 'first', value: '1' }]);
+      await new Promise((resolve) => setImmediate(resolve));
       made.failNextWrite();
       const group = Array.from({ length: 5 }, (_, i) =>
         settle(
@@ -196,13 +196,15 @@ describe.each(['memory', 'leveldb'])('group commit on %s', (kind) => {
           ]),
         ),
       );
-      await first;
+      const { revision: firstRevision } = await first;
       const outcomes = await Promise.all(group);
       expect(outcomes).toEqual(Array.from({ length: 5 }, () => ({ ok: false })));
       const revision = await backend.currentRevision();
       expect((await backend.get('keep'))?.value).toBe('"before"');
       for (let i = 0; i < 5; i++) expect(await backend.get(`g${i}`)).toBeUndefined();
-      expect(seen.every((r) => r <= revision)).toBe(true);
+      // Subscribers saw the first commit and nothing of the failed group.
+      expect(revision).toBe(firstRevision);
+      expect(seen).toEqual([firstRevision]);
       expect((await backend.changesSince(0, 100)).every((c) => !c.key.startsWith('g'))).toBe(true);
       const after = await backend.commit([{ type: 'put', key: 'g0', value: '"now"' }]);
       expect(after.revision).toBe(revision + 1);
