@@ -50,6 +50,12 @@ type Db = ClassicLevel<string, string>;
 /** The read cache's size when the caller names none (the config's default, for tests and tools). */
 const DEFAULT_READ_CACHE_BYTES = 64 * 1024 * 1024;
 type LevelSnapshot = ReturnType<Db['snapshot']>;
+/**
+ * Bytes one nextv of a scan may buffer. classic-level's default (16 KiB)
+ * splits a page of 100 small documents in two, and each part costs a trip
+ * to the threadpool; a page up to this size comes back in one.
+ */
+const SCAN_BATCH_BYTES = 4 * 1024 * 1024;
 /** History entries are bytes (encodeChanges). */
 const HISTORY_VALUE = { valueEncoding: 'buffer' } as const;
 
@@ -209,11 +215,12 @@ export class LevelDbBackend extends BackendCore {
       lt: end === undefined ? DATA_END : DATA + end,
       limit: options.limit,
       snapshot,
+      highWaterMarkBytes: SCAN_BATCH_BYTES,
     });
     const keysOnly = options.keysOnly === true;
     const rows: KeyValue[] = [];
     try {
-      // One nextv usually answers all; it stops early past the iterator's byte budget.
+      // One nextv answers a page up to SCAN_BATCH_BYTES; a larger one takes several.
       while (rows.length < options.limit) {
         const entries = await iterator.nextv(options.limit - rows.length);
         if (entries.length === 0) break;

@@ -111,6 +111,23 @@ describe.each(['memory', 'leveldb'])('%s Backend.scan', (kind) => {
     expect(await backend.scan('p/', { limit: 0 })).toEqual([]);
   });
 
+  it('a page larger than one read batch (several MiB) comes back whole and in order', async () => {
+    const big = (i: number): string => JSON.stringify({ i, pad: 'é'.repeat(60_000) });
+    for (let i = 0; i < 60; i += 10) {
+      await backend.commit(
+        Array.from({ length: 10 }, (_, j) => ({
+          type: 'put' as const,
+          key: `big/${String(i + j).padStart(2, '0')}`,
+          value: big(i + j),
+        })),
+      );
+    }
+    const rows = await backend.scan('big/', { limit: 60 });
+    expect(rows.map((r) => r.key)).toEqual(Array.from({ length: 60 }, (_, i) => `big/${String(i).padStart(2, '0')}`));
+    rows.forEach((r, i) => expect(r.value).toBe(big(i)));
+    expect(await backend.scan('big/', { after: 'big/55', limit: 10 })).toHaveLength(4);
+  });
+
   it('refuses to read once closed', async () => {
     await backend.close();
     await expect(backend.scan('', { limit: 1 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
