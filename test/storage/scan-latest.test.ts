@@ -1,6 +1,6 @@
 /**
- * Backend.scan (the snapshot-free scan List reads) on the real LevelDB and
- * the memory backend: the same rows as a snapshot's scan, for prefixes and
+ * Backend.scan (the snapshot-free scan List reads) on the real LevelDB, a
+ * real etcd and the memory backend: the same rows as a snapshot's scan, for prefixes and
  * keys around every UTF-8 length boundary (the LevelDB scan bounds its range
  * with text, leveldb-layout.ts prefixEndText), and it reflects every
  * acknowledged commit.
@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, KeyValue, ScanOptions } from '../../src/storage/backend';
 import { compareBytewise } from '../../src/storage/bytewise';
+import { EtcdBackend } from '../../src/storage/etcd';
 import { LevelDbBackend } from '../../src/storage/leveldb';
 import { prefixEndText } from '../../src/storage/leveldb-layout';
 import { MemoryBackend } from '../../src/storage/memory';
+import { type RunningEtcd, startEtcd } from '../helpers/etcd';
 
 /** Characters at the edges of UTF-8's 1-, 2-, 3- and 4-byte forms and of the surrogate gap. */
 const EDGES = ['\u0000', 'a', 'b', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff'];
@@ -53,21 +55,56 @@ describe('prefixEndText', () => {
   });
 });
 
-describe.each(['memory', 'leveldb'])('%s Backend.scan', (kind) => {
+interface Made {
+  readonly backend: Backend;
+  cleanup(): Promise<void>;
+}
+
+let etcd: RunningEtcd | undefined;
+let namespaces = 0;
+
+/** A fresh, open backend of each kind (etcd: a namespace of its own on one etcd this file starts). */
+const MAKERS: Record<string, () => Promise<Made>> = {
+  memory: async () => {
+    const backend = new MemoryBackend();
+    await backend.open();
+    return { backend, cleanup: () => backend.close() };
+  },
+  leveldb: async () => {
+    const location = await mkdtemp(join(tmpdir(), 'lucien-scan-'));
+    const backend = new LevelDbBackend({ location });
+    await backend.open();
+    return {
+      backend,
+      cleanup: async () => {
+        await backend.close();
+        await rm(location, { recursive: true, force: true });
+      },
+    };
+  },
+  etcd: async () => {
+    if (etcd === undefined) etcd = await startEtcd();
+    const backend = new EtcdBackend({ endpoints: [etcd.endpoint], namespace: `scan${++namespaces}/` });
+    await backend.open();
+    return { backend, cleanup: () => backend.close() };
+  },
+};
+
+afterAll(async () => {
+  await etcd?.stop();
+});
+
+describe.each(['memory', 'leveldb', 'etcd'])('%s Backend.scan', (kind) => {
   let backend: Backend;
-  let location: string | undefined;
+  let made: Made;
 
   beforeEach(async () => {
-    if (kind === 'leveldb') {
-      location = await mkdtemp(join(tmpdir(), 'lucien-scan-'));
-      backend = new LevelDbBackend({ location });
-    } else backend = new MemoryBackend();
-    await backend.open();
-  });
+    made = await (MAKERS[kind] as () => Promise<Made>)();
+    backend = made.backend;
+  }, 30000);
 
   afterEach(async () => {
-    await backend.close();
-    if (location !== undefined) await rm(location, { recursive: true, force: true });
+    await made.cleanup();
   });
 
   it('returns what a snapshot scan returns, for any keys, prefix, start and limit', async () => {
@@ -96,14 +133,16 @@ describe.each(['memory', 'leveldb'])('%s Backend.scan', (kind) => {
 
   it('reflects every acknowledged commit, and a limit of 0 reads nothing', async () => {
     for (let i = 0; i < 20; i++) {
-      await backend.commit([{ type: 'put', key: `p/${String(i).padStart(2, '0')}`, value: `${i}` }]);
+      const { revision } = await backend.commit([
+        { type: 'put', key: `p/${String(i).padStart(2, '0')}`, value: `${i}` },
+      ]);
       const rows = await backend.scan('p/', { limit: 100 });
       expect(rows).toHaveLength(i + 1);
       expect(rows[i]).toEqual({
         key: `p/${String(i).padStart(2, '0')}`,
         value: `${i}`,
-        createRevision: i + 1,
-        modRevision: i + 1,
+        createRevision: revision,
+        modRevision: revision,
       });
     }
     await backend.commit([{ type: 'delete', key: 'p/00' }]);
