@@ -51,20 +51,8 @@ export class CachedBridge implements HostBridge {
   ) {}
 
   call(request: string): string {
-    let call: Call;
-    try {
-      call = JSON.parse(request) as Call;
-    } catch {
-      return this.upstream.call(request);
-    }
-    if (
-      typeof call !== 'object' ||
-      call === null ||
-      typeof call.bucket !== 'string' ||
-      call.bucket.includes(SEPARATOR)
-    ) {
-      return this.upstream.call(request);
-    }
+    const call = parseCall(request);
+    if (call === undefined) return this.upstream.call(request);
     const bucket = call.bucket;
     switch (call.op) {
       case 'get':
@@ -72,14 +60,9 @@ export class CachedBridge implements HostBridge {
         this.calls.get++;
         return this.read(bucket, [call.key], true);
       case 'getMany':
-        if (
-          !Array.isArray(call.keys) ||
-          call.keys.length > this.maxReadBatch ||
-          !call.keys.every((k) => typeof k === 'string')
-        )
-          return this.upstream.call(request);
+        if (!this.readableKeys(call.keys)) return this.upstream.call(request);
         this.calls.getMany++;
-        return this.read(bucket, call.keys as string[], false);
+        return this.read(bucket, call.keys, false);
       case 'put':
       case 'delete':
         return this.write(request, bucket, call);
@@ -90,11 +73,53 @@ export class CachedBridge implements HostBridge {
     }
   }
 
+  /**
+   * What call(request) would answer now, when the cache alone answers it (a
+   * get, getMany or list of store state, none of it written by this run);
+   * undefined otherwise. Records nothing and sends nothing: an engine may
+   * hand the answer to its script early (prefetch), and must then pass the
+   * request to call() once the script really makes it, so that the read is
+   * recorded at that point, exactly as if it had come then.
+   */
+  peek(request: string): string | undefined {
+    const call = parseCall(request);
+    if (call === undefined) return undefined;
+    switch (call.op) {
+      case 'get':
+        return typeof call.key === 'string' ? this.peekKeys(call.bucket, [call.key], true) : undefined;
+      case 'getMany':
+        return this.readableKeys(call.keys) ? this.peekKeys(call.bucket, call.keys, false) : undefined;
+      case 'list': {
+        const listKey = this.listKey(call);
+        if (listKey === undefined || this.ownUnder(cacheName(call.bucket, call.prefix as string))) return undefined;
+        const hit = this.cache.getList(listKey);
+        return hit === undefined ? undefined : FRAME_VALUE + hit;
+      }
+      default:
+        return undefined;
+    }
+  }
+
   /** The reads and calls answered here, for the done message (undefined when there were none). */
   readSet(): CachedReadSet | undefined {
     const { get, getMany, list } = this.calls;
     if (get + getMany + list === 0) return undefined;
     return { keys: [...this.hits], prefixes: [...this.listed], calls: { get, getMany, list } };
+  }
+
+  private readableKeys(keys: unknown): keys is string[] {
+    return Array.isArray(keys) && keys.length <= this.maxReadBatch && keys.every((k) => typeof k === 'string');
+  }
+
+  private peekKeys(bucket: string, keys: readonly string[], single: boolean): string | undefined {
+    const texts: string[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const raw = cacheName(bucket, keys[i] as string);
+      const hit = this.own.has(raw) ? undefined : this.cache.get(raw);
+      if (hit === undefined) return undefined;
+      texts[i] = hit.value;
+    }
+    return single ? FRAME_VALUE + (texts[0] as string) : `${FRAME_VALUE}[${texts.join(',')}]`;
   }
 
   private read(bucket: string, keys: readonly string[], single: boolean): string {
@@ -135,7 +160,7 @@ export class CachedBridge implements HostBridge {
     return single ? FRAME_VALUE + (texts[0] as string) : `${FRAME_VALUE}[${texts.join(',')}]`;
   }
 
-  private write(request: string, bucket: string, call: Call): string {
+  private write(request: string, bucket: string, call: ReadCall): string {
     const reply = this.upstream.call(request);
     if (reply[0] === FRAME_VALUE && typeof call.key === 'string') {
       const value = call.op === 'put' && typeof call.value === 'string' ? call.value : 'null';
@@ -144,18 +169,29 @@ export class CachedBridge implements HostBridge {
     return reply;
   }
 
-  private list(request: string, bucket: string, call: Call): string {
+  /** The cache's name for a list call, or undefined when the call is not a well-formed list. */
+  private listKey(call: ReadCall): string | undefined {
     const { prefix, limit, startAfter } = call;
     if (
       typeof prefix !== 'string' ||
       typeof limit !== 'number' ||
       (startAfter !== null && typeof startAfter !== 'string')
     )
-      return this.upstream.call(request);
-    const rawPrefix = cacheName(bucket, prefix);
-    // The server merges the run's own writes into a list: not a store state the cache may hold.
-    for (const raw of this.own.keys()) if (raw.startsWith(rawPrefix)) return this.upstream.call(request);
-    const listKey = JSON.stringify([bucket, prefix, limit, startAfter]);
+      return undefined;
+    return JSON.stringify([call.bucket, prefix, limit, startAfter]);
+  }
+
+  /** The server merges the run's own writes into a list: not a store state the cache may hold. */
+  private ownUnder(rawPrefix: string): boolean {
+    for (const raw of this.own.keys()) if (raw.startsWith(rawPrefix)) return true;
+    return false;
+  }
+
+  private list(request: string, bucket: string, call: ReadCall): string {
+    const listKey = this.listKey(call);
+    if (listKey === undefined) return this.upstream.call(request);
+    const rawPrefix = cacheName(bucket, call.prefix as string);
+    if (this.ownUnder(rawPrefix)) return this.upstream.call(request);
     const hit = this.cache.getList(listKey);
     if (hit !== undefined) {
       this.listed.add(rawPrefix);
@@ -166,4 +202,35 @@ export class CachedBridge implements HostBridge {
     if (reply[0] === FRAME_VALUE) this.cache.fillList(listKey, rawPrefix, reply.slice(1));
     return reply;
   }
+}
+
+/** A call on a bucket the cache can name (anything else goes to the server as it is). */
+type ReadCall = Call & { bucket: string };
+
+/**
+ * Recent requests, parsed: a script makes the same calls run after run (and
+ * an engine's prefetch passes the very same texts), so most calls skip
+ * JSON.parse. Entries are never changed after parsing. Cleared when full.
+ */
+const parsed = new Map<string, ReadCall | undefined>();
+const MAX_PARSED = 4096;
+const MAX_PARSED_CHARS = 1024;
+
+function parseCall(request: string): ReadCall | undefined {
+  const known = parsed.get(request);
+  if (known !== undefined || parsed.has(request)) return known;
+  let call: Call;
+  try {
+    call = JSON.parse(request) as Call;
+  } catch {
+    return undefined;
+  }
+  const ok =
+    typeof call === 'object' && call !== null && typeof call.bucket === 'string' && !call.bucket.includes(SEPARATOR);
+  const out = ok ? (call as ReadCall) : undefined;
+  if (request.length <= MAX_PARSED_CHARS) {
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(request, out);
+  }
+  return out;
 }

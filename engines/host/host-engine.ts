@@ -16,6 +16,14 @@ export interface HostBridge {
    * own language and realm.
    */
   call(request: string): string;
+  /**
+   * Optional (a bridge with a read cache has it): what call(request) would
+   * answer now, when it can answer without the server, recording nothing;
+   * undefined otherwise. An engine may use it to hand a script answers ahead
+   * of its calls, and must still pass each request to call() when the script
+   * makes it, in order with its other calls.
+   */
+  peek?(request: string): string | undefined;
 }
 
 export type RunOutcome =

@@ -24,7 +24,13 @@ import { bootPyodide } from './boot';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryImage, type WasmMemory } from './memory-image';
+import { Inbox } from './inbox';
+import { Prefetch } from './prefetch';
+import { nextSeed } from './seed';
 import { type SnapshotPlan, StateWatch, type WasmPython } from './state-watch';
+
+/** What Pyodide hands back for a Python object that exports a buffer (the inbox). */
+type PyBufferSource = { getBuffer(type: 'u8'): { data: Uint8Array; release(): void }; destroy(): void };
 
 /** What Pyodide hands back for a Python callable: callable, destroyable. */
 type PyCallable = ((...args: unknown[]) => unknown) & { destroy(): void };
@@ -64,8 +70,12 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
   /** Whole-memory restores so far, and their total time (for the host's own figures). */
   restores = 0;
   restoreMs = 0;
+  /** Answers handed to a run ahead of its reads; the bridge above reports what it took. */
+  readonly prefetch = new Prefetch();
 
   private constructor(
+    /** Where longer strings for Python go (the bridge's answers, a run's prefetch). */
+    readonly inbox: Inbox,
     readonly version: string,
     private readonly compileFn: PyCallable,
     private readonly runFn: PyCallable,
@@ -85,17 +95,22 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    */
   static async load(indexURL: string): Promise<PythonEngine> {
     const { pyodide, fromSnapshot } = await bootPyodide(indexURL);
-    const self: { engine?: PythonEngine } = {};
+    const self: { engine?: PythonEngine; inbox?: Inbox } = {};
     // The only JavaScript function Python ever gets: strings in, strings out,
     // no prototype (so no `.constructor` chain to Function).
     // It never throws: a JavaScript error would reach Python as an exception
     // holding host-realm objects.
-    const bridge = (text: unknown): string => {
+    // `taken`: prefetched answers the script took since the last call (prefetch.ts), recorded first.
+    // The answer comes back through the inbox when it is long (inbox.ts): its byte count crosses instead.
+    const bridge = (text: unknown, taken: unknown): string | number => {
       try {
-        const bridgeNow = self.engine?.current;
-        if (bridgeNow === undefined) return 'ebridge: no run in progress';
+        const engine = self.engine;
+        const bridgeNow = engine?.current;
+        if (engine === undefined || bridgeNow === undefined) return 'ebridge: no run in progress';
+        engine.prefetch.taken(typeof taken === 'string' ? taken : '');
         if (typeof text !== 'string') return 'ebridge: expected JSON text';
-        return bridgeNow.call(text);
+        engine.prefetch.crossed(text);
+        return engine.inbox.put(bridgeNow.call(text));
       } catch {
         if (self.engine !== undefined) self.engine.broken = true;
         return 'ebucket bridge failed';
@@ -105,8 +120,8 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     Object.freeze(bridge);
 
     const namespace = pyodide.toPy({}) as unknown as { get(k: string): PyCallable; destroy(): void };
-    // sandbox.py first: it swaps in the private builtins that rollback.py's functions then get too.
-    for (const file of ['sandbox.py', 'rollback.py']) {
+    // sandbox.py first: it swaps in the private builtins that rollback.py's and bridge.py's functions then get too.
+    for (const file of ['sandbox.py', 'rollback.py', 'bridge.py']) {
       pyodide.runPython(readFileSync(join(__dirname, file), 'utf8'), {
         globals: namespace as never,
         filename: `<lucien-${file}>`,
@@ -123,17 +138,23 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     const restoreFn = parts.get(3);
     const releaseFn = parts.get(4);
     const discardFn = parts.get(5);
+    const inboxBuffer = parts.get(6) as unknown as PyBufferSource;
     parts.destroy();
+    const wasm = (pyodide as unknown as { _module: WasmPython & WasmMemory })._module;
+    const view = inboxBuffer.getBuffer('u8');
+    self.inbox = new Inbox(wasm, view.data.byteOffset, view.data.byteLength);
+    view.release();
+    inboxBuffer.destroy();
     make.destroy();
     // Everything Python will ever need is loaded; freeze the state runs return to.
     const plan = JSON.parse(snapshot() as string) as SnapshotPlan;
     snapshot.destroy();
     namespace.destroy();
-    const wasm = (pyodide as unknown as { _module: WasmPython & WasmMemory })._module;
     const watch = StateWatch.install(wasm, plan);
     // Last: the image is the interpreter every run of a new script starts from.
     const image = MemoryImage.take(wasm);
     const engine = new PythonEngine(
+      self.inbox,
       `pyodide ${pyodide.version}${fromSnapshot ? ' (from memory snapshot)' : ''}`,
       compileFn,
       runFn,
@@ -165,6 +186,7 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
    * image is retaken before the next run so a restore cannot bring it back.
    */
   discard(compiled: PythonCompiled): void {
+    this.prefetch.forget(compiled);
     this.clean(undefined);
     this.callPython(() => this.discardFn(compiled.id));
     this.settle();
@@ -184,8 +206,21 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
     // Without an image there is no way back from a run: this host serves
     // this one run, then exits and is replaced.
     if (this.image === undefined) this.broken = true;
+    const prefetched = this.prefetch.begin(compiled, args, bridge);
+    // Into the inbox right before each call: a compile in between may have put the memory image back.
+    const runPython = (): string | ScriptFailure =>
+      this.callPython(() =>
+        this.runFn(
+          compiled.id,
+          args,
+          limits.maxLogBytes,
+          limits.maxResultBytes,
+          nextSeed(),
+          this.inbox.put(prefetched),
+        ),
+      );
     try {
-      let answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
+      let answer = runPython();
       if (answer === 'missing') {
         // Python no longer holds this script (it should: the host loop drops only what it forgets): compile it again once.
         const again = this.compile(compiled.name, compiled.source);
@@ -193,15 +228,27 @@ export class PythonEngine implements HostEngine<PythonCompiled> {
         compiled.id = again.compiled.id;
         this.prepare(compiled);
         this.dirtyOwner = compiled;
-        answer = this.callPython(() => this.runFn(compiled.id, args, limits.maxLogBytes, limits.maxResultBytes));
+        answer = runPython();
       }
       if (typeof answer !== 'string') return { ok: false, error: answer, logs: [] };
-      if (answer.startsWith('r')) return { ok: true, result: answer.slice(1), logs: [] };
-      return JSON.parse(answer) as RunOutcome;
+      return this.outcome(answer);
     } finally {
+      this.prefetch.end(compiled, args);
       this.current = undefined;
       this.settle();
     }
+  }
+
+  /** The run's answer as the sandbox gave it, after recording the prefetched reads it reports first. */
+  private outcome(answer: string): RunOutcome {
+    if (answer.startsWith('p')) {
+      const colon = answer.indexOf(':');
+      const end = colon + 1 + Number(answer.slice(1, colon));
+      this.prefetch.taken(answer.slice(colon + 1, end));
+      answer = answer.slice(end);
+    }
+    if (answer.startsWith('r')) return { ok: true, result: answer.slice(1), logs: [] };
+    return JSON.parse(answer) as RunOutcome;
   }
 
   /** Makes the interpreter fit for a run of `compiled`: restored if need be, and the image up to date. */

@@ -3,7 +3,8 @@ per host, before any script). It defines `_lucien_make(bridge, script_file,
 api_source)`, which hides JavaScript from scripts, installs the audit hook,
 builds what scripts see (bucket_api.py, in a namespace of its own), takes the
 snapshot that state-watch.ts watches, and returns the compile, run, restore
-and release entry points (the snapshot and rollback are in rollback.py).
+and release entry points (the snapshot and rollback are in rollback.py, the
+bridge's Python end in bridge.py).
 
 The machinery here is out of the scripts' reach by construction: nothing a
 script is handed (bucket_api.py's objects, its globals and builtins, the
@@ -26,8 +27,11 @@ import builtins as _builtins_module
 __builtins__ = dict(_builtins_module.__dict__)
 del _builtins_module
 
-# Defined by rollback.py, which the engine runs in this namespace right after this file.
-_lucien_rollback = None
+# Defined by rollback.py and bridge.py, which the engine runs in this namespace right after this file.
+_lucien_rollback = _lucien_bridge = None
+
+# Size of the inbox (bridge.py).
+INBOX_BYTES = 256 * 1024
 
 
 def _lucien_make(bridge, script_file, api_source):
@@ -108,29 +112,8 @@ def _lucien_make(bridge, script_file, api_source):
             quiet[0] = False
     sys.addaudithook(audit)
 
-    # ---- the bridge ----------------------------------------------------------
-    def bridge_loop():
-        """Strings in, strings out. Holds the JsProxy in its frame, catches
-        everything (a JavaScript error would carry host objects), and cannot
-        be closed or thrown into for good: it answers and waits again."""
-        answer = ''
-        while True:
-            try:
-                text = yield answer
-            except BaseException:
-                answer = 'ebridge: not a call'
-                continue
-            if type(text) is not str:
-                answer = 'ebridge: expected JSON text'
-                continue
-            try:
-                answer = bridge(text)
-            except BaseException:
-                answer = 'ebucket bridge failed'
-            if type(answer) is not str:
-                answer = 'ebucket bridge failed'
-    pump = bridge_loop()
-    next(pump)
+    # ---- the bridge (bridge.py) ---------------------------------------------
+    pump, report, unpack, received, inbox = _lucien_bridge(bridge, INBOX_BYTES)
 
     # ---- what scripts see ----------------------------------------------------
     api_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(',', ':'))
@@ -225,11 +208,29 @@ def _lucien_make(bridge, script_file, api_source):
             used += len(str_encode(x, 'utf-8', 'surrogatepass')) + 1
         return None if used <= max_log else 'LogsTooLarge'
 
-    def run_script(code_id, args_text, max_log, max_result):
+    def run_script(code_id, args_text, max_log, max_result, seed, prefetch):
+        """Runs a compiled script. seed: hex digits for `random` (from the
+        host's buffered randomness; '' draws its own); prefetch: answers the
+        host expects the script to ask for (unpack's framing, or ''). The
+        answer is prefixed with 'p', the length of report()'s text, ':' and
+        that text when the script took prefetched answers after the last call
+        that crossed."""
         code = codes.get(code_id)
         if code is None:
             return 'missing'
-        reseed(generator, from_bytes(urandom(32)))
+        try:
+            answer = run_code(code, args_text, max_log, max_result, seed, prefetch)
+        finally:
+            left = report()
+        return answer if left == '' else 'p%d:%s%s' % (len(left), left, answer)
+
+    def run_code(code, args_text, max_log, max_result, seed, prefetch):
+        reseed(generator, int(seed, 16) if seed else from_bytes(urandom(32)))
+        if prefetch:
+            try:
+                unpack(received(prefetch))
+            except BaseException:
+                report()  # drops whatever was unpacked
         logs = []
         run_state[0], run_state[1], run_state[2], run_state[3] = logs, 0, max_log, False
         own_builtins = base_builtins.copy()
@@ -282,4 +283,4 @@ def _lucien_make(bridge, script_file, api_source):
         codes.pop(code_id, None)
         return ''
 
-    return compile_script, run_script, take_snapshot, restore, release, discard_script
+    return compile_script, run_script, take_snapshot, restore, release, discard_script, inbox

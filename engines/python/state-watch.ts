@@ -37,6 +37,8 @@ const SET_FILL = 2;
 const SET_USED = 3;
 const SET_MASK = 4;
 const SET_TABLE = 5;
+/** Consecutive watched words worth one native compare rather than a loop. */
+const SPAN_WORDS = 32;
 
 /**
  * A list or set as words of wasm memory: its header words (list: size, item
@@ -89,6 +91,10 @@ export class StateWatch {
   private readonly bindings: { readonly id: number; readonly slot: number; readonly dict: number }[] = [];
   /** Every watched word (bindings, then each region's header and items) and its value at rebase(). */
   private flatAt = new Uint32Array(0);
+  /** Runs of at least SPAN_WORDS consecutive watched words: where they start, and their words at rebase(). */
+  private spans: { readonly byte: number; readonly saved: Buffer }[] = [];
+  /** All of wasm memory as a Buffer (made again when memory grows). */
+  private heapBytes: Buffer | undefined;
   private flatExpect = new Uint32Array(0);
 
   private constructor(private readonly wasm: WasmPython) {}
@@ -149,11 +155,16 @@ export class StateWatch {
   }
 
   /**
-   * The common case, every word at once: each list's and set's header (its
-   * size and where its items live) comes before its items, so items are only
-   * read at the addresses the header still names.
+   * The common case, every word at once. Items are read at the addresses
+   * saved at rebase(): if a header moved them, that header's own word differs
+   * and the answer is false anyway.
    */
   private allSame(heap: Uint32Array): boolean {
+    if (this.heapBytes?.buffer !== heap.buffer) this.heapBytes = Buffer.from(heap.buffer, 0, heap.byteLength);
+    const bytes = this.heapBytes;
+    for (const { byte, saved } of this.spans) {
+      if (bytes.compare(saved, 0, saved.length, byte, byte + saved.length) !== 0) return false;
+    }
     const at = this.flatAt;
     const expect = this.flatExpect;
     for (let i = 0; i < at.length; i++) if (heap[at[i] as number] !== expect[i]) return false;
@@ -180,7 +191,30 @@ export class StateWatch {
         expect.push(r.saved[i] as number);
       }
     }
-    this.flatAt = Uint32Array.from(at);
-    this.flatExpect = Uint32Array.from(expect);
+    // In address order, long runs of consecutive words (the items of big
+    // lists and sets) apart: those are compared natively, a memcmp each.
+    // Order does not matter otherwise: when every header word is as saved,
+    // the items are where they were.
+    const order = at.map((_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number));
+    const looseAt: number[] = [];
+    const looseExpect: number[] = [];
+    this.spans = [];
+    for (let i = 0; i < order.length;) {
+      let j = i + 1;
+      while (j < order.length && at[order[j] as number] === (at[order[j - 1] as number] as number) + 1) j++;
+      const run = order.slice(i, j);
+      if (run.length >= SPAN_WORDS) {
+        const saved = Uint32Array.from(run, (k) => expect[k] as number);
+        this.spans.push({ byte: (at[run[0] as number] as number) * 4, saved: Buffer.from(saved.buffer) });
+      } else {
+        for (const k of run) {
+          looseAt.push(at[k] as number);
+          looseExpect.push(expect[k] as number);
+        }
+      }
+      i = j;
+    }
+    this.flatAt = Uint32Array.from(looseAt);
+    this.flatExpect = Uint32Array.from(looseExpect);
   }
 }

@@ -34,6 +34,8 @@ const SLOW_LOG_INTERVAL_MS = 60_000;
 
 export class ConnectionGuard {
   private readonly byPeer = new Map<string, Tracked>();
+  /** The same entries by session: a stream finds its own without reading its socket's address (a proxy, per call). */
+  private readonly bySession = new WeakMap<http2.Http2Session, Tracked>();
   private lastCapLog = 0;
   private refusedSinceLog = 0;
   private lastSlowLog = 0;
@@ -132,13 +134,13 @@ export class ConnectionGuard {
     const tracked = this.byPeer.get(peerOf(session.socket?.remoteAddress, session.socket?.remotePort));
     if (tracked === undefined) return;
     tracked.session = session;
+    this.bySession.set(session, tracked);
     // The client's first SETTINGS frame follows its preface: the handshake is complete.
     session.once('remoteSettings', () => clearTimeout(tracked.handshake));
   }
 
   private onStream(stream: http2.ServerHttp2Stream): void {
-    const socket = stream.session?.socket;
-    const tracked = this.byPeer.get(peerOf(socket?.remoteAddress, socket?.remotePort));
+    const tracked = stream.session === undefined ? undefined : this.bySession.get(stream.session);
     if (tracked === undefined) return;
     tracked.streams++;
     stream.once('close', () => tracked.streams--);
@@ -147,7 +149,7 @@ export class ConnectionGuard {
       this.log.warn(
         'a connection reached its cap of concurrent streams; further calls on it wait (LUCIEN_MAX_STREAMS_PER_CONNECTION)',
         {
-          peer: peerOf(socket?.remoteAddress, socket?.remotePort),
+          peer: peerOf(tracked.socket.remoteAddress, tracked.socket.remotePort),
           maxStreamsPerConnection: this.limits.maxStreamsPerConnection,
         },
       );

@@ -26,6 +26,7 @@ import { lucienService, packageDefinition } from './proto';
 import { addReflection } from './reflection';
 import { scriptHandlers } from './script-service';
 import { WatchHub } from './watch-hub';
+import { withWireEncoders } from './wire-encoders';
 import { watchHandler } from './watch-service';
 
 export const SERVICE_NAME = 'lucien.v1.Lucien';
@@ -89,7 +90,7 @@ export class LucienServer {
       Export: exportHandler(edge, parts.store),
       ...observeHandlers(edge, parts.observer),
     });
-    this.grpc.addService(lucienService, handlers);
+    this.grpc.addService(withWireEncoders(lucienService), handlers);
     this.health.addToServer(this.grpc);
     const healthDefinition = protoLoader.loadSync(healthProtoPath, { keepCase: true });
     addReflection(this.grpc, { ...packageDefinition, ...healthDefinition }, config.edge.reflection, edge);

@@ -106,6 +106,12 @@ export interface Backend {
   /** A consistent view at the current revision. Release it when done. */
   snapshot(): Promise<Snapshot>;
   /**
+   * Keys that start with `prefix` at the latest revision (as Snapshot.scan,
+   * from one consistent state reflecting every commit acknowledged before
+   * the call), without the cost of a snapshot: what List reads.
+   */
+  scan(prefix: string, options: ScanOptions): Promise<KeyValue[]>;
+  /**
    * Applies every mutation atomically under one new revision if and only if
    * every condition holds; otherwise writes nothing and throws a LucienError
    * CONDITION_FAILED whose details.key names the first failing key. Returns

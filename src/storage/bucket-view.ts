@@ -20,6 +20,7 @@ import type {
   LifecycleStatus,
   Mutation,
   Snapshot,
+  ScanOptions,
 } from './backend';
 import type { BucketSpace } from './buckets';
 import type { Listener } from './listeners';
@@ -87,6 +88,11 @@ export class BucketView implements Backend {
       scan: (prefix, options) => inner.scan(bucket, prefix, options),
       release: () => inner.release(),
     };
+  }
+
+  async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+    this.assertOpen();
+    return this.space.scan(this.bucket, prefix, options);
   }
 
   commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {

@@ -91,6 +91,12 @@ function named(keys: readonly string[], found: (KeyValue | undefined)[]): (KeyVa
   return found;
 }
 
+/** Scan options of a bucket as raw scan options. */
+function rawAfter(bucket: string, options: ScanOptions): ScanOptions {
+  // An `after` that sorts before the prefix is harmless: the scan is bounded by the prefix.
+  return { ...options, after: options.after === undefined ? undefined : rawKey(bucket, options.after) };
+}
+
 /** Takes a bucket's prefix off the raw keys of versions (which all carry it). */
 function stripVersions(bucket: string, rows: readonly KeyValue[]): KeyValue[] {
   const length = prefixOf(bucket).length;
@@ -150,6 +156,11 @@ export class BucketSpace {
 
   async snapshot(): Promise<BucketSnapshot> {
     return bucketSnapshot(await this.backend.snapshot());
+  }
+
+  /** Keys of `bucket` starting with `prefix` at the latest revision (Backend.scan); `after` is a key of the bucket. */
+  async scan(bucket: string, prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+    return stripVersions(bucket, await this.backend.scan(rawKey(bucket, prefix), rawAfter(bucket, options)));
   }
 
   /**
@@ -297,14 +308,8 @@ function bucketSnapshot(inner: Snapshot): BucketSnapshot {
     revision: inner.revision,
     getMany: async (bucket, keys) => named(keys, await inner.getMany(raw(bucket, keys))),
     getManySync: (bucket, keys) => named(keys, inner.getManySync(raw(bucket, keys))),
-    scan: async (bucket, prefix, options) => {
-      const rows = await inner.scan(rawKey(bucket, prefix), {
-        ...options,
-        // An `after` that sorts before the prefix is harmless: the scan is bounded by the prefix.
-        after: options.after === undefined ? undefined : rawKey(bucket, options.after),
-      });
-      return stripVersions(bucket, rows);
-    },
+    scan: async (bucket, prefix, options) =>
+      stripVersions(bucket, await inner.scan(rawKey(bucket, prefix), rawAfter(bucket, options))),
     listBuckets: () => listBuckets(inner),
     release: () => inner.release(),
   };

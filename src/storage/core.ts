@@ -68,7 +68,7 @@ export abstract class BackendCore implements Backend {
   protected revision = 0;
   private state: LifecycleStatus = 'closed';
   private transition: Promise<void> = Promise.resolve();
-  private readonly commits = new GroupCommit<Commit, CommitResult>((group) => this.applyGroup(group), MAX_GROUP);
+  private readonly commits = new GroupCommit<Commit, CommitResult>((group) => this.applyGroup(group), MAX_GROUP, true);
   private readonly listeners = new Listeners();
 
   /** `name` appears in errors: "<name> backend is closed". */
@@ -81,6 +81,15 @@ export abstract class BackendCore implements Backend {
   /** The latest committed version of a key (embedded reads are synchronous). */
   protected abstract _get(key: string): KeyValue | undefined;
   protected abstract _snapshot(): SnapshotReader | Promise<SnapshotReader>;
+  /** A scan of the latest state (called with limit > 0); by default through a snapshot of its own. */
+  protected async _scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+    const reader = await this._snapshot();
+    try {
+      return await reader.scan(prefix, options);
+    } finally {
+      await reader.release();
+    }
+  }
   /** The oldest revision whose changes are retained. */
   protected abstract _oldestRetained(): number;
   /** Called with oldest - 1 <= after < revision and limit > 0; whole commits. */
@@ -172,6 +181,11 @@ export abstract class BackendCore implements Backend {
         await reader.release();
       },
     };
+  }
+
+  async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+    this.assertOpen();
+    return options.limit <= 0 ? [] : this._scan(prefix, options);
   }
 
   commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {

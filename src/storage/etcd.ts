@@ -50,6 +50,7 @@ import type {
   LifecycleStatus,
   Mutation,
   Snapshot,
+  ScanOptions,
 } from './backend';
 import { EtcdCommitter } from './etcd-apply';
 import { compacted } from './rules';
@@ -195,6 +196,15 @@ export class EtcdBackend implements Backend {
       this.assertOpen();
       return withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
     });
+  }
+
+  async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+    const snapshot = await this.snapshot();
+    try {
+      return await snapshot.scan(prefix, options);
+    } finally {
+      await snapshot.release();
+    }
   }
 
   commit(mutations: readonly Mutation[], conditions: readonly Condition[] = []): Promise<CommitResult> {

@@ -4,7 +4,13 @@
  * concurrent commits share one write instead of waiting in line for one
  * each. Order is kept: a group is taken in arrival order, and each commit in
  * it is settled by the writer, which alone decides success or failure.
+ * With `gather`, an idle writer starts at the end of the current turn of the
+ * event loop rather than at once: one socket read often carries several
+ * requests, and they then share one write instead of the first going alone.
  */
+
+/** Resolves once the event loop's current turn (its I/O callbacks) is done. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface Queued<I, R> {
   readonly input: I;
@@ -23,12 +29,13 @@ export class GroupCommit<I, R> {
   constructor(
     private readonly write: (group: readonly Queued<I, R>[]) => Promise<void>,
     private readonly maxGroup: number,
+    private readonly gather = false,
   ) {}
 
   submit(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      this.writing ??= this.drain();
+      this.writing ??= this.gather ? nextTurn().then(() => this.drain()) : this.drain();
     });
   }
 

@@ -9,6 +9,8 @@ import type { Change, KeyValue } from './backend';
 import { ABSENT, type CachedRecord } from './read-cache';
 
 export const DATA = 'd';
+/** Above every data key. */
+export const DATA_END = 'e';
 export const META_REVISION = 'm:revision';
 
 /** From which revision a record read at `revision` was already current (see read-cache.ts). */
@@ -22,12 +24,29 @@ export function historyKey(revision: number): string {
   return 'h' + String(revision).padStart(16, '0');
 }
 
-/** The smallest byte string greater than every string starting with `bytes` (UTF-8 never contains 0xFF). */
-export function prefixEnd(bytes: Buffer): Buffer {
-  const end = Buffer.from(bytes);
-  end[end.length - 1] = (end[end.length - 1] as number) + 1;
-  return end;
+/**
+ * The smallest text greater, in UTF-8 byte order, than every key starting
+ * with `text`, so that a scan can ask for string keys (a Buffer per key
+ * costs more than the rest of the read): `text` with its last code point
+ * raised by one. UTF-8 keeps code point order. The surrogate range is
+ * stepped over, a lone surrogate counts as the U+FFFD UTF-8 writes for it,
+ * and a last U+10FFFF is dropped for its predecessor's successor.
+ * Undefined: no text is greater than every key starting with `text`.
+ */
+export function prefixEndText(text: string): string | undefined {
+  let end = text;
+  while (end.length > 0) {
+    const pair = end.length >= 2 && isLow(end.charCodeAt(end.length - 1)) && isHigh(end.charCodeAt(end.length - 2));
+    let point = end.codePointAt(end.length - (pair ? 2 : 1)) as number;
+    end = end.slice(0, end.length - (pair ? 2 : 1));
+    if (isHigh(point) || isLow(point)) point = 0xfffd;
+    if (point < 0x10ffff) return end + String.fromCodePoint(point === 0xd7ff ? 0xe000 : point + 1);
+  }
+  return undefined;
 }
+
+const isHigh = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
+const isLow = (unit: number): boolean => unit >= 0xdc00 && unit <= 0xdfff;
 
 export function decodeRecord(key: string, raw: string, keysOnly: boolean): KeyValue {
   const a = raw.indexOf(',');
@@ -46,18 +65,21 @@ export function decodeRecord(key: string, raw: string, keysOnly: boolean): KeyVa
  * depends on how a string re-encodes.
  */
 export function encodeChanges(changes: readonly Change[]): Buffer {
-  const parts: Buffer[] = [];
+  let size = 0;
+  for (const change of changes) size += 9 + Buffer.byteLength(change.key) + Buffer.byteLength(change.value);
+  // One buffer written in place: this runs for every commit.
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   for (const change of changes) {
-    const key = Buffer.from(change.key);
-    const value = Buffer.from(change.value);
-    const head = Buffer.alloc(5);
-    head[0] = change.type === 'put' ? 0x70 : 0x64;
-    head.writeUInt32BE(key.length, 1);
-    const mid = Buffer.alloc(4);
-    mid.writeUInt32BE(value.length, 0);
-    parts.push(head, key, mid, value);
+    out[at] = change.type === 'put' ? 0x70 : 0x64;
+    const keyLength = out.write(change.key, at + 5);
+    out.writeUInt32BE(keyLength, at + 1);
+    at += 5 + keyLength;
+    const valueLength = out.write(change.value, at + 4);
+    out.writeUInt32BE(valueLength, at);
+    at += 4 + valueLength;
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 export function decodeChanges(buf: Buffer, revision: number): Change[] {

@@ -147,17 +147,14 @@ export class Store {
     if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
       throw new LucienError('INVALID_ARGUMENT', `limit must be between 1 and ${MAX_LIST_LIMIT}, got ${options.limit}`);
     }
-    const snapshot = await this.space.snapshot();
-    try {
-      const rows = await snapshot.scan(bucket, options.prefix, {
-        after: options.startAfter === '' ? undefined : options.startAfter,
-        limit: options.limit + 1,
-        keysOnly: options.keysOnly,
-      });
-      return { items: rows.slice(0, options.limit), more: rows.length > options.limit };
-    } finally {
-      await snapshot.release();
-    }
+    const rows = await this.space.scan(bucket, options.prefix, {
+      after: options.startAfter === '' ? undefined : options.startAfter,
+      limit: options.limit + 1,
+      keysOnly: options.keysOnly,
+    });
+    const more = rows.length > options.limit;
+    if (more) rows.pop();
+    return { items: rows, more };
   }
 
   /** Reads every ref from one snapshot; undefined where a key is missing. */

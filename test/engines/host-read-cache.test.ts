@@ -190,4 +190,27 @@ describe('CachedBridge', () => {
     expect(bridge.call('{"op":"get","bucket":"b","key":"a"}')[0]).toBe('e');
     expect(cache.size).toBe(0);
   });
+
+  it('peek answers what the cache holds without recording or crossing, and nothing it cannot answer whole', () => {
+    const { cache, server } = fresh();
+    const warm = new CachedBridge(cache, server.upstream, 100);
+    warm.call('{"op":"getMany","bucket":"b","keys":["a","zz"]}');
+    warm.call('{"op":"list","bucket":"b","prefix":"","limit":10,"startAfter":null}');
+    const seen = server.seen.length;
+    const run = new CachedBridge(cache, server.upstream, 100);
+    expect(run.peek('{"op":"get","bucket":"b","key":"a"}')).toBe('v{"v":"a"}');
+    expect(run.peek('{"op":"getMany","bucket":"b","keys":["zz","a"]}')).toBe('v[null,{"v":"a"}]');
+    expect(run.peek('{"op":"list","bucket":"b","prefix":"","limit":10,"startAfter":null}')).toBe('v[["a",{"v":1}]]');
+    // Not all in the cache, not a read, not well formed: no answer.
+    expect(run.peek('{"op":"getMany","bucket":"b","keys":["a","b"]}')).toBeUndefined();
+    expect(run.peek('{"op":"put","bucket":"b","key":"a","value":"{}"}')).toBeUndefined();
+    expect(run.peek('{"op":"get","bucket":"b/x","key":"a"}')).toBeUndefined();
+    expect(run.peek('not json')).toBeUndefined();
+    expect(server.seen).toHaveLength(seen);
+    expect(run.readSet()).toBeUndefined();
+    // After the run writes a key, a read of it is the server's to answer (its own write), not the cache's.
+    run.call('{"op":"put","bucket":"b","key":"a","value":"{\\"v\\":2}"}');
+    expect(run.peek('{"op":"get","bucket":"b","key":"a"}')).toBeUndefined();
+    expect(run.peek('{"op":"list","bucket":"b","prefix":"","limit":10,"startAfter":null}')).toBeUndefined();
+  });
 });
