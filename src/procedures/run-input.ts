@@ -1,10 +1,12 @@
 /**
  * What the script runner takes and gives: its limits, a Run's and an Eval's
- * input, what a run executes, what it answers; and the check of a run's args
- * (size, nesting, a JSON array) before anything runs. Types and that check
- * only: must never load, run or commit anything (runner.ts does).
+ * input, what a run executes, what it answers; the check of a run's args
+ * (size, nesting, a JSON array) before anything runs, and of its result
+ * (size, nesting) before anything commits, and how a refusal of the
+ * caller's rights surfaces. Types and those checks only: must
+ * never load, run or commit anything (runner.ts does).
  */
-import { LucienError } from '../errors';
+import { isLucienError, LucienError } from '../errors';
 import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { BridgeLimits, BucketAccess, RunWrite } from './run-transaction';
 import type { CancelSignal } from './script-engine';
@@ -92,4 +94,37 @@ export function checkArgs(text: string, limits: Pick<RunnerLimits, 'maxArgsBytes
   }
   if (!Array.isArray(parsed)) throw new LucienError('INVALID_ARGUMENT', 'args must be a JSON array, e.g. ["post_1"]');
   return text;
+}
+
+/** Refuses a script's result that is too large or nests too deep; the run then writes nothing. */
+export function checkResult(
+  result: string,
+  logs: readonly string[],
+  limits: Pick<RunnerLimits, 'maxResultBytes' | 'maxJsonDepth'>,
+): void {
+  if (Buffer.byteLength(result) > limits.maxResultBytes)
+    throw new LucienError('SCRIPT_LIMIT', `script result exceeds ${limits.maxResultBytes} bytes; nothing was written`, {
+      logs,
+    });
+  const depth = limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  if (nestsDeeperThan(result, depth))
+    throw new LucienError(
+      'SCRIPT_LIMIT',
+      `script result nests deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`,
+      { logs },
+    );
+}
+
+/**
+ * A refusal of the caller's rights that the script did not catch is the
+ * caller's PERMISSION_DENIED (when the transaction refused one); any other
+ * failure is returned as it is.
+ */
+export function asCallersRefusal(err: unknown): unknown {
+  if (!isLucienError(err) || err.code !== 'SCRIPT_ERROR' || err.details.exception !== 'PermissionDenied') return err;
+  return new LucienError(
+    'PERMISSION_DENIED',
+    `${err.message.replace(/; nothing was written$/, '')}: the caller may not do this; nothing was written`,
+    err.details,
+  );
 }

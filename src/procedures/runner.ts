@@ -9,7 +9,6 @@
  * eval-source.ts.
  */
 import { isLucienError, LucienError } from '../errors';
-import { DEFAULT_MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth';
 import type { Logger } from '../log';
 import type { Store } from '../storage/store';
 import {
@@ -30,7 +29,9 @@ import type { EngineRegistry, RunCache } from './script-engine';
 import type { InvalidationFeed } from './invalidation-feed';
 import {
   type CallerContext,
+  asCallersRefusal,
   checkArgs,
+  checkResult,
   type EvalInput,
   type Runnable,
   type RunInput,
@@ -248,20 +249,7 @@ export class ScriptRunner {
             },
           )
           .catch((err: unknown) => {
-            // A refusal of the caller's rights that the script did not catch is the caller's PERMISSION_DENIED.
-            if (
-              tx.denied &&
-              isLucienError(err) &&
-              err.code === 'SCRIPT_ERROR' &&
-              err.details.exception === 'PermissionDenied'
-            ) {
-              throw new LucienError(
-                'PERMISSION_DENIED',
-                `${err.message.replace(/; nothing was written$/, '')}: the caller may not do this; nothing was written`,
-                err.details,
-              );
-            }
-            throw err;
+            throw tx.denied ? asCallersRefusal(err) : err;
           });
         // A caller that left while its run finished gets nothing committed in its name.
         if (input.signal?.aborted === true)
@@ -270,21 +258,7 @@ export class ScriptRunner {
             `script "${script.name}" was cancelled by its caller; nothing was written`,
             { logs },
           );
-        if (Buffer.byteLength(result) > this.limits.maxResultBytes) {
-          throw new LucienError(
-            'SCRIPT_LIMIT',
-            `script result exceeds ${this.limits.maxResultBytes} bytes; nothing was written`,
-            { logs },
-          );
-        }
-        if (nestsDeeperThan(result, this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)) {
-          const depth = this.limits.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
-          throw new LucienError(
-            'SCRIPT_LIMIT',
-            `script result nests deeper than ${depth} levels (LUCIEN_MAX_JSON_DEPTH); nothing was written`,
-            { logs },
-          );
-        }
+        checkResult(result, logs, this.limits);
         this.noteWrites(script.key, !tx.readOnly);
         if (input.dryRun || tx.readOnly) {
           const revision = tx.revision ?? (await this.store.space.currentRevision());
