@@ -12,6 +12,7 @@ import { ScriptCatalog, scriptKey } from './procedures/catalog';
 import type { EngineRegistry } from './procedures/script-engine';
 import { createEngines } from './procedures/languages';
 import { ScriptRunner } from './procedures/runner';
+import type { RunnerLimits } from './procedures/run-input';
 import { InvalidationFeed } from './procedures/invalidation-feed';
 import { networkWrapper } from './procedures/confinement';
 import type { Backend } from './storage/backend';
@@ -60,28 +61,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (metrics !== undefined) observatory.attach(metrics);
   const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const feed = config.hostCacheBytes > 0 ? await InvalidationFeed.start(store.space) : undefined;
-  const runner = new ScriptRunner(
-    store,
-    catalog,
-    engines,
-    {
-      maxWrites: config.scriptMaxWrites,
-      maxReadBatch: config.scriptMaxReadBatch,
-      maxJsonDepth: config.edge.maxJsonDepth,
-      defaultTimeoutMs: config.scriptTimeoutMs,
-      maxTimeoutMs: config.scriptMaxTimeoutMs,
-      maxResultBytes: config.maxResultBytes,
-      maxLogBytes: config.maxLogBytes,
-      maxArgsBytes: config.maxValueBytes,
-      maxAttempts: config.scriptMaxAttempts,
-      optimisticAttempts: config.scriptOptimisticAttempts,
-      maxScriptBytes: config.maxScriptBytes,
-      hostCacheBytes: config.hostCacheBytes,
-    },
-    undefined,
-    observatory,
-    feed,
-  );
+  const runner = new ScriptRunner(store, catalog, engines, runnerLimits(config), undefined, observatory, feed);
   const server = new LucienServer({ config, log, auth, store, catalog, runner, observer: observatory });
   const http =
     config.httpPort === 0
@@ -146,5 +126,23 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       })();
       return closing;
     },
+  };
+}
+
+/** The script runner's limits, as the configuration sets them. */
+export function runnerLimits(config: Config): RunnerLimits {
+  return {
+    maxWrites: config.scriptMaxWrites,
+    maxReadBatch: config.scriptMaxReadBatch,
+    maxJsonDepth: config.edge.maxJsonDepth,
+    defaultTimeoutMs: config.scriptTimeoutMs,
+    maxTimeoutMs: config.scriptMaxTimeoutMs,
+    maxResultBytes: config.maxResultBytes,
+    maxLogBytes: config.maxLogBytes,
+    maxArgsBytes: config.maxValueBytes,
+    maxAttempts: config.scriptMaxAttempts,
+    optimisticAttempts: config.scriptOptimisticAttempts,
+    maxScriptBytes: config.maxScriptBytes,
+    hostCacheBytes: config.hostCacheBytes,
   };
 }

@@ -130,3 +130,19 @@ end
 post.comments = out
 return cjson.encode(post)
 `;
+
+/** Writes the blog and registers the bench's scripts through the lean client (bench, profiles, run-cpu). */
+export async function loadBlogAndScripts(client: {
+  put(bucket: string, key: string, value: string): Promise<void>;
+  putScript(name: string, engine: 'python' | 'javascript', source: string): Promise<void>;
+}): Promise<void> {
+  const b = blog();
+  for (const [bucket, rows] of [
+    ['posts', b.posts],
+    ['comments', b.comments],
+    ['users', b.users],
+  ] as const) {
+    for (const [key, value] of rows) await client.put(bucket, key, JSON.stringify(value));
+  }
+  for (const s of SCRIPTS) await client.putScript(s.name, s.engine, s.source);
+}

@@ -36,7 +36,7 @@ import {
   scriptGroups,
 } from './cells';
 import { EtcdLean, encodeEtcdPut } from './etcd-client';
-import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY, RENDER_POST_LUA, SCRIPTS } from './fixtures';
+import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, loadBlogAndScripts, POST_KEY, RENDER_POST_LUA, SCRIPTS } from './fixtures';
 import { encodePut, LucienLean } from './lucien-client';
 import { PingPong, type PingPongDb } from './pingpong';
 import { treeCpuSeconds, treeMemory, type TreeMemory } from './proc';
@@ -83,15 +83,7 @@ async function inBatches<T>(items: readonly T[], size: number, f: (t: T) => Prom
 async function loadData(c: Clients): Promise<void> {
   const keys = Array.from({ length: KV_KEYS }, (_, i) => i);
   await inBatches(keys, 64, (i) => c.lucien.putEncoded(encodePut(KV_BUCKET, `k${i}`, KV_VALUE)));
-  const b = blog();
-  for (const [bucket, rows] of [
-    ['posts', b.posts],
-    ['comments', b.comments],
-    ['users', b.users],
-  ] as const) {
-    for (const [key, value] of rows) await c.lucien.put(bucket, key, JSON.stringify(value));
-  }
-  for (const s of SCRIPTS) await c.lucien.putScript(s.name, s.engine, s.source);
+  await loadBlogAndScripts(c.lucien);
   const { etcd, redis, lucienEtcd } = c;
   if (etcd !== undefined) {
     await inBatches(keys, 64, (i) => etcd.putEncoded(encodeEtcdPut(`${KV_BUCKET}/k${i}`, KV_VALUE)));
@@ -103,6 +95,7 @@ async function loadData(c: Clients): Promise<void> {
     for (const s of SCRIPTS) await lucienEtcd.putScript(s.name, s.engine, s.source);
   }
   if (redis !== undefined) {
+    const b = blog();
     for (const [bucket, rows] of [
       ['posts', b.posts],
       ['comments', b.comments],

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { drive, type Op } from './drive';
-import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, POST_KEY, SCRIPTS } from './fixtures';
+import { KV_BUCKET, KV_KEYS, KV_VALUE, loadBlogAndScripts, POST_KEY } from './fixtures';
 import { encodeGet, encodeList, encodePut, encodeRun, LucienLean } from './lucien-client';
 import { profileMarkdown, summarise } from './profile';
 import { ROOT, startLucien } from './servers';
@@ -58,15 +58,7 @@ export async function profileRun(seconds: number, names: string): Promise<void> 
     const c = await LucienLean.connect(server.address);
     try {
       for (let i = 0; i < KV_KEYS; i++) await c.putEncoded(encodePut(KV_BUCKET, `k${i}`, KV_VALUE));
-      const b = blog();
-      for (const [bucket, rows] of [
-        ['posts', b.posts],
-        ['comments', b.comments],
-        ['users', b.users],
-      ] as const) {
-        for (const [key, value] of rows) await c.put(bucket, key, JSON.stringify(value));
-      }
-      for (const s of SCRIPTS) await c.putScript(s.name, s.engine, s.source);
+      await loadBlogAndScripts(c);
       await drive(w.op(c), w.concurrency, 1000); // warm-up, in the profile too but small
       const from = Number(process.hrtime.bigint() / 1000n);
       const s = await drive(w.op(c), w.concurrency, seconds * 1000);

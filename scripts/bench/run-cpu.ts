@@ -9,7 +9,7 @@
  *
  *   node dist/scripts/bench/run-cpu.js [RUNS]
  */
-import { blog, POST_KEY, SCRIPTS } from './fixtures';
+import { loadBlogAndScripts, POST_KEY } from './fixtures';
 import { encodeRun, LucienLean } from './lucien-client';
 import { readFileSync } from 'node:fs';
 import { treeCpuSeconds } from './proc';
@@ -35,15 +35,7 @@ async function main(): Promise<void> {
   const server = await startLucien();
   const client = await LucienLean.connect(server.address);
   try {
-    const b = blog();
-    for (const [bucket, rows] of [
-      ['posts', b.posts],
-      ['comments', b.comments],
-      ['users', b.users],
-    ] as const) {
-      for (const [key, value] of rows) await client.put(bucket, key, JSON.stringify(value));
-    }
-    for (const s of SCRIPTS) await client.putScript(s.name, s.engine, s.source);
+    await loadBlogAndScripts(client);
     process.stdout.write(
       '| workload | conc. | req/s | server CPU µs/run | engine hosts CPU µs/run |\n|---|---|---|---|---|\n',
     );

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runnerLimits } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { ScriptCatalog } from '../../src/procedures/catalog';
@@ -68,27 +69,7 @@ async function main(): Promise<void> {
   );
   const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const feed = await InvalidationFeed.start(store.space);
-  const runner = new ScriptRunner(
-    store,
-    catalog,
-    engines,
-    {
-      maxWrites: config.scriptMaxWrites,
-      maxReadBatch: config.scriptMaxReadBatch,
-      defaultTimeoutMs: config.scriptTimeoutMs,
-      maxTimeoutMs: config.scriptMaxTimeoutMs,
-      maxResultBytes: config.maxResultBytes,
-      maxLogBytes: config.maxLogBytes,
-      maxArgsBytes: config.maxValueBytes,
-      maxAttempts: config.scriptMaxAttempts,
-      optimisticAttempts: config.scriptOptimisticAttempts,
-      maxScriptBytes: config.maxScriptBytes,
-      hostCacheBytes: config.hostCacheBytes,
-    },
-    undefined,
-    undefined,
-    feed,
-  );
+  const runner = new ScriptRunner(store, catalog, engines, runnerLimits(config), undefined, undefined, feed);
   try {
     await engines.warm();
     for (const name of engines.names)
