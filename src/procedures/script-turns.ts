@@ -6,11 +6,13 @@
  * time, in arrival order) for a while: at least a window of time and a number
  * of turns (so a slow machine does not end it after a few runs), renewed by
  * every further loss. When it ends, the waiting runs all go at once, as
- * optimistic runs again. A script whose runs do not collide never waits. A turn is taken before an
- * engine host is, so a waiting run holds no host and other scripts keep every
- * host. Only an ordering: it must never decide a run's outcome, and a wait
- * ends at the run's deadline or its caller's cancellation (the runner then
- * fails the run as it would have anyway).
+ * optimistic runs again. A script whose runs do not collide never waits.
+ *
+ * A turn is taken before an engine host is, so a waiting run holds no host
+ * and other scripts keep every host. A run waits at most 250 ms for its turn
+ * (runs too slow for turns to pay go on optimistically, as before), and never
+ * past its deadline or its caller's cancellation. Only an ordering: it must
+ * never decide a run's outcome.
  */
 
 import type { CancelSignal } from './script-engine';
@@ -43,6 +45,12 @@ export class ScriptTurns {
     /** ...and for at least how many turns. */
     private readonly minTurns = 64,
     private readonly now: () => number = () => performance.now(),
+    /**
+     * Longest wait for a turn: a script whose runs are too slow for turns to
+     * pay (a queue of them outlasts this) runs optimistically instead of
+     * queueing its callers toward their deadlines.
+     */
+    private readonly maxWaitMs = 250,
   ) {}
 
   /** A run of the script lost a commit race: its runs take turns for the next window. */
@@ -68,8 +76,9 @@ export class ScriptTurns {
 
   /**
    * Waits for the script's turn when its runs take turns; otherwise at once.
-   * Resolves with what ends the turn; when `deadlineMs` (Date.now() ms) passes
-   * or `signal` aborts first, resolves without a turn (ending it does nothing).
+   * Resolves with what ends the turn; when `deadlineMs` (Date.now() ms) or the
+   * longest wait passes, or `signal` aborts first, resolves without a turn
+   * (ending it does nothing): the run then goes on as an optimistic one.
    */
   take(script: string, deadlineMs: number, signal?: CancelSignal): EndTurn | Promise<EndTurn> {
     const c = this.scripts.get(script);
@@ -97,7 +106,7 @@ export class ScriptTurns {
           resolve(end);
         },
       };
-      const timer = setTimeout(giveUp, Math.max(0, deadlineMs - Date.now()));
+      const timer = setTimeout(giveUp, Math.max(0, Math.min(deadlineMs - Date.now(), this.maxWaitMs)));
       signal?.addEventListener('abort', giveUp);
       c.queue.push(waiter);
       if (signal?.aborted === true) giveUp();

@@ -135,3 +135,21 @@ test('a wait ends without a turn when the caller cancels, before or while waitin
   await tick();
   expect(next.got).toBe(true);
 });
+
+test('a run waits at most the longest wait, then goes on without a turn', async () => {
+  const turns = new ScriptTurns(200, 64, () => performance.now(), 30);
+  turns.conflicted('s');
+  const holder = start(turns, 's'); // a slow run: holds its turn throughout
+  const waiter = start(turns, 's');
+  await tick();
+  expect([holder.got, waiter.got]).toEqual([true, false]);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  expect(waiter.got).toBe(true);
+  waiter.end?.(); // it holds no turn: the holder's turn is untouched
+  const next = start(turns, 's');
+  await tick();
+  expect(next.got).toBe(false);
+  holder.end?.();
+  await tick();
+  expect(next.got).toBe(true);
+});
