@@ -10,7 +10,7 @@ import { loadAuthenticator, openAuthenticator } from './server/auth';
 import { LucienServer } from './server/server';
 import { ScriptCatalog, scriptKey } from './procedures/catalog';
 import type { EngineRegistry } from './procedures/script-engine';
-import { createEngines } from './procedures/languages';
+import { createEngines, type EngineOptions } from './procedures/languages';
 import { ScriptRunner } from './procedures/runner';
 import type { RunnerLimits } from './procedures/run-input';
 import { InvalidationFeed } from './procedures/invalidation-feed';
@@ -45,14 +45,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const wrapper = await networkWrapper(log, config.engineNamespaces);
   const observatory = new Observatory({ slowRunMs: config.slowRunMs, slowRunLogSize: config.slowRunLogSize });
   const engines = createEngines(
-    {
-      poolSize: config.enginePool,
-      memoryLimitMb: config.engineMemoryMb,
-      compileTimeoutMs: config.scriptCompileTimeoutMs,
-      scriptCache: config.engineScriptCache,
-      wrapper,
-      onHostLost: (e, reason) => observatory.hostLost(e, reason),
-    },
+    { ...engineOptions(config, wrapper), onHostLost: (e, reason) => observatory.hostLost(e, reason) },
     log,
   );
   const keys = new KeyCounter(store.space);
@@ -144,5 +137,16 @@ export function runnerLimits(config: Config): RunnerLimits {
     optimisticAttempts: config.scriptOptimisticAttempts,
     maxScriptBytes: config.maxScriptBytes,
     hostCacheBytes: config.hostCacheBytes,
+  };
+}
+
+/** The engine pools' options, as the configuration sets them (`wrapper`: the hosts' confinement). */
+export function engineOptions(config: Config, wrapper: EngineOptions['wrapper']): EngineOptions {
+  return {
+    poolSize: config.enginePool,
+    memoryLimitMb: config.engineMemoryMb,
+    compileTimeoutMs: config.scriptCompileTimeoutMs,
+    scriptCache: config.engineScriptCache,
+    wrapper,
   };
 }

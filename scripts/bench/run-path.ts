@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runnerLimits } from '../../src/app';
+import { engineOptions, runnerLimits } from '../../src/app';
 import { parseConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { ScriptCatalog } from '../../src/procedures/catalog';
@@ -57,16 +57,7 @@ async function main(): Promise<void> {
   await backend.open();
   const store = new Store(backend, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes });
   const wrapper = await networkWrapper(silentLogger, config.engineNamespaces);
-  const engines = createEngines(
-    {
-      poolSize: config.enginePool,
-      memoryLimitMb: config.engineMemoryMb,
-      compileTimeoutMs: config.scriptCompileTimeoutMs,
-      scriptCache: config.engineScriptCache,
-      wrapper,
-    },
-    silentLogger,
-  );
+  const engines = createEngines(engineOptions(config, wrapper), silentLogger);
   const catalog = new ScriptCatalog(store, engines, config.maxScriptBytes);
   const feed = await InvalidationFeed.start(store.space);
   const runner = new ScriptRunner(store, catalog, engines, runnerLimits(config), undefined, undefined, feed);
