@@ -14,7 +14,8 @@ import type { Backend } from '../../src/storage/backend';
 import type { KeyCounter } from '../../src/observe/key-counts';
 import { drive, type Sample } from './drive';
 import { encodeGet, encodeRun, LucienLean } from './lucien-client';
-import { freePort, type RunningLucien, startLucien } from './servers';
+import { freePort } from '../lib/free-port';
+import { type RunningLucien, startLucien } from './servers';
 import { spread } from './stats';
 
 const median = (values: readonly number[]): number => spread(values).median;

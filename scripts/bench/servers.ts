@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdLean } from './etcd-client';
@@ -34,17 +34,6 @@ export interface RunningLucien extends Running {
   /** Spawn to every engine pool complete (the hosts after the first start in the background after SERVING). */
   readonly poolCompleteMs: number;
   readonly dataDir: string;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function which(binary: string): string | undefined {

@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LucienClient } from '../../clients/typescript';
-import { type Certs, freePort, makeCerts, startSecureServer } from '../helpers/certs';
+import { freePort } from '../../scripts/lib/free-port';
+import { type Certs, makeCerts, startSecureServer } from '../helpers/certs';
 import { lines, lucien } from '../helpers/cli';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 

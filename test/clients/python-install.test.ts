@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../helpers/certs';
+import { freePort } from '../../scripts/lib/free-port';
 import { ROOT, startServer } from '../helpers/server';
 
 const SYSTEM_PYTHON = process.env.LUCIEN_TEST_PYTHON ?? '/usr/bin/python3';

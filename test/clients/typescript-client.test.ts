@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { LucienClient, type LucienClientError } from '../../clients/typescript';
-import { type Certs, freePort, makeCerts, startSecureServer } from '../helpers/certs';
+import { freePort } from '../../scripts/lib/free-port';
+import { type Certs, makeCerts, startSecureServer } from '../helpers/certs';
 import { type RunningServer, startServer } from '../helpers/server';
 
 let server: RunningServer;

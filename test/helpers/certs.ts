@@ -72,20 +72,6 @@ export function makeCerts(): Certs {
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A TCP port that was free a moment ago (for tests that restart a server on the same port). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * A real server that requires mutual TLS with these certificates and the
  * given tokens (an auth file in the certificates' folder), for client suites

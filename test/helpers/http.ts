@@ -1,21 +1,7 @@
 /**
- * For tests of the HTTP side port: a free loopback port to pass as
- * --http-port (0 would turn the port off), and a small fetch wrapper.
+ * For tests of the HTTP side port: a small fetch wrapper (a free port to pass
+ * as --http-port, since 0 turns the port off, is scripts/lib/free-port.ts).
  */
-import { createServer } from 'node:net';
-
-/** A port free a moment ago (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface HttpAnswer {
   readonly status: number;

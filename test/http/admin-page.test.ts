@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { connect, type TestClient } from '../helpers/client';
-import { freePort, request } from '../helpers/http';
+import { freePort } from '../../scripts/lib/free-port';
+import { request } from '../helpers/http';
 import { ROOT, type RunningServer, startServer } from '../helpers/server';
 
 jest.setTimeout(120_000);

@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, request } from '../helpers/http';
+import { freePort } from '../../scripts/lib/free-port';
+import { request } from '../helpers/http';
 import { type RunningServer, startServer } from '../helpers/server';
 
 jest.setTimeout(60_000);

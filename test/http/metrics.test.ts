@@ -8,7 +8,8 @@
  */
 import { request as httpRequest } from 'node:http';
 import { connect, failure, type TestClient } from '../helpers/client';
-import { freePort, request } from '../helpers/http';
+import { freePort } from '../../scripts/lib/free-port';
+import { request } from '../helpers/http';
 import { type RunningServer, startServer } from '../helpers/server';
 
 jest.setTimeout(120_000);
