@@ -46,20 +46,5 @@ export async function resultOf(
   return JSON.parse(done.result) as unknown;
 }
 
-/** Python that finds the real `sys` and builtins by walking object.__subclasses__(): what an attacker does first. */
-export const WALK = `
-def _walk():
-    seen, todo = set(), [object]
-    while todo:
-        c = todo.pop()
-        if id(c) in seen: continue
-        seen.add(id(c))
-        try: todo.extend(type.__subclasses__(c))
-        except TypeError: pass
-        for v in list(c.__dict__.values()):
-            g = getattr(v, '__globals__', None)
-            if isinstance(g, dict) and 'sys' in g and hasattr(g['sys'], 'modules'):
-                return g['sys'], g['__builtins__'] if isinstance(g['__builtins__'], dict) else g['__builtins__'].__dict__
-    raise RuntimeError('walk found nothing')
-real_sys, real_builtins = _walk()
-`;
+/** Python that finds the real `sys` and builtins (the hermetic corpus's walk): what an attacker does first. */
+export { WALK } from '../procedures/hermetic-corpus';
