@@ -66,3 +66,24 @@ export function errorCode(err: CallError): string | undefined {
   const value = err.metadata?.get('lucien-error-code')[0];
   return typeof value === 'string' ? value : undefined;
 }
+
+/** A Watch event as the tests read it. */
+export type WatchEvent = { type: string; bucket: string; key: string; value: string; revision: number };
+
+/** Opens a Watch and collects it: its events, when it ends, and the error it ended with (if any). */
+export function watchStream(client: TestClient, request: object, metadata = new grpc.Metadata()) {
+  const events: WatchEvent[] = [];
+  const stream = (
+    client.raw as unknown as { Watch(req: object, md: grpc.Metadata): grpc.ClientReadableStream<WatchEvent> }
+  ).Watch(request, metadata);
+  let error: grpc.ServiceError | undefined;
+  const ended = new Promise<void>((resolve) => {
+    stream.on('error', (err: grpc.ServiceError) => {
+      error = err;
+      resolve();
+    });
+    stream.on('end', () => resolve());
+  });
+  stream.on('data', (e: WatchEvent) => events.push(e));
+  return { events, stream, ended, error: () => error };
+}

@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LucienClient } from '../../src/generated/lucien/v1/Lucien';
 import { proto } from '../../src/server/proto';
-import { connect, type TestClient } from '../helpers/client';
+import { connect, type TestClient, watchStream } from '../helpers/client';
 import { type RunningServer, startServer } from '../helpers/server';
-
-type Event = { type: string; bucket: string; key: string; value: string; revision: number };
 
 const ADMIN = 'admin-token-0123456789';
 const READER = 'reader-token-0123456789';
@@ -50,20 +48,7 @@ function bearer(token: string): grpc.Metadata {
 }
 
 function watch(client: TestClient, request: object, token = ADMIN) {
-  const events: Event[] = [];
-  const stream = (
-    client.raw as unknown as { Watch(req: object, md: grpc.Metadata): grpc.ClientReadableStream<Event> }
-  ).Watch(request, bearer(token));
-  let error: grpc.ServiceError | undefined;
-  const ended = new Promise<void>((resolve) => {
-    stream.on('error', (err: grpc.ServiceError) => {
-      error = err;
-      resolve();
-    });
-    stream.on('end', () => resolve());
-  });
-  stream.on('data', (e: Event) => events.push(e));
-  return { events, stream, ended, error: () => error };
+  return watchStream(client, request, bearer(token));
 }
 
 const put = (client: TestClient, bucket: string, key: string, value: string) =>

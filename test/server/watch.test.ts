@@ -6,10 +6,8 @@
  * bound, and is ended with OUT_OF_RANGE once it falls out of the window.
  */
 import * as grpc from '@grpc/grpc-js';
-import { connect, type TestClient } from '../helpers/client';
+import { connect, type TestClient, watchStream } from '../helpers/client';
 import { type RunningServer, startServer } from '../helpers/server';
-
-type Event = { type: string; bucket: string; key: string; value: string; revision: number };
 
 let server: RunningServer;
 let client: TestClient;
@@ -25,20 +23,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 
-function watch(request: object) {
-  const events: Event[] = [];
-  const stream = (client.raw as unknown as { Watch(req: object): grpc.ClientReadableStream<Event> }).Watch(request);
-  let error: grpc.ServiceError | undefined;
-  const ended = new Promise<void>((resolve) => {
-    stream.on('error', (err: grpc.ServiceError) => {
-      error = err;
-      resolve();
-    });
-    stream.on('end', () => resolve());
-  });
-  stream.on('data', (e: Event) => events.push(e));
-  return { events, stream, ended, error: () => error };
-}
+const watch = (request: object) => watchStream(client, request);
 
 async function until(predicate: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
