@@ -36,6 +36,9 @@ interface Contended {
 
 const NOTHING: EndTurn = () => undefined;
 
+/** Entries kept before a new contended script sweeps out those that are over. */
+const SWEEP_AT = 1024;
+
 export class ScriptTurns {
   private readonly scripts = new Map<string, Contended>();
 
@@ -57,8 +60,11 @@ export class ScriptTurns {
   conflicted(script: string): void {
     const until = this.now() + this.windowMs;
     const c = this.scripts.get(script);
-    if (c === undefined) this.scripts.set(script, { until, turnsLeft: this.minTurns, busy: false, queue: [] });
-    else {
+    if (c === undefined) {
+      // A script that is never run again leaves its entry behind (Eval makes a key per source): sweep now and then.
+      if (this.scripts.size >= SWEEP_AT) this.sweep();
+      this.scripts.set(script, { until, turnsLeft: this.minTurns, busy: false, queue: [] });
+    } else {
       c.until = until;
       c.turnsLeft = this.minTurns;
     }
@@ -68,6 +74,16 @@ export class ScriptTurns {
   contended(script: string): boolean {
     const c = this.scripts.get(script);
     return c !== undefined && (c.busy || !this.over(c));
+  }
+
+  /**
+   * Forgets the scripts no run holds a turn of and whose window has passed
+   * (even with turns left: a script run once never takes them; forgetting it
+   * only ends its turns early).
+   */
+  private sweep(): void {
+    const now = this.now();
+    for (const [script, c] of this.scripts) if (!c.busy && c.until <= now) this.scripts.delete(script);
   }
 
   private over(c: Contended): boolean {

@@ -153,3 +153,18 @@ test('a run waits at most the longest wait, then goes on without a turn', async 
   await tick();
   expect(next.got).toBe(true);
 });
+
+test('scripts whose turns are over are forgotten, so scripts run once (Eval sources) do not pile up', async () => {
+  const c = clock();
+  const turns = new ScriptTurns(200, 1, c.now);
+  for (let i = 0; i < 1024; i++) turns.conflicted(`eval:${i}`);
+  const held = start(turns, 'eval:7'); // holds its turn through the sweep: kept
+  await tick();
+  c.advance(500);
+  turns.conflicted('eval:new');
+  const size = (turns as unknown as { scripts: Map<string, unknown> }).scripts.size;
+  expect(size).toBe(2);
+  expect(turns.contended('eval:7')).toBe(true);
+  held.end?.();
+  expect(turns.contended('eval:new')).toBe(true);
+});
