@@ -44,6 +44,7 @@ describe('leveldb durability', () => {
         'storage/bytewise',
         'storage/listeners',
         'storage/read-cache',
+        'storage/range-cache',
         'storage/group-commit',
         'storage/rules',
         'storage/core',
