@@ -13,9 +13,9 @@
  *     it back with its rows (finishScan). It fills only if no batch that was
  *     in flight when it started, or began since, wrote a key inside the span
  *     it read: then no write it may or may not have seen touches its result.
- * The span of a scan is conservative: from its first possible key (inclusive)
- * to the last row it returned when the limit cut it short, else to the end
- * of its prefix. Entries are indexed by the common prefix of their span's
+ * The span of a scan: from its first possible key (inclusive; a start key
+ * itself counts, which is conservative) to the last row it returned when the
+ * limit cut it short, else to the end of its prefix (exclusive). Entries are indexed by the common prefix of their span's
  * bounds, so a commit looks at few entries per key. Bounded by bytes; the
  * oldest entries go first. Only scans of well-formed text are cached: a lone
  * surrogate sorts differently in LevelDB (stored as U+FFFD) than here.
@@ -34,9 +34,10 @@ export interface RangeQuery {
 interface Entry {
   readonly id: string;
   readonly rows: readonly KeyValue[];
-  /** Every key the result depends on lies in [from, to] (to undefined: no upper bound). */
+  /** Every key the result depends on lies in [from, to] or [from, to) (to undefined: no upper bound). */
   readonly from: string;
   readonly to: string | undefined;
+  readonly toInclusive: boolean;
   /** The common prefix of from and to: every key in the span starts with it. */
   readonly index: string;
   readonly bytes: number;
@@ -179,15 +180,19 @@ function makeEntry(query: RangeQuery, rows: readonly KeyValue[]): Entry {
   const { prefix, options } = query;
   const from = options.after !== undefined && compareBytewise(options.after, prefix) >= 0 ? options.after : prefix;
   const last = rows[rows.length - 1];
-  const to = rows.length >= options.limit && last !== undefined ? last.key : prefixEndText(prefix);
+  const cut = rows.length >= options.limit && last !== undefined;
+  const to = cut ? last.key : prefixEndText(prefix);
   let bytes = ENTRY_OVERHEAD_BYTES + 2 * (query.id.length + from.length + (to?.length ?? 0));
   for (const row of rows) bytes += ROW_OVERHEAD_BYTES + 2 * (row.key.length + row.value.length);
-  return { id: query.id, rows, from, to, index: commonPrefix(from, to ?? ''), bytes };
+  return { id: query.id, rows, from, to, toInclusive: cut, index: commonPrefix(from, to ?? ''), bytes };
 }
 
 /** Whether `key` lies in the entry's span. */
 function holds(entry: Entry, key: string): boolean {
-  return compareBytewise(key, entry.from) >= 0 && (entry.to === undefined || compareBytewise(key, entry.to) <= 0);
+  if (compareBytewise(key, entry.from) < 0) return false;
+  if (entry.to === undefined) return true;
+  const c = compareBytewise(key, entry.to);
+  return c < 0 || (c === 0 && entry.toInclusive);
 }
 
 function touches(written: ReadonlyMap<string, unknown>, entry: Entry): boolean {
