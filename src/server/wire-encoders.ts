@@ -12,7 +12,9 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { BatchGetResponse } from '../generated/lucien/v1/BatchGetResponse';
+import { Derived } from '../derived';
 import type { GetResponse } from '../generated/lucien/v1/GetResponse';
+import type { Item as WireItem } from '../generated/lucien/v1/Item';
 import type { ListResponse } from '../generated/lucien/v1/ListResponse';
 import type { PutResponse } from '../generated/lucien/v1/PutResponse';
 
@@ -83,6 +85,10 @@ class Out {
     this.buf[this.at++] = 1;
   }
 
+  raw(bytes: Buffer): void {
+    this.at += bytes.copy(this.buf, this.at);
+  }
+
   message(field: number, bytes: number): void {
     this.buf[this.at++] = (field << 3) | LEN;
     this.varint(bytes);
@@ -117,9 +123,23 @@ export function encodeListResponse(m: ListResponse): Buffer | undefined {
   const items = m.items ?? [];
   const token = m.next_page_token ?? '';
   if (!Array.isArray(items) || !isText(token)) return undefined;
+  const body = listItems.of(items, undefined);
+  if (body === undefined) return undefined;
+  if (token === '') return body;
+  const tokenBytes = Buffer.byteLength(token);
+  const out = new Out(body.length + textField(tokenBytes));
+  out.raw(body);
+  out.text(2, token, tokenBytes);
+  return out.done();
+}
+
+/** The items' fields of a ListResponse, once per frozen items array (a List of an unchanged cached range). */
+const listItems = new Derived((items: readonly WireItem[], _: undefined) => encodeListItems(items));
+
+function encodeListItems(items: readonly WireItem[]): Buffer | undefined {
   // Per item: key bytes, value bytes, body bytes.
   const sizes = new Array<number>(items.length * 3);
-  let total = textField(Buffer.byteLength(token));
+  let total = 0;
   for (let i = 0; i < items.length; i++) {
     const { key, value, create_revision: created, mod_revision: modified } = items[i] ?? {};
     if (!isText(key) || !isText(value) || !isRevision(created) || !isRevision(modified)) return undefined;
@@ -133,14 +153,13 @@ export function encodeListResponse(m: ListResponse): Buffer | undefined {
   }
   const out = new Out(total);
   for (let i = 0; i < items.length; i++) {
-    const item = items[i] as Required<NonNullable<ListResponse['items']>[number]>;
+    const item = items[i] as Required<WireItem>;
     out.message(1, sizes[i * 3 + 2] as number);
     out.text(1, item.key as string, sizes[i * 3] as number);
     out.text(2, item.value as string, sizes[i * 3 + 1] as number);
     out.revision(3, item.create_revision as number);
     out.revision(4, item.mod_revision as number);
   }
-  out.text(2, token, Buffer.byteLength(token));
   return out.done();
 }
 

@@ -160,16 +160,19 @@ export class LevelDbBackend extends BackendCore {
    * The latest state: from the range cache, else without a snapshot (the
    * iterator's own implicit one is consistent, and cheaper to make).
    */
-  protected override async _scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+  protected override async _scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
     const query = rangeQuery(prefix, options);
     if (query === undefined) return this.scanData(prefix, options);
     const cached = this.ranges.lookup(query);
-    if (cached !== undefined) return cached.slice();
+    if (cached !== undefined) return cached;
     const ticket = this.ranges.startScan();
-    let rows: KeyValue[] | undefined;
+    let rows: readonly KeyValue[] | undefined;
     try {
-      rows = await this.scanData(prefix, options);
-      return rows.slice();
+      // Frozen, rows and all: the same array answers later scans (Backend.scan).
+      const read = await this.scanData(prefix, options);
+      for (const row of read) Object.freeze(row);
+      rows = Object.freeze(read);
+      return rows;
     } finally {
       this.ranges.finishScan(ticket, query, rows);
     }
