@@ -42,6 +42,12 @@ const wireItems = new Derived((items: readonly Item[], _: undefined) =>
   ),
 );
 
+/** The token after a page, once per frozen page; `where` is "bucket/prefix" (bucket names hold no '/'). */
+const pageToken = new Derived((items: readonly Item[], where: string) => {
+  const at = where.indexOf('/');
+  return encodePageToken(where.slice(0, at), where.slice(at + 1), (items[items.length - 1] as Item).key);
+});
+
 type KvHandlers = Pick<LucienHandlers, 'Put' | 'Get' | 'Delete' | 'List' | 'BatchGet' | 'Batch' | 'ListBuckets'>;
 
 /** proto3 `optional`: present only when the client set it. */
@@ -96,7 +102,7 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
         // Frozen when cached: grpc-js and the wire encoder only read it.
         items: wireItems.of(page.items, undefined) as WireItem[],
         next_page_token:
-          page.more && last !== undefined ? encodePageToken(request.bucket, request.prefix, last.key) : '',
+          page.more && last !== undefined ? pageToken.of(page.items, `${request.bucket}/${request.prefix}`) : '',
       };
     }),
 

@@ -8,7 +8,9 @@
  * protobufjs would have written (test/server/wire-encoders.test.ts). A
  * message outside the shapes handled here (a revision that is not a safe
  * non-negative integer, a field of the wrong type) goes to protobufjs
- * unchanged. Must never change what a message means.
+ * unchanged. A List whose items come frozen (an unchanged range the LevelDB
+ * backend answered from its cache) is encoded once, and its bytes answer
+ * every such List (src/derived.ts). Must never change what a message means.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { BatchGetResponse } from '../generated/lucien/v1/BatchGetResponse';
@@ -85,10 +87,6 @@ class Out {
     this.buf[this.at++] = 1;
   }
 
-  raw(bytes: Buffer): void {
-    this.at += bytes.copy(this.buf, this.at);
-  }
-
   message(field: number, bytes: number): void {
     this.buf[this.at++] = (field << 3) | LEN;
     this.varint(bytes);
@@ -123,23 +121,21 @@ export function encodeListResponse(m: ListResponse): Buffer | undefined {
   const items = m.items ?? [];
   const token = m.next_page_token ?? '';
   if (!Array.isArray(items) || !isText(token)) return undefined;
-  const body = listItems.of(items, undefined);
-  if (body === undefined) return undefined;
-  if (token === '') return body;
-  const tokenBytes = Buffer.byteLength(token);
-  const out = new Out(body.length + textField(tokenBytes));
-  out.raw(body);
-  out.text(2, token, tokenBytes);
-  return out.done();
+  return listResponses.of(items, token);
 }
 
-/** The items' fields of a ListResponse, once per frozen items array (a List of an unchanged cached range). */
-const listItems = new Derived((items: readonly WireItem[], _: undefined) => encodeListItems(items));
+/**
+ * A ListResponse, once per frozen items array and token (a List of an
+ * unchanged cached range): grpc-js copies the bytes into its frame, so the
+ * same buffer answers every such List.
+ */
+const listResponses = new Derived(encodeList);
 
-function encodeListItems(items: readonly WireItem[]): Buffer | undefined {
+function encodeList(items: readonly WireItem[], token: string): Buffer | undefined {
   // Per item: key bytes, value bytes, body bytes.
   const sizes = new Array<number>(items.length * 3);
-  let total = 0;
+  const tokenBytes = Buffer.byteLength(token);
+  let total = textField(tokenBytes);
   for (let i = 0; i < items.length; i++) {
     const { key, value, create_revision: created, mod_revision: modified } = items[i] ?? {};
     if (!isText(key) || !isText(value) || !isRevision(created) || !isRevision(modified)) return undefined;
@@ -160,6 +156,7 @@ function encodeListItems(items: readonly WireItem[]): Buffer | undefined {
     out.revision(3, item.create_revision as number);
     out.revision(4, item.mod_revision as number);
   }
+  out.text(2, token, tokenBytes);
   return out.done();
 }
 
