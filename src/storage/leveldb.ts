@@ -9,21 +9,19 @@
 import { ClassicLevel } from 'classic-level';
 import { LucienError } from '../errors';
 import type { Capabilities, Change, KeyValue, ScanOptions } from './backend';
-import { compareBytewise } from './bytewise';
 import { BackendCore, type SnapshotReader, type WriteBatch } from './core';
 import { compacted } from './rules';
 import {
   DATA,
-  DATA_END,
   decodeChanges,
   decodeRecord,
   encodeChanges,
   historyKey,
   META_REVISION,
-  prefixEndText,
   validFrom,
 } from './leveldb-layout';
-import { RangeCache, rangeQuery } from './range-cache';
+import { type Db, type LevelSnapshot, scanData, scanLatest } from './leveldb-scan';
+import { RangeCache } from './range-cache';
 import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
 export interface LevelDbBackendOptions {
@@ -50,16 +48,9 @@ export interface LevelDbBackendOptions {
  * 60 µs vs 38 µs per bridge round trip). A cold read from disk blocks the
  * event loop for its duration; scans stay asynchronous.
  */
-type Db = ClassicLevel<string, string>;
+
 /** The read cache's size when the caller names none (the config's default, for tests and tools). */
 const DEFAULT_READ_CACHE_BYTES = 64 * 1024 * 1024;
-type LevelSnapshot = ReturnType<Db['snapshot']>;
-/**
- * Bytes one nextv of a scan may buffer. classic-level's default (16 KiB)
- * splits a page of 100 small documents in two, and each part costs a trip
- * to the threadpool; a page up to this size comes back in one.
- */
-const SCAN_BATCH_BYTES = 4 * 1024 * 1024;
 /** History entries are bytes (encodeChanges). */
 const HISTORY_VALUE = { valueEncoding: 'buffer' } as const;
 
@@ -151,31 +142,14 @@ export class LevelDbBackend extends BackendCore {
     return {
       revision,
       getMany: (keys) => keys.map((key) => this.readAt(key, revision, snapshot)),
-      scan: (prefix, options) => this.scanData(prefix, options, snapshot),
+      scan: (prefix, options) => scanData(this.db, prefix, options, snapshot),
       release,
     };
   }
 
-  /**
-   * The latest state: from the range cache, else without a snapshot (the
-   * iterator's own implicit one is consistent, and cheaper to make).
-   */
-  protected override async _scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
-    const query = rangeQuery(prefix, options);
-    if (query === undefined) return this.scanData(prefix, options);
-    const cached = this.ranges.lookup(query);
-    if (cached !== undefined) return cached;
-    const ticket = this.ranges.startScan();
-    let rows: readonly KeyValue[] | undefined;
-    try {
-      // Frozen, rows and all: the same array answers later scans (Backend.scan).
-      const read = await this.scanData(prefix, options);
-      for (const row of read) Object.freeze(row);
-      rows = Object.freeze(read);
-      return rows;
-    } finally {
-      this.ranges.finishScan(ticket, query, rows);
-    }
+  /** The latest state: from the range cache, else LevelDB without a snapshot (leveldb-scan.ts). */
+  protected override _scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
+    return scanLatest(this.db, this.ranges, prefix, options);
   }
 
   protected _oldestRetained(): number {
@@ -224,43 +198,11 @@ export class LevelDbBackend extends BackendCore {
   }
 
   /**
-   * Keys under `prefix` through `snapshot`, or without one at the newest
-   * state (a LevelDB iterator reads from an implicit snapshot of its own, so
-   * the rows are still one consistent state). Keys come back as strings:
-   * a Buffer per key costs more than the rest of the read.
-   */
-  private async scanData(prefix: string, options: ScanOptions, snapshot?: LevelSnapshot): Promise<KeyValue[]> {
-    const from =
-      options.after !== undefined && compareBytewise(options.after, prefix) >= 0
-        ? { gt: DATA + options.after }
-        : { gte: DATA + prefix };
-    const end = prefixEndText(prefix);
-    const iterator = this.db.iterator({
-      ...from,
-      lt: end === undefined ? DATA_END : DATA + end,
-      limit: options.limit,
-      snapshot,
-      highWaterMarkBytes: SCAN_BATCH_BYTES,
-    });
-    const keysOnly = options.keysOnly === true;
-    const rows: KeyValue[] = [];
-    try {
-      // One nextv answers a page up to SCAN_BATCH_BYTES; a larger one takes several.
-      while (rows.length < options.limit) {
-        const entries = await iterator.nextv(options.limit - rows.length);
-        if (entries.length === 0) break;
-        for (const [key, raw] of entries) rows.push(decodeRecord(key.slice(1), raw, keysOnly));
-      }
-    } finally {
-      await iterator.close();
-    }
-    return rows;
-  }
-
-  /**
    * One group as one LevelDB batch. Readers never see it half-applied:
-   * LevelDB applies the batch atomically, and the read cache moves only
-   * after it (read-cache.ts).
+   * LevelDB applies the batch atomically. Before it, the read cache drops
+   * the keys it writes and the range cache every range holding one; the
+   * read cache takes the new versions only after it (read-cache.ts,
+   * range-cache.ts).
    */
   protected async _write(batch: WriteBatch): Promise<void> {
     // A chained batch: each op goes straight to LevelDB's WriteBatch, where an

@@ -50,8 +50,15 @@ interface Batch {
   readonly written: ReadonlyMap<string, unknown>;
 }
 
-const ENTRY_OVERHEAD_BYTES = 160;
-const ROW_OVERHEAD_BYTES = 80;
+/**
+ * What an entry is counted at. A row lives in up to four forms while its
+ * entry does: as read, renamed to its bucket's key, as a message, and as
+ * encoded bytes (src/derived.ts); so per row about three objects, its key
+ * four times and its value three (UTF-16 strings count two bytes a unit).
+ */
+const ENTRY_OVERHEAD_BYTES = 400;
+const ROW_OVERHEAD_BYTES = 250;
+const rowBytes = (row: KeyValue): number => ROW_OVERHEAD_BYTES + 4 * row.key.length + 3 * row.value.length;
 /** Batches remembered for scans in progress; a scan that outlives more does not fill. */
 const MAX_BATCHES = 64;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -183,7 +190,7 @@ function makeEntry(query: RangeQuery, rows: readonly KeyValue[]): Entry {
   const cut = rows.length >= options.limit && last !== undefined;
   const to = cut ? last.key : prefixEndText(prefix);
   let bytes = ENTRY_OVERHEAD_BYTES + 2 * (query.id.length + from.length + (to?.length ?? 0));
-  for (const row of rows) bytes += ROW_OVERHEAD_BYTES + 2 * (row.key.length + row.value.length);
+  for (const row of rows) bytes += rowBytes(row);
   return { id: query.id, rows, from, to, toInclusive: cut, index: commonPrefix(from, to ?? ''), bytes };
 }
 

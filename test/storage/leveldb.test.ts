@@ -45,6 +45,7 @@ describe('leveldb durability', () => {
         'storage/listeners',
         'storage/read-cache',
         'storage/range-cache',
+        'storage/leveldb-scan',
         'storage/group-commit',
         'storage/rules',
         'storage/core',
