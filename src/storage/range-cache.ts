@@ -15,10 +15,12 @@
  *     it read: then no write it may or may not have seen touches its result.
  * The span of a scan: from its first possible key (inclusive; a start key
  * itself counts, which is conservative) to the last row it returned when the
- * limit cut it short, else to the end of its prefix (exclusive). Entries are indexed by the common prefix of their span's
- * bounds, so a commit looks at few entries per key. Bounded by bytes; the
- * oldest entries go first. Only scans of well-formed text are cached: a lone
- * surrogate sorts differently in LevelDB (stored as U+FFFD) than here.
+ * limit cut it short, else to the end of its prefix (exclusive). Entries are
+ * indexed by the common prefix of their span's bounds, so a commit looks at
+ * few entries per key. Bounded by bytes; the oldest entries go first. Only
+ * scans of well-formed text are cached: a lone surrogate sorts differently
+ * in LevelDB (stored as U+FFFD) than here. Must never parse values or read
+ * LevelDB itself.
  */
 import type { KeyValue, ScanOptions } from './backend';
 import { compareBytewise } from './bytewise';
@@ -52,9 +54,10 @@ interface Batch {
 
 /**
  * What an entry is counted at. A row lives in up to four forms while its
- * entry does: as read, renamed to its bucket's key, as a message, and as
- * encoded bytes (src/derived.ts); so per row about three objects, its key
- * four times and its value three (UTF-16 strings count two bytes a unit).
+ * entry does (src/derived.ts): as read, renamed to its bucket's key, as a
+ * message, and encoded. That is about three objects per row; the value's
+ * text once as a string (two bytes a unit) and once encoded, the key in
+ * every form.
  */
 const ENTRY_OVERHEAD_BYTES = 400;
 const ROW_OVERHEAD_BYTES = 250;
