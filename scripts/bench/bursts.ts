@@ -1,7 +1,7 @@
 /**
  * How the load client and a server take turns, seen from the client: Put at
- * concurrency 16 against Lucien and etcd (same lean client, cells
- * alternating), with the time of every request sent and answer received.
+ * concurrency 16 against Lucien and etcd, and Lucien's Get for reference
+ * (same lean client, cells alternating), with the time of every request sent and answer received.
  * The client's events fall into bursts (answers read and requests sent back
  * in one go) separated by waits, during which every request is at the
  * server. Per burst: answers in it, the client's busy span, and the wait
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { EtcdLean, encodeEtcdPut } from './etcd-client';
 import { drive } from './drive';
 import { KV_BUCKET, KV_KEYS, KV_VALUE } from './fixtures';
-import { LucienLean, encodePut } from './lucien-client';
+import { LucienLean, encodeGet, encodePut } from './lucien-client';
 import { type Running, startEtcd, startLucien } from './servers';
 import { quantile } from './stats';
 
@@ -96,8 +96,10 @@ async function main(): Promise<void> {
     const etcd = await EtcdLean.connect(etcdServer.address);
     const put = Array.from({ length: KV_KEYS }, (_, i) => encodePut(KV_BUCKET, `k${i}`, KV_VALUE));
     const etcdPut = Array.from({ length: KV_KEYS }, (_, i) => encodeEtcdPut(`${KV_BUCKET}/k${i}`, KV_VALUE));
+    const get = Array.from({ length: KV_KEYS }, (_, i) => encodeGet(KV_BUCKET, `k${i}`));
     const cells: [string, (i: number) => Promise<unknown>][] = [
       ['Lucien Put', (i) => lucien.putEncoded(put[i % KV_KEYS] as Buffer)],
+      ['Lucien Get', (i) => lucien.getEncoded(get[i % KV_KEYS] as Buffer)],
       ['etcd Put', (i) => etcd.putEncoded(etcdPut[i % KV_KEYS] as Buffer)],
     ];
     for (const [, op] of cells) await drive(op, concurrency, 300);
