@@ -4,6 +4,7 @@
  * `_scripts` go through the script catalog, so the seed's way of registering
  * a script gets the same validation as PutScript.
  */
+import { Derived, frozenLike } from '../derived';
 import { LucienError } from '../errors';
 import type { BatchGetRequest__Output } from '../generated/lucien/v1/BatchGetRequest';
 import type { BatchGetResponse } from '../generated/lucien/v1/BatchGetResponse';
@@ -16,16 +17,36 @@ import type { GetResponse } from '../generated/lucien/v1/GetResponse';
 import type { ListBucketsRequest__Output } from '../generated/lucien/v1/ListBucketsRequest';
 import type { ListBucketsResponse } from '../generated/lucien/v1/ListBucketsResponse';
 import type { ListRequest__Output } from '../generated/lucien/v1/ListRequest';
+import type { Item as WireItem } from '../generated/lucien/v1/Item';
 import type { ListResponse } from '../generated/lucien/v1/ListResponse';
 import type { LucienHandlers } from '../generated/lucien/v1/Lucien';
 import type { PutRequest__Output } from '../generated/lucien/v1/PutRequest';
 import type { PutResponse } from '../generated/lucien/v1/PutResponse';
 import type { ScriptCatalog } from '../procedures/catalog';
-import { type BatchOp, DEFAULT_LIST_LIMIT, type Store } from '../storage/store';
+import { type BatchOp, DEFAULT_LIST_LIMIT, type Item, type Store } from '../storage/store';
 import { SCRIPTS_BUCKET } from '../storage/validate';
 import { type EdgeContext, unary } from './adapt';
 import { bucketVisible, requireBuckets } from './auth';
 import { decodePageToken, encodePageToken } from './page-token';
+
+/** List items as messages, once per frozen page (src/derived.ts), frozen in turn for the wire encoder. */
+const wireItems = new Derived((items: readonly Item[], _: undefined) =>
+  frozenLike(
+    items,
+    items.map((kv): WireItem => ({
+      key: kv.key,
+      value: kv.value,
+      create_revision: kv.createRevision,
+      mod_revision: kv.modRevision,
+    })),
+  ),
+);
+
+/** The token after a page, once per frozen page; `where` is "bucket/prefix" (bucket names hold no '/'). */
+const pageToken = new Derived((items: readonly Item[], where: string) => {
+  const at = where.indexOf('/');
+  return encodePageToken(where.slice(0, at), where.slice(at + 1), (items[items.length - 1] as Item).key);
+});
 
 type KvHandlers = Pick<LucienHandlers, 'Put' | 'Get' | 'Delete' | 'List' | 'BatchGet' | 'Batch' | 'ListBuckets'>;
 
@@ -78,14 +99,10 @@ export function kvHandlers(edge: EdgeContext, store: Store, scripts: ScriptCatal
       });
       const last = page.items[page.items.length - 1];
       return {
-        items: page.items.map((kv) => ({
-          key: kv.key,
-          value: kv.value,
-          create_revision: kv.createRevision,
-          mod_revision: kv.modRevision,
-        })),
+        // Frozen when cached: grpc-js and the wire encoder only read it.
+        items: wireItems.of(page.items, undefined) as WireItem[],
         next_page_token:
-          page.more && last !== undefined ? encodePageToken(request.bucket, request.prefix, last.key) : '',
+          page.more && last !== undefined ? pageToken.of(page.items, `${request.bucket}/${request.prefix}`) : '',
       };
     }),
 

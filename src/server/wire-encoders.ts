@@ -8,11 +8,15 @@
  * protobufjs would have written (test/server/wire-encoders.test.ts). A
  * message outside the shapes handled here (a revision that is not a safe
  * non-negative integer, a field of the wrong type) goes to protobufjs
- * unchanged. Must never change what a message means.
+ * unchanged. A List whose items come frozen (an unchanged range the LevelDB
+ * backend answered from its cache) is encoded once, and its bytes answer
+ * every such List (src/derived.ts). Must never change what a message means.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { BatchGetResponse } from '../generated/lucien/v1/BatchGetResponse';
+import { Derived } from '../derived';
 import type { GetResponse } from '../generated/lucien/v1/GetResponse';
+import type { Item as WireItem } from '../generated/lucien/v1/Item';
 import type { ListResponse } from '../generated/lucien/v1/ListResponse';
 import type { PutResponse } from '../generated/lucien/v1/PutResponse';
 
@@ -117,9 +121,21 @@ export function encodeListResponse(m: ListResponse): Buffer | undefined {
   const items = m.items ?? [];
   const token = m.next_page_token ?? '';
   if (!Array.isArray(items) || !isText(token)) return undefined;
+  return listResponses.of(items, token);
+}
+
+/**
+ * A ListResponse, once per frozen items array and token (a List of an
+ * unchanged cached range): grpc-js copies the bytes into its frame, so the
+ * same buffer answers every such List.
+ */
+const listResponses = new Derived(encodeList);
+
+function encodeList(items: readonly WireItem[], token: string): Buffer | undefined {
   // Per item: key bytes, value bytes, body bytes.
   const sizes = new Array<number>(items.length * 3);
-  let total = textField(Buffer.byteLength(token));
+  const tokenBytes = Buffer.byteLength(token);
+  let total = textField(tokenBytes);
   for (let i = 0; i < items.length; i++) {
     const { key, value, create_revision: created, mod_revision: modified } = items[i] ?? {};
     if (!isText(key) || !isText(value) || !isRevision(created) || !isRevision(modified)) return undefined;
@@ -133,14 +149,14 @@ export function encodeListResponse(m: ListResponse): Buffer | undefined {
   }
   const out = new Out(total);
   for (let i = 0; i < items.length; i++) {
-    const item = items[i] as Required<NonNullable<ListResponse['items']>[number]>;
+    const item = items[i] as Required<WireItem>;
     out.message(1, sizes[i * 3 + 2] as number);
     out.text(1, item.key as string, sizes[i * 3] as number);
     out.text(2, item.value as string, sizes[i * 3 + 1] as number);
     out.revision(3, item.create_revision as number);
     out.revision(4, item.mod_revision as number);
   }
-  out.text(2, token, Buffer.byteLength(token));
+  out.text(2, token, tokenBytes);
   return out.done();
 }
 

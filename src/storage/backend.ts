@@ -108,9 +108,12 @@ export interface Backend {
   /**
    * Keys that start with `prefix` at the latest revision (as Snapshot.scan,
    * from one consistent state reflecting every commit acknowledged before
-   * the call), without the cost of a snapshot: what List reads.
+   * the call), without the cost of a snapshot: what List reads. An embedded
+   * backend may answer a repeated scan of an unchanged range with the same
+   * frozen array (and frozen rows), so what is derived from a frozen result
+   * may be remembered by its identity (src/derived.ts).
    */
-  scan(prefix: string, options: ScanOptions): Promise<KeyValue[]>;
+  scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]>;
   /**
    * Applies every mutation atomically under one new revision if and only if
    * every condition holds; otherwise writes nothing and throws a LucienError

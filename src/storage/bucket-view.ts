@@ -90,7 +90,7 @@ export class BucketView implements Backend {
     };
   }
 
-  async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+  async scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
     this.assertOpen();
     return this.space.scan(this.bucket, prefix, options);
   }

@@ -21,6 +21,7 @@ import type {
   Snapshot,
 } from './backend';
 import { compareBytewise } from './bytewise';
+import { Derived, frozenLike } from '../derived';
 import type { Listener } from './listeners';
 
 /** Separates a bucket name from its keys; bucket names never contain it. */
@@ -103,6 +104,11 @@ function stripVersions(bucket: string, rows: readonly KeyValue[]): KeyValue[] {
   return rows.map((kv) => renamed(kv, kv.key.slice(length)));
 }
 
+/** stripVersions of a latest-state scan, once per frozen result (src/derived.ts), frozen in turn. */
+const stripLatest = new Derived((rows: readonly KeyValue[], bucket: string) =>
+  frozenLike(rows, stripVersions(bucket, rows)),
+);
+
 /** Raw changes named by bucket and key (a raw key outside every bucket is never written, so none is dropped). */
 function withBuckets(changes: readonly Change[]): BucketChange[] {
   const out: BucketChange[] = [];
@@ -159,8 +165,8 @@ export class BucketSpace {
   }
 
   /** Keys of `bucket` starting with `prefix` at the latest revision (Backend.scan); `after` is a key of the bucket. */
-  async scan(bucket: string, prefix: string, options: ScanOptions): Promise<KeyValue[]> {
-    return stripVersions(bucket, await this.backend.scan(rawKey(bucket, prefix), rawAfter(bucket, options)));
+  async scan(bucket: string, prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
+    return stripLatest.of(await this.backend.scan(rawKey(bucket, prefix), rawAfter(bucket, options)), bucket);
   }
 
   /**

@@ -82,7 +82,7 @@ export abstract class BackendCore implements Backend {
   protected abstract _get(key: string): KeyValue | undefined;
   protected abstract _snapshot(): SnapshotReader | Promise<SnapshotReader>;
   /** A scan of the latest state (called with limit > 0); by default through a snapshot of its own. */
-  protected async _scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+  protected async _scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
     const reader = await this._snapshot();
     try {
       return await reader.scan(prefix, options);
@@ -183,7 +183,7 @@ export abstract class BackendCore implements Backend {
     };
   }
 
-  async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
+  async scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
     this.assertOpen();
     return options.limit <= 0 ? [] : this._scan(prefix, options);
   }

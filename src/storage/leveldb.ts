@@ -9,20 +9,19 @@
 import { ClassicLevel } from 'classic-level';
 import { LucienError } from '../errors';
 import type { Capabilities, Change, KeyValue, ScanOptions } from './backend';
-import { compareBytewise } from './bytewise';
 import { BackendCore, type SnapshotReader, type WriteBatch } from './core';
 import { compacted } from './rules';
 import {
   DATA,
-  DATA_END,
   decodeChanges,
   decodeRecord,
   encodeChanges,
   historyKey,
   META_REVISION,
-  prefixEndText,
   validFrom,
 } from './leveldb-layout';
+import { type Db, type LevelSnapshot, scanData, scanLatest } from './leveldb-scan';
+import { RangeCache } from './range-cache';
 import { ABSENT, type CachedRecord, ReadCache } from './read-cache';
 
 export interface LevelDbBackendOptions {
@@ -36,7 +35,10 @@ export interface LevelDbBackendOptions {
    * only an OS crash or power loss can lose the latest commits.
    */
   readonly sync?: boolean;
-  /** Bytes of recently used records kept in memory in front of LevelDB (LUCIEN_READ_CACHE_BYTES; 0 disables). */
+  /**
+   * Bytes kept in memory in front of LevelDB (LUCIEN_READ_CACHE_BYTES; 0 disables): three quarters
+   * for recently used records (read-cache.ts), a quarter for recent scan results (range-cache.ts).
+   */
   readonly cacheBytes?: number;
 }
 
@@ -46,16 +48,9 @@ export interface LevelDbBackendOptions {
  * 60 µs vs 38 µs per bridge round trip). A cold read from disk blocks the
  * event loop for its duration; scans stay asynchronous.
  */
-type Db = ClassicLevel<string, string>;
+
 /** The read cache's size when the caller names none (the config's default, for tests and tools). */
 const DEFAULT_READ_CACHE_BYTES = 64 * 1024 * 1024;
-type LevelSnapshot = ReturnType<Db['snapshot']>;
-/**
- * Bytes one nextv of a scan may buffer. classic-level's default (16 KiB)
- * splits a page of 100 small documents in two, and each part costs a trip
- * to the threadpool; a page up to this size comes back in one.
- */
-const SCAN_BATCH_BYTES = 4 * 1024 * 1024;
 /** History entries are bytes (encodeChanges). */
 const HISTORY_VALUE = { valueEncoding: 'buffer' } as const;
 
@@ -76,13 +71,16 @@ export class LevelDbBackend extends BackendCore {
   private recentFrom = 1;
   private readonly snapshots = new Set<LevelSnapshot>();
   private readonly cache: ReadCache;
+  private readonly ranges: RangeCache;
 
   constructor(options: LevelDbBackendOptions) {
     super('leveldb');
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
     this.historyRevisions = Math.max(1, options.historyRevisions ?? 10000);
     this.sync = options.sync ?? false;
-    this.cache = new ReadCache(options.cacheBytes ?? DEFAULT_READ_CACHE_BYTES);
+    const cacheBytes = options.cacheBytes ?? DEFAULT_READ_CACHE_BYTES;
+    this.ranges = new RangeCache(Math.floor(cacheBytes / 4));
+    this.cache = new ReadCache(cacheBytes - Math.floor(cacheBytes / 4));
   }
 
   protected async _open(): Promise<void> {
@@ -106,6 +104,7 @@ export class LevelDbBackend extends BackendCore {
       this.oldest = first[0] === undefined ? this.revision + 1 : Number(first[0].slice(1));
       this.recent.clear();
       this.cache.clear();
+      this.ranges.clear();
       this.recentFrom = this.revision + 1;
     } catch (err) {
       await this.db.close().catch(() => undefined);
@@ -143,14 +142,14 @@ export class LevelDbBackend extends BackendCore {
     return {
       revision,
       getMany: (keys) => keys.map((key) => this.readAt(key, revision, snapshot)),
-      scan: (prefix, options) => this.scanData(prefix, options, snapshot),
+      scan: (prefix, options) => scanData(this.db, prefix, options, snapshot),
       release,
     };
   }
 
-  /** Without a snapshot: the iterator's own implicit one is consistent, and cheaper to make. */
-  protected override _scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
-    return this.scanData(prefix, options);
+  /** The latest state: from the range cache, else LevelDB without a snapshot (leveldb-scan.ts). */
+  protected override _scan(prefix: string, options: ScanOptions): Promise<readonly KeyValue[]> {
+    return scanLatest(this.db, this.ranges, prefix, options);
   }
 
   protected _oldestRetained(): number {
@@ -199,43 +198,11 @@ export class LevelDbBackend extends BackendCore {
   }
 
   /**
-   * Keys under `prefix` through `snapshot`, or without one at the newest
-   * state (a LevelDB iterator reads from an implicit snapshot of its own, so
-   * the rows are still one consistent state). Keys come back as strings:
-   * a Buffer per key costs more than the rest of the read.
-   */
-  private async scanData(prefix: string, options: ScanOptions, snapshot?: LevelSnapshot): Promise<KeyValue[]> {
-    const from =
-      options.after !== undefined && compareBytewise(options.after, prefix) >= 0
-        ? { gt: DATA + options.after }
-        : { gte: DATA + prefix };
-    const end = prefixEndText(prefix);
-    const iterator = this.db.iterator({
-      ...from,
-      lt: end === undefined ? DATA_END : DATA + end,
-      limit: options.limit,
-      snapshot,
-      highWaterMarkBytes: SCAN_BATCH_BYTES,
-    });
-    const keysOnly = options.keysOnly === true;
-    const rows: KeyValue[] = [];
-    try {
-      // One nextv answers a page up to SCAN_BATCH_BYTES; a larger one takes several.
-      while (rows.length < options.limit) {
-        const entries = await iterator.nextv(options.limit - rows.length);
-        if (entries.length === 0) break;
-        for (const [key, raw] of entries) rows.push(decodeRecord(key.slice(1), raw, keysOnly));
-      }
-    } finally {
-      await iterator.close();
-    }
-    return rows;
-  }
-
-  /**
    * One group as one LevelDB batch. Readers never see it half-applied:
-   * LevelDB applies the batch atomically, and the read cache moves only
-   * after it (read-cache.ts).
+   * LevelDB applies the batch atomically. Before it, the read cache drops
+   * the keys it writes and the range cache every range holding one; the
+   * read cache takes the new versions only after it (read-cache.ts,
+   * range-cache.ts).
    */
   protected async _write(batch: WriteBatch): Promise<void> {
     // A chained batch: each op goes straight to LevelDB's WriteBatch, where an
@@ -264,13 +231,16 @@ export class LevelDbBackend extends BackendCore {
       throw err;
     }
     this.cache.begin(written.keys());
+    this.ranges.begin(written);
     try {
       await ops.write({ sync: this.sync });
     } catch (err) {
       this.cache.fail();
+      this.ranges.settle();
       throw err;
     }
     this.cache.end(written);
+    this.ranges.settle();
     this.oldest = oldest;
     for (const { revision, changes } of batch.commits) {
       this.recent.set(

@@ -6,6 +6,7 @@
  * space (buckets.ts), the one place buckets become raw keys. Backends stay
  * small and never see an unvalidated input. Must never import the gRPC edge.
  */
+import { Derived, frozenLike } from '../derived';
 import { LucienError } from '../errors';
 import type { Backend, KeyValue } from './backend';
 import { type BucketCondition, type BucketMutation, BucketSpace } from './buckets';
@@ -44,6 +45,18 @@ export interface ListOptions {
 
 /** A KeyValue with the bucket prefix taken off. */
 export type Item = KeyValue;
+
+/** A page of List: `items` frozen when the backend answered with a frozen result (src/derived.ts). */
+export interface ListPage {
+  readonly items: readonly Item[];
+  /** Whether another page exists. */
+  readonly more: boolean;
+}
+
+/** The page in `rows` read with one row more than `limit`, once per frozen result. */
+const pageOf = new Derived((rows: readonly Item[], limit: number): ListPage =>
+  rows.length > limit ? { items: frozenLike(rows, rows.slice(0, limit)), more: true } : { items: rows, more: false },
+);
 
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
@@ -155,7 +168,7 @@ export class Store {
   }
 
   /** Keys of a bucket in bytewise order; `more` says whether another page exists. */
-  async list(bucket: string, options: ListOptions): Promise<{ items: Item[]; more: boolean }> {
+  async list(bucket: string, options: ListOptions): Promise<ListPage> {
     this.checkRead(bucket, []);
     if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
       throw new LucienError('INVALID_ARGUMENT', `limit must be between 1 and ${MAX_LIST_LIMIT}, got ${options.limit}`);
@@ -165,9 +178,7 @@ export class Store {
       limit: options.limit + 1,
       keysOnly: options.keysOnly,
     });
-    const more = rows.length > options.limit;
-    if (more) rows.pop();
-    return { items: rows, more };
+    return pageOf.of(rows, options.limit);
   }
 
   /** Reads every ref from one snapshot; undefined where a key is missing. */

@@ -66,6 +66,23 @@ describe('hand-written response encoders', () => {
     );
   });
 
+  it('a ListResponse of frozen items (a cached range) encodes once per token and decodes as protobufjs sends', () => {
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 20 }), text, text, (raw, token, other) => {
+        const items = Object.freeze(raw.map((i) => Object.freeze({ ...i })));
+        const serialize = fast.List?.responseSerialize as (m: unknown) => Buffer;
+        const first = serialize({ items, next_page_token: token });
+        expect(serialize({ items, next_page_token: token })).toBe(first);
+        for (const t of [token, other, token]) {
+          const { hand, lib } = roundTrip('List', { items, next_page_token: t });
+          expect(hand).toEqual(lib);
+          expect(hand).toEqual({ items: raw, next_page_token: t });
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('BatchGetResponse decodes to what protobufjs sends, found and missing entries', () => {
     const entry = fc.record({
       bucket: text,

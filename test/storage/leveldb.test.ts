@@ -44,6 +44,8 @@ describe('leveldb durability', () => {
         'storage/bytewise',
         'storage/listeners',
         'storage/read-cache',
+        'storage/range-cache',
+        'storage/leveldb-scan',
         'storage/group-commit',
         'storage/rules',
         'storage/core',
