@@ -29,6 +29,7 @@ const run =
 
 const WORKLOADS: Record<string, Workload> = {
   get64: { concurrency: 64, op: (c) => (i) => c.getEncoded(encodeGet(KV_BUCKET, `k${i % KV_KEYS}`)) },
+  get16: { concurrency: 16, op: (c) => (i) => c.getEncoded(encodeGet(KV_BUCKET, `k${i % KV_KEYS}`)) },
   get1: { concurrency: 1, op: (c) => (i) => c.getEncoded(encodeGet(KV_BUCKET, `k${i % KV_KEYS}`)) },
   put64: { concurrency: 64, op: (c) => (i) => c.putEncoded(encodePut(KV_BUCKET, `k${i % KV_KEYS}`, KV_VALUE)) },
   list64: { concurrency: 64, op: (c) => () => c.listEncoded(encodeList(KV_BUCKET, '', 100)) },

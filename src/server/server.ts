@@ -71,6 +71,8 @@ export class LucienServer {
       'grpc.max_connection_idle_ms': config.edge.connectionIdleMs,
       'grpc.keepalive_time_ms': config.edge.keepaliveMs,
       'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+      // Nothing serves channelz; left on, grpc-js keeps its counters and timestamps on every call and message.
+      'grpc.enable_channelz': 0,
     });
     this.connections = new ConnectionGuard(config.edge, parts.log);
     const edge: EdgeContext = {

@@ -18,8 +18,29 @@ export interface Queued<I, R> {
   reject(err: unknown): void;
 }
 
+/** A queued commit that remembers whether it was settled, so a failed write fails only the rest. */
+class Pending<I, R> implements Queued<I, R> {
+  settled = false;
+
+  constructor(
+    readonly input: I,
+    private readonly onResult: (result: R) => void,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  resolve(result: R): void {
+    this.settled = true;
+    this.onResult(result);
+  }
+
+  reject(err: unknown): void {
+    this.settled = true;
+    this.onError(err);
+  }
+}
+
 export class GroupCommit<I, R> {
-  private readonly queue: Queued<I, R>[] = [];
+  private readonly queue: Pending<I, R>[] = [];
   private writing: Promise<void> | undefined;
 
   /**
@@ -34,7 +55,7 @@ export class GroupCommit<I, R> {
 
   submit(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push(new Pending(input, resolve, reject));
       this.writing ??= this.gather ? nextTurn().then(() => this.drain()) : this.drain();
     });
   }
@@ -48,22 +69,10 @@ export class GroupCommit<I, R> {
     try {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, this.maxGroup);
-        const settled = new Set<Queued<I, R>>();
-        const tracked = group.map((q) => ({
-          input: q.input,
-          resolve: (r: R) => {
-            settled.add(q);
-            q.resolve(r);
-          },
-          reject: (e: unknown) => {
-            settled.add(q);
-            q.reject(e);
-          },
-        }));
         try {
-          await this.write(tracked);
+          await this.write(group);
         } catch (err) {
-          for (const q of group) if (!settled.has(q)) q.reject(err);
+          for (const q of group) if (!q.settled) q.reject(err);
         }
       }
     } finally {

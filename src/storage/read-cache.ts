@@ -96,6 +96,8 @@ export class ReadCache {
     this.drop(key);
     this.entries.set(key, entry);
     this.bytes += cost(key, entry.record);
+    // Checked first: an iteration that breaks at once still allocates its iterator and first entry, on every write.
+    if (this.bytes <= this.maxBytes) return;
     for (const [oldKey, old] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldKey);

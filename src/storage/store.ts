@@ -86,6 +86,7 @@ export class Store {
     return found;
   }
 
+  /** One put: the same checks and errors as a batch of one, without a batch's bookkeeping (the hot path). */
   async put(
     bucket: string,
     key: string,
@@ -93,7 +94,11 @@ export class Store {
     ifRevision?: number,
     access: WriteAccess = {},
   ): Promise<number> {
-    const { revision } = await this.batch([{ type: 'put', bucket, key, value, ifRevision }], access);
+    this.check(bucket, key, value, access.system === true ? 'read' : 'write', ifRevision);
+    const { revision } = await this.commit(
+      [{ type: 'put', bucket, key, value }],
+      ifRevision === undefined ? [] : [{ type: 'key', bucket, key, modRevision: ifRevision }],
+    );
     return revision;
   }
 
@@ -139,6 +144,14 @@ export class Store {
       if (op.ifRevision !== undefined)
         conditions.push({ type: 'key', bucket: op.bucket, key: op.key, modRevision: op.ifRevision });
     }
+    return this.commit(mutations, conditions);
+  }
+
+  /** Commits checked mutations; a failed key condition names the bucket's key, not the raw one. */
+  private async commit(
+    mutations: readonly BucketMutation[],
+    conditions: readonly BucketCondition[],
+  ): Promise<{ revision: number; applied: readonly boolean[] }> {
     try {
       return await this.space.commit(mutations, conditions);
     } catch (err) {
