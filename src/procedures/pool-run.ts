@@ -23,6 +23,15 @@ export interface KilledFor {
   readonly killedFor: KillReason | undefined;
 }
 
+/** The run's guard once the host starts the run; a class, not a literal with a getter (see pool-guard.ts). */
+class GuardSlot implements KilledFor {
+  guard: RunGuard | undefined;
+
+  get killedFor(): KillReason | undefined {
+    return this.guard?.killedFor;
+  }
+}
+
 /** What one run needs of its pool. */
 export interface PoolSide {
   readonly engine: string;
@@ -61,18 +70,13 @@ export async function runInPool(
     again ? undefined : request,
   );
   const startedAt = Date.now();
-  let guard: RunGuard | undefined;
+  const killed = new GuardSlot();
   let since: number | undefined;
   const onStart = () => {
     // The deadline, the memory cap and the caller's cancellation kill the host (which fails the run below),
     // watched from when the host starts the run: a kill before would end the run ahead of it.
-    guard ??= pool.watch.guard(host, deadline, request);
+    killed.guard ??= pool.watch.guard(host, deadline, request);
     since ??= pool.pipelining.started(host, request.key);
-  };
-  const killed = {
-    get killedFor() {
-      return guard?.killedFor;
-    },
   };
   try {
     return await runOnHost(host, request, bridge, killed, {
@@ -86,9 +90,9 @@ export async function runInPool(
       onSent: () => pool.offerBehind(host),
     });
   } finally {
-    guard?.stop();
+    killed.guard?.stop();
     if (since !== undefined) pool.pipelining.finished(host, request.key, since);
-    pool.release(host, guard?.killedFor);
+    pool.release(host, killed.killedFor);
   }
 }
 

@@ -63,7 +63,7 @@ function deadlineOf(call: { getDeadline?(): grpc.Deadline }): number | undefined
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** What cancelSignal reads of a call: grpc-js sets `cancelled` and emits 'cancelled' (once) when the client goes. */
+/** What CallCancelSignal reads of a call: grpc-js sets `cancelled` and emits 'cancelled' (once) when the client goes. */
 interface CancellableCall {
   readonly cancelled: boolean;
   on?(event: 'cancelled', listener: () => void): unknown;
@@ -77,18 +77,20 @@ interface CancellableCall {
  * A caller that is not a grpc-js call (the HTTP side's invoker) has no event:
  * its signal only answers `aborted`.
  */
-function cancelSignal(call: CancellableCall): CancelSignal {
-  return {
-    get aborted() {
-      return call.cancelled;
-    },
-    addEventListener(_type, listener) {
-      call.on?.('cancelled', listener);
-    },
-    removeEventListener(_type, listener) {
-      call.removeListener?.('cancelled', listener);
-    },
-  };
+class CallCancelSignal implements CancelSignal {
+  constructor(private readonly call: CancellableCall) {}
+
+  get aborted(): boolean {
+    return this.call.cancelled;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.call.on?.('cancelled', listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.call.removeListener?.('cancelled', listener);
+  }
 }
 
 /**
@@ -119,7 +121,7 @@ class GrpcCallContext implements CallContext {
   }
 
   get signal(): CancelSignal {
-    this.abort ??= cancelSignal(this.call);
+    this.abort ??= new CallCancelSignal(this.call);
     return this.abort;
   }
 
