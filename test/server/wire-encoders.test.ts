@@ -14,7 +14,7 @@ const fast = withWireEncoders(lucienService);
 function roundTrip(method: 'Get' | 'Put' | 'List' | 'BatchGet', message: unknown): { hand: unknown; lib: unknown } {
   const def = lucienService[method];
   const hand = def.responseDeserialize(fast[method]?.responseSerialize(message) as Buffer);
-  const lib = def.responseDeserialize(def.responseSerialize(message));
+  const lib = def.responseDeserialize(def.responseSerialize(message as never));
   return { hand, lib };
 }
 
@@ -132,7 +132,7 @@ describe('hand-written response encoders', () => {
     ];
     for (const [method, message] of odd) {
       const bytes = fast[method]?.responseSerialize(message) as Buffer;
-      expect(bytes.equals(lucienService[method].responseSerialize(message))).toBe(true);
+      expect(bytes.equals(lucienService[method].responseSerialize(message as never))).toBe(true);
     }
   });
 });
