@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { connect, type TestClient } from '../helpers/client';
 import { type RunningEtcd, startEtcd } from '../helpers/etcd';
 import { type RunningServer, startServer } from '../helpers/server';
+import { WriteHistory } from '../helpers/write-history';
 
 const BUCKET = 'rc';
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
@@ -71,27 +72,6 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 type RunRes = { result: string; revision: number; writes: { key: string; value: string; deleted: boolean }[] };
 
-/** Every write with its revision; the state at a revision is the last write of each key at or below it. */
-class History {
-  private readonly writes: { revision: number; key: string; value: unknown }[] = [];
-  acked = 0;
-
-  record(revision: number, key: string, value: unknown): void {
-    this.writes.push({ revision, key, value });
-    this.acked = Math.max(this.acked, revision);
-  }
-
-  at(revision: number): Map<string, unknown> {
-    const state = new Map<string, unknown>();
-    for (const w of [...this.writes].sort((x, y) => x.revision - y.revision)) {
-      if (w.revision > revision) break;
-      if (w.value === null) state.delete(w.key);
-      else state.set(w.key, w.value);
-    }
-    return state;
-  }
-}
-
 /**
  * Runs `ops` concurrently, `lanes` at a time, writes through `writers` and
  * reads through `readers` (chosen round-robin), then checks every read.
@@ -102,7 +82,7 @@ async function raceAndCheck(
   readers: readonly TestClient[],
   lanes = 6,
 ): Promise<number> {
-  const history = new History();
+  const history = new WriteHistory();
   const reads: {
     revision: number;
     ackedBefore: number;
@@ -155,7 +135,7 @@ async function raceAndCheck(
   for (const read of reads) {
     // No run reads the past: every write acknowledged before it was sent is in its snapshot.
     expect(read.revision).toBeGreaterThanOrEqual(read.ackedBefore);
-    const state = history.at(read.revision);
+    const state = new Map([...history.at(read.revision)].map(([key, v]) => [key, v.value]));
     const expected = read.keys.map((k) => state.get(k) ?? null);
     expect(read.result.gets).toEqual(expected);
     expect(read.result.many).toEqual(expected);

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { compareBytewise } from '../../src/storage/bytewise';
 import { connect, type TestClient } from '../helpers/client';
 import { type RunningServer, startServer } from '../helpers/server';
+import { WriteHistory } from '../helpers/write-history';
 
 const BUCKET = 'lc';
 /** Keys around the edges of the prefixes below, in UTF-8 order: a/ ends before a0, c\u{1f600} after c\uffff. */
@@ -81,30 +82,19 @@ interface Page {
   more: boolean;
 }
 
-/** Every write with its revision; the state at a revision replays them. */
-class History {
-  private readonly writes: { revision: number; key: string; value: unknown }[] = [];
-  acked = 0;
-
-  record(revision: number, key: string, value: unknown): void {
-    this.writes.push({ revision, key, value });
-    this.acked = Math.max(this.acked, revision);
-  }
-
-  /** The List page of the state at `revision`. */
-  page(revision: number, prefix: string, start: string, limit: number): { items: Item[]; more: boolean } {
-    const state = new Map<string, Item>();
-    for (const w of [...this.writes].sort((x, y) => x.revision - y.revision)) {
-      if (w.revision > revision) break;
-      const old = state.get(w.key);
-      if (w.value === null) state.delete(w.key);
-      else state.set(w.key, { key: w.key, value: w.value, create: old?.create ?? w.revision, mod: w.revision });
-    }
-    const all = [...state.values()]
-      .filter((i) => i.key.startsWith(prefix) && (start === '' || compareBytewise(i.key, start) > 0))
-      .sort((x, y) => compareBytewise(x.key, y.key));
-    return { items: all.slice(0, limit), more: all.length > limit };
-  }
+/** The List page of the state at `revision`. */
+function pageAt(
+  history: WriteHistory,
+  revision: number,
+  prefix: string,
+  start: string,
+  limit: number,
+): { items: Item[]; more: boolean } {
+  const all = [...history.at(revision)]
+    .map(([key, v]) => ({ key, value: v.value, create: v.create, mod: v.mod }))
+    .filter((i) => i.key.startsWith(prefix) && (start === '' || compareBytewise(i.key, start) > 0))
+    .sort((x, y) => compareBytewise(x.key, y.key));
+  return { items: all.slice(0, limit), more: all.length > limit };
 }
 
 const item = (i: ListItem): Item => ({
@@ -116,7 +106,7 @@ const item = (i: ListItem): Item => ({
 
 /** Runs `ops`, `lanes` at a time over `clients`, then checks every List page against the history. */
 async function raceAndCheck(ops: readonly Op[], clients: readonly TestClient[], lanes = 6): Promise<void> {
-  const history = new History();
+  const history = new WriteHistory();
   const pages: Page[] = [];
   let next = 0;
   let ids = 0;
@@ -165,14 +155,14 @@ async function raceAndCheck(ops: readonly Op[], clients: readonly TestClient[], 
     const seen = { items: page.items, more: page.more };
     const matches: number[] = [];
     for (let r = page.ackedBefore; r <= latest; r++) {
-      if (JSON.stringify(history.page(r, page.prefix, page.start, page.limit)) === JSON.stringify(seen))
+      if (JSON.stringify(pageAt(history, r, page.prefix, page.start, page.limit)) === JSON.stringify(seen))
         matches.push(r);
     }
     // Exactly some state at or after the last acknowledged write: otherwise show the one it should have been.
     if (matches.length === 0) {
       expect({ ...page, seen }).toEqual({
         ...page,
-        seen: history.page(page.ackedBefore, page.prefix, page.start, page.limit),
+        seen: pageAt(history, page.ackedBefore, page.prefix, page.start, page.limit),
       });
     }
   }
