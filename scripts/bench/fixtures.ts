@@ -131,18 +131,18 @@ post.comments = out
 return cjson.encode(post)
 `;
 
+/** The blog as (bucket, key, JSON text) rows, as every loader writes it. */
+export function blogRows(): [bucket: string, key: string, json: string][] {
+  return Object.entries(blog()).flatMap(([bucket, rows]) =>
+    rows.map(([key, value]): [string, string, string] => [bucket, key, JSON.stringify(value)]),
+  );
+}
+
 /** Writes the blog and registers the bench's scripts through the lean client (bench, profiles, run-cpu). */
 export async function loadBlogAndScripts(client: {
   put(bucket: string, key: string, value: string): Promise<void>;
   putScript(name: string, engine: 'python' | 'javascript', source: string): Promise<void>;
 }): Promise<void> {
-  const b = blog();
-  for (const [bucket, rows] of [
-    ['posts', b.posts],
-    ['comments', b.comments],
-    ['users', b.users],
-  ] as const) {
-    for (const [key, value] of rows) await client.put(bucket, key, JSON.stringify(value));
-  }
+  for (const [bucket, key, json] of blogRows()) await client.put(bucket, key, json);
   for (const s of SCRIPTS) await client.putScript(s.name, s.engine, s.source);
 }

@@ -22,7 +22,7 @@ import { hostArgs } from '../../engines/host-spec';
 import { type BridgeCall, type CallMessage, type FromHost, MAX_FRAME_BYTES, type ToHost } from '../../engines/protocol';
 import { pythonHostSpec } from '../../engines/python/spec';
 import { formatRead } from '../../engines/host/read-answer';
-import { blog, KV_VALUE, SCRIPTS } from './fixtures';
+import { blogRows, KV_VALUE, SCRIPTS } from './fixtures';
 import { treeCpuSeconds } from './proc';
 import { profileMarkdown, summarise } from './profile';
 import { ROOT } from './servers';
@@ -70,9 +70,7 @@ class Host {
 
 /** The bench's data: the seed's blog (render_post reads 21 values), and KV_VALUE under any other key. */
 const DATA = new Map<string, string>();
-for (const [bucket, rows] of Object.entries(blog())) {
-  for (const [key, value] of rows) DATA.set(`${bucket}/${key}`, JSON.stringify(value));
-}
+for (const [bucket, key, json] of blogRows()) DATA.set(`${bucket}/${key}`, json);
 
 function answer(message: Incoming): string {
   if (message.t !== 'call') throw new Error(`unexpected ${message.t}`);

@@ -36,7 +36,16 @@ import {
   scriptGroups,
 } from './cells';
 import { EtcdLean, encodeEtcdPut } from './etcd-client';
-import { blog, KV_BUCKET, KV_KEYS, KV_VALUE, loadBlogAndScripts, POST_KEY, RENDER_POST_LUA, SCRIPTS } from './fixtures';
+import {
+  blogRows,
+  KV_BUCKET,
+  KV_KEYS,
+  KV_VALUE,
+  loadBlogAndScripts,
+  POST_KEY,
+  RENDER_POST_LUA,
+  SCRIPTS,
+} from './fixtures';
 import { encodePut, LucienLean } from './lucien-client';
 import { PingPong, type PingPongDb } from './pingpong';
 import { treeCpuSeconds, treeMemory, type TreeMemory } from './proc';
@@ -95,14 +104,7 @@ async function loadData(c: Clients): Promise<void> {
     for (const s of SCRIPTS) await lucienEtcd.putScript(s.name, s.engine, s.source);
   }
   if (redis !== undefined) {
-    const b = blog();
-    for (const [bucket, rows] of [
-      ['posts', b.posts],
-      ['comments', b.comments],
-      ['users', b.users],
-    ] as const) {
-      for (const [key, value] of rows) await redis.command(['SET', `${bucket}:${key}`, JSON.stringify(value)]);
-    }
+    for (const [bucket, key, json] of blogRows()) await redis.command(['SET', `${bucket}:${key}`, json]);
   }
 }
 

@@ -15,14 +15,12 @@ import { HostReadCache } from '../../engines/host/read-cache';
 import { formatRead } from '../../engines/host/read-answer';
 import type { BridgeCall } from '../../engines/protocol';
 import { PythonEngine } from '../../engines/python/python-engine';
-import { blog, KV_VALUE, SCRIPTS } from './fixtures';
+import { blogRows, KV_VALUE, SCRIPTS } from './fixtures';
 import { ROOT } from './servers';
 
 /** The bench's data: the seed's blog, and KV_VALUE under any other key. */
 const DATA = new Map<string, string>();
-for (const [bucket, rows] of Object.entries(blog())) {
-  for (const [key, value] of rows) DATA.set(`${bucket}/${key}`, JSON.stringify(value));
-}
+for (const [bucket, key, json] of blogRows()) DATA.set(`${bucket}/${key}`, json);
 
 /** The server's side of a cache miss: every key exists at revision 1. */
 const upstream: HostBridge = {

@@ -24,7 +24,7 @@ import { ScriptRunner } from '../../src/procedures/runner';
 import { createBackend } from '../../src/storage/open';
 import { Store } from '../../src/storage/store';
 import { drive } from './drive';
-import { blog, POST_KEY, SCRIPTS } from './fixtures';
+import { blogRows, POST_KEY, SCRIPTS } from './fixtures';
 import { treeCpuSeconds } from './proc';
 import { fmt, spread } from './stats';
 
@@ -65,19 +65,8 @@ async function main(): Promise<void> {
     await engines.warm();
     for (const name of engines.names)
       await (engines.get(name) as { whenComplete?: () => Promise<void> }).whenComplete?.();
-    const b = blog();
-    const rows = [
-      ...b.posts.map((r) => ['posts', ...r]),
-      ...b.comments.map((r) => ['comments', ...r]),
-      ...b.users.map((r) => ['users', ...r]),
-    ];
     await store.space.commit(
-      rows.map(([bucket, key, value]) => ({
-        type: 'put',
-        bucket: bucket as string,
-        key: key as string,
-        value: JSON.stringify(value),
-      })),
+      blogRows().map(([bucket, key, value]) => ({ type: 'put', bucket, key, value })),
       [],
     );
     for (const s of SCRIPTS) await catalog.put({ name: s.name, engine: s.engine, source: s.source, description: '' });
