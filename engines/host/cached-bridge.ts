@@ -43,6 +43,8 @@ export class CachedBridge implements HostBridge {
   private readonly listed = new Set<string>();
   /** Script calls answered here rather than sent on as they were. */
   private readonly calls = { get: 0, getMany: 0, list: 0 };
+  /** Requests peek() answered this run, and the reads each would record (what taken() records). */
+  private readonly peeked = new Map<string, PeekedRead>();
 
   constructor(
     private readonly cache: HostReadCache,
@@ -78,25 +80,52 @@ export class CachedBridge implements HostBridge {
    * get, getMany or list of store state, none of it written by this run);
    * undefined otherwise. Records nothing and sends nothing: an engine may
    * hand the answer to its script early (prefetch), and must then pass the
-   * request to call() once the script really makes it, so that the read is
-   * recorded at that point, exactly as if it had come then.
+   * request to taken() (or call()) once the script really makes it, so that
+   * the read is recorded at that point, exactly as if it had come then.
    */
   peek(request: string): string | undefined {
     const call = parseCall(request);
     if (call === undefined) return undefined;
     switch (call.op) {
       case 'get':
-        return typeof call.key === 'string' ? this.peekKeys(call.bucket, [call.key], true) : undefined;
+        return typeof call.key === 'string' ? this.peekKeys(request, call.bucket, [call.key], true) : undefined;
       case 'getMany':
-        return this.readableKeys(call.keys) ? this.peekKeys(call.bucket, call.keys, false) : undefined;
+        return this.readableKeys(call.keys) ? this.peekKeys(request, call.bucket, call.keys, false) : undefined;
       case 'list': {
         const listKey = this.listKey(call);
-        if (listKey === undefined || this.ownUnder(cacheName(call.bucket, call.prefix as string))) return undefined;
+        const rawPrefix = listKey === undefined ? '' : cacheName(call.bucket, call.prefix as string);
+        if (listKey === undefined || this.ownUnder(rawPrefix)) return undefined;
         const hit = this.cache.getList(listKey);
-        return hit === undefined ? undefined : FRAME_VALUE + hit;
+        if (hit === undefined) return undefined;
+        this.peeked.set(request, { op: 'list', raws: [rawPrefix], revisions: [] });
+        return FRAME_VALUE + hit;
       }
       default:
         return undefined;
+    }
+  }
+
+  /**
+   * Records what call(request) would for a request peek() answered: the
+   * cache cannot have changed since (nothing crossed: an engine reports what
+   * its script took before anything crosses), so the same hits, without
+   * building the answer again. Anything else goes through call().
+   */
+  taken(request: string): void {
+    const peeked = this.peeked.get(request);
+    if (peeked === undefined || this.own.size > 0 || this.fetched.size > 0) {
+      this.call(request);
+      return;
+    }
+    this.calls[peeked.op]++;
+    const { raws, revisions } = peeked;
+    if (peeked.op === 'list') {
+      this.listed.add(raws[0] as string);
+      return;
+    }
+    for (let i = 0; i < raws.length; i++) {
+      const raw = raws[i] as string;
+      if (!this.hits.has(raw)) this.hits.set(raw, revisions[i] as number);
     }
   }
 
@@ -111,14 +140,19 @@ export class CachedBridge implements HostBridge {
     return Array.isArray(keys) && keys.length <= this.maxReadBatch && keys.every((k) => typeof k === 'string');
   }
 
-  private peekKeys(bucket: string, keys: readonly string[], single: boolean): string | undefined {
+  private peekKeys(request: string, bucket: string, keys: readonly string[], single: boolean): string | undefined {
     const texts: string[] = new Array(keys.length);
+    const raws: string[] = new Array(keys.length);
+    const revisions: number[] = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) {
       const raw = cacheName(bucket, keys[i] as string);
       const hit = this.own.has(raw) ? undefined : this.cache.get(raw);
       if (hit === undefined) return undefined;
       texts[i] = hit.value;
+      raws[i] = raw;
+      revisions[i] = hit.modRevision;
     }
+    this.peeked.set(request, { op: single ? 'get' : 'getMany', raws, revisions });
     return single ? FRAME_VALUE + (texts[0] as string) : `${FRAME_VALUE}[${texts.join(',')}]`;
   }
 
@@ -202,6 +236,13 @@ export class CachedBridge implements HostBridge {
     if (reply[0] === FRAME_VALUE) this.cache.fillList(listKey, rawPrefix, reply.slice(1));
     return reply;
   }
+}
+
+/** The reads a peeked request records when taken: its raw keys (a list: its raw prefix) and their revisions. */
+interface PeekedRead {
+  readonly op: 'get' | 'getMany' | 'list';
+  readonly raws: readonly string[];
+  readonly revisions: readonly number[];
 }
 
 /** A call on a bucket the cache can name (anything else goes to the server as it is). */

@@ -24,6 +24,12 @@ export interface HostBridge {
    * makes it, in order with its other calls.
    */
   peek?(request: string): string | undefined;
+  /**
+   * Optional, with peek: the script took peek(request)'s answer. Records the
+   * read exactly as call(request) would, without building the answer again.
+   * Only for a request peek() answered, before anything else crossed.
+   */
+  taken?(request: string): void;
 }
 
 export type RunOutcome =

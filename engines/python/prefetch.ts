@@ -12,13 +12,13 @@
  *
  * The read set stays what the script read: nothing is recorded when answers
  * are handed over, and each answer the script took is passed to the bridge's
- * call() when it is reported, in the script's order and before any later call
+ * taken() (or call()) when it is reported, in the script's order and before any later call
  * crosses, so the bridge records it exactly as if the script had made it then
  * (the cache cannot change in between: nothing crossed). An answer the script
  * never asked for is dropped at the end of the run, unrecorded and unseen.
  *
  * Must never hand the sandbox an answer the bridge did not give through
- * peek(), and must never skip reporting a taken answer to call().
+ * peek(), and must never skip reporting a taken answer to taken() or call().
  */
 import type { HostBridge } from '../host/host-engine';
 
@@ -75,7 +75,7 @@ export class Prefetch {
 
   /**
    * The sandbox reported the prefetched requests the script took (NUL
-   * between them): each goes through the bridge's call() now, in order, so
+   * between them): each goes through the bridge's taken() (or call()) now, in order, so
    * the bridge records the read.
    */
   taken(requests: string): void {
@@ -83,7 +83,8 @@ export class Prefetch {
     if (bridge !== undefined && requests !== '') {
       for (const request of requests.split('\0')) {
         if (!this.handed.has(request)) continue;
-        bridge.call(request);
+        if (bridge.taken !== undefined) bridge.taken(request);
+        else bridge.call(request);
         // Checked when it was first remembered.
         if (this.made.size < MAX_REQUESTS) this.made.add(request);
       }

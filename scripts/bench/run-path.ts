@@ -44,6 +44,8 @@ const CELLS: Record<string, { script: string; args: string; concurrency: number 
   'trivial-py1': { script: 'bench_trivial_py', args: '[]', concurrency: 1 },
   'render-js1': { script: 'render_post_js', args: JSON.stringify([POST_KEY]), concurrency: 1 },
   'render-py1': { script: 'render_post_py', args: JSON.stringify([POST_KEY]), concurrency: 1 },
+  'many-js1': { script: 'render_post_many_js', args: JSON.stringify([POST_KEY]), concurrency: 1 },
+  'many-py1': { script: 'render_post_many_py', args: JSON.stringify([POST_KEY]), concurrency: 1 },
   'render-js16': { script: 'render_post_js', args: JSON.stringify([POST_KEY]), concurrency: 16 },
   'render-py16': { script: 'render_post_py', args: JSON.stringify([POST_KEY]), concurrency: 16 },
   'trivial-js16': { script: 'bench_trivial_js', args: '[]', concurrency: 16 },
