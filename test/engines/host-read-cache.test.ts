@@ -213,4 +213,37 @@ describe('CachedBridge', () => {
     expect(run.peek('{"op":"get","bucket":"b","key":"a"}')).toBeUndefined();
     expect(run.peek('{"op":"list","bucket":"b","prefix":"","limit":10,"startAfter":null}')).toBeUndefined();
   });
+
+  it('taken records exactly what call would for peeked reads, in order, and falls back to call once the run wrote', () => {
+    const { cache, server } = fresh();
+    const warm = new CachedBridge(cache, server.upstream, 100);
+    warm.call('{"op":"getMany","bucket":"b","keys":["a","zz","c"]}');
+    warm.call('{"op":"list","bucket":"b","prefix":"","limit":10,"startAfter":null}');
+    const requests = [
+      '{"op":"get","bucket":"b","key":"a"}',
+      '{"op":"getMany","bucket":"b","keys":["zz","a","zz","c"]}',
+      '{"op":"list","bucket":"b","prefix":"","limit":10,"startAfter":null}',
+      '{"op":"get","bucket":"b","key":"zz"}',
+    ];
+    const byCall = new CachedBridge(cache, server.upstream, 100);
+    for (const r of requests) byCall.call(r);
+    const byTaken = new CachedBridge(cache, server.upstream, 100);
+    for (const r of requests) expect(byTaken.peek(r)).toBeDefined();
+    // Taken in another order than peeked: recorded in the order taken, as calls would be.
+    for (const r of [...requests].reverse()) byTaken.taken(r);
+    const reversed = new CachedBridge(cache, server.upstream, 100);
+    for (const r of [...requests].reverse()) reversed.call(r);
+    expect(byTaken.readSet()).toEqual(reversed.readSet());
+    expect(new Map(byTaken.readSet()?.keys)).toEqual(new Map(byCall.readSet()?.keys));
+    expect(byTaken.readSet()?.calls).toEqual({ get: 2, getMany: 1, list: 1 });
+    const seen = server.seen.length;
+    // A request peek() did not answer, or one taken after the run wrote, goes through call().
+    const wrote = new CachedBridge(cache, server.upstream, 100);
+    wrote.peek('{"op":"get","bucket":"b","key":"a"}');
+    wrote.call('{"op":"put","bucket":"b","key":"a","value":"{\\"v\\":2}"}');
+    wrote.taken('{"op":"get","bucket":"b","key":"a"}');
+    wrote.taken('{"op":"get","bucket":"b","key":"c"}');
+    expect(wrote.readSet()).toEqual({ keys: [['b/c', 0]], prefixes: [], calls: { get: 2, getMany: 0, list: 0 } });
+    expect(server.seen.slice(seen).map((s) => (JSON.parse(s) as { op: string }).op)).toEqual(['put']);
+  });
 });

@@ -17,6 +17,8 @@ const DIST = join(ROOT, 'dist', 'engines');
 interface Report {
   ok: boolean;
   result?: unknown;
+  /** The result's JSON text as the engine gave it. */
+  resultText?: string;
   error?: unknown;
   /** Calls that reached the server (cache misses and writes). */
   upstream: string[];
@@ -78,7 +80,8 @@ async function runSteps(
         const bridge = new CachedBridge(cache, server, 1000);
         prefetched = 0; taken = 0;
         const out = engine.run(compiled.get(step.source), step.args ?? '[]', bridge, { maxLogBytes: 1 << 20, maxResultBytes: 8 << 20 });
-        reports.push({ ok: out.ok, result: out.ok ? JSON.parse(out.result) : undefined, error: out.ok ? undefined : out.error,
+        reports.push({ ok: out.ok, result: out.ok ? JSON.parse(out.result) : undefined,
+          resultText: out.ok ? out.result : undefined, error: out.ok ? undefined : out.error,
           upstream, readSet: bridge.readSet(), prefetched, taken });
       }
       process.stdout.write(JSON.stringify(reports));
@@ -216,4 +219,106 @@ test('prefetches are per script and arguments, and long or non-ASCII values arri
   expect(reports[2]?.prefetched).toBe(0);
   expect(reports[4]?.prefetched).toBe(0);
   expect(reports[4]?.result).toEqual([JSON.parse(small), 1]);
+});
+
+test('values a script changes never change what a later get of the same key returns, in the same run or the next', async () => {
+  const source = `
+b = buckets.getBucket("b")
+first = b.get("k")
+first["v"].append(99)
+first["n"] = 0
+again = b.get("k")
+pair = b.getMany(["k", "k"])
+pair[0]["v"].append(7)
+pair[0]["v"][0] = "changed"
+result = [again, pair[1], b.get("k"), b.getMany(["k"])[0]]
+`;
+  const stored = { v: [1, { w: 2 }], n: 1 };
+  const reports = await runSteps({ 'b/k': JSON.stringify(stored) }, [{ source }, { source }, { source }]);
+  for (const r of reports) expect(r.result).toEqual([stored, stored, stored, stored]);
+  // The runs after the first take every read from the prefetch (the same answers, parsed afresh each time).
+  for (const r of reports.slice(1)) {
+    expect(r.upstream).toEqual([]);
+    expect(r.taken).toBeGreaterThan(0);
+  }
+});
+
+test('getMany with missing keys, duplicates and many keys answers in order, and records each key once', async () => {
+  const store: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) store[`b/k${i}`] = JSON.stringify({ i });
+  const keys = [...Array.from({ length: 300 }, (_, i) => `k${i}`), 'k5', 'missing', 'k5', 'missing', 'k299'];
+  const source = 'result = buckets.getBucket("b").getMany(args)';
+  const args = JSON.stringify(keys);
+  const expected = keys.map((k) => (store[`b/${k}`] === undefined ? null : JSON.parse(store[`b/${k}`] as string)));
+  const reports = await runSteps(store, [
+    { source, args },
+    { source, args },
+    { source, args },
+  ]);
+  for (const r of reports) expect(r.result).toEqual(expected);
+  expect(reports[0]?.upstream.length).toBe(1);
+  for (const r of reports.slice(1)) {
+    expect(r.upstream).toEqual([]);
+    expect(r.taken).toBe(1);
+    expect(r.readSet?.calls).toEqual({ get: 0, getMany: 1, list: 0 });
+    const recorded = new Map(r.readSet?.keys);
+    expect(recorded.size).toBe(301);
+    expect(recorded.get('b/k5')).toBe(1);
+    expect(recorded.get('b/missing')).toBe(0);
+  }
+  // An empty getMany is an empty list.
+  const [empty] = await runSteps(store, [{ source, args: '[]' }]);
+  expect(empty?.result).toEqual([]);
+});
+
+test('every JSON value kind reaches the script and comes back exactly, read from the server or from the prefetch', async () => {
+  // Compact, in the form Python's encoder writes (floats as repr, non-ASCII as is).
+  const value =
+    '{"int":-7,"zero":0,"big":123456789012345678901234567890,"neg_big":-9007199254740993,' +
+    '"float":1.5,"tenth":0.1,"tiny":5e-324,"huge":1e+100,"negzero":-0.0,"whole":3.0,' +
+    '"t":true,"f":false,"none":null,"empty_s":"","escapes":"q\\"b\\\\n\\nt\\tc\\u0001",' +
+    '"unicode":"é☃😀","nested":[[],{},[1,[2,[3,{"d":[4]}]]]],"dup":{"a":1,"b":[1.25,-2]}}';
+  const source = `
+v = buckets.getBucket("b").get("k")
+kinds = sorted({type(x).__name__ for x in v.values()})
+result = [v, kinds, type(v["whole"]).__name__, type(v["big"]).__name__]
+`;
+  const reports = await runSteps({ 'b/k': value }, [{ source }, { source }, { source }]);
+  for (const r of reports) {
+    expect(r.ok).toBe(true);
+    expect(r.resultText).toBe(`[${value},["NoneType","bool","dict","float","int","list","str"],"float","int"]`);
+  }
+  expect(reports[2]?.upstream).toEqual([]);
+});
+
+test('a lone surrogate in a stored string reaches the script as one code point and comes back as it was', async () => {
+  const source = `
+v = buckets.getBucket("b").get("k")
+result = [v, len(v["s"]), [hex(ord(c)) for c in v["s"]]]
+`;
+  const reports = await runSteps({ 'b/k': '{"s":"a\\ud800b"}' }, [{ source }, { source }]);
+  for (const r of reports) expect(r.result).toEqual([{ s: 'a\ud800b' }, 3, ['0x61', '0xd800', '0x62']]);
+});
+
+test('a circular result fails as before, and the next run of the same script encodes shared values', async () => {
+  const source = `
+if args[0]:
+    a = []
+    a.append(a)
+    result = a
+else:
+    x = [1]
+    result = [x, x, {"k": x}]
+`;
+  const reports = await runSteps({}, [
+    { source, args: '[true]' },
+    { source, args: '[false]' },
+    { source, args: '[true]' },
+    { source, args: '[false]' },
+  ]);
+  for (const r of [reports[0], reports[2]]) {
+    expect(r?.ok).toBe(false);
+    expect(r?.error).toMatchObject({ kind: 'error', type: 'ValueError', message: 'Circular reference detected' });
+  }
+  for (const r of [reports[1], reports[3]]) expect(r?.resultText).toBe('[[1],[1],{"k":[1]}]');
 });
