@@ -8,7 +8,8 @@ function here has that namespace (and nothing of the sandbox) as its
   _send     the send() of a generator that holds the bridge; its frame is
             out of reach (reading gi_frame is refused by the audit hook), and
             it turns every failure into an 'e' answer, so no JavaScript
-            object ever reaches this file
+            object ever reaches this file; it answers with text, or with a
+            prefetched value already parsed (a fresh object, this call's own)
   _quote    json.encoder.encode_basestring (C)
   _scan, _decode, _encode   the C JSON scanner and this file's own coder
   _run      [logs, bytes used, byte limit, over]: the run in progress
@@ -52,6 +53,8 @@ def _loads(text, start=0):
 # (src/procedures/bridge-call.ts parseCall).
 def _call(text):
     answer = _send(text)
+    if type(answer) is not str:
+        return answer  # a prefetched value, parsed by the sandbox for this call alone
     if answer[:1] == 'v':
         return _loads(answer, 1)
     if answer[:1] == 'd':

@@ -21,6 +21,7 @@
  * peek(), and must never skip reporting a taken answer to taken() or call().
  */
 import type { HostBridge } from '../host/host-engine';
+import { FRAME_VALUE } from '../protocol';
 
 /** Requests remembered per script and arguments; at most this many per run, each at most MAX_REQUEST chars. */
 const MAX_REQUESTS = 128;
@@ -64,11 +65,18 @@ export class Prefetch {
     let size = 0;
     for (const request of requests) {
       const answer = bridge.peek(request);
-      // An answer is JSON text, which never holds NUL; checked all the same, the framing depends on it.
-      if (answer === undefined || answer.includes('\0') || size + answer.length > MAX_PREFETCH) break;
+      // A value's JSON text never holds NUL; checked all the same, the framing depends on it.
+      if (
+        answer === undefined ||
+        answer[0] !== FRAME_VALUE ||
+        answer.includes('\0') ||
+        size + answer.length > MAX_PREFETCH
+      )
+        break;
       size += answer.length;
       this.handed.add(request);
-      texts.push(request, answer);
+      // The value's text without its frame: the sandbox parses them all at once (bridge.py).
+      texts.push(request, answer.slice(1));
     }
     return texts.join('\0');
   }

@@ -322,3 +322,38 @@ else:
   }
   for (const r of [reports[1], reports[3]]) expect(r?.resultText).toBe('[[1],[1],{"k":[1]}]');
 });
+
+test('with many prefetched answers (parsed at once), each read still gets its own object, and one value that cannot parse fails only its own read', async () => {
+  const store: Record<string, string> = { 'b/bad': `{"n":${'9'.repeat(5000)}}` };
+  for (let i = 0; i < 12; i++) store[`b/k${i}`] = JSON.stringify({ i, list: [i] });
+  const source = `
+b = buckets.getBucket("b")
+seen = []
+for i in range(12):
+    v = b.get("k%d" % i)
+    v["list"].append("mutated")
+    seen.append(v)
+again = [b.get("k%d" % i) for i in range(12)]
+try:
+    b.get("bad")
+    bad = "parsed"
+except ValueError as e:
+    bad = type(e).__name__
+result = [again, len(seen), bad]
+`;
+  const values = Array.from({ length: 12 }, (_, i) => ({ i, list: [i] }));
+  // All parse at once (bad is absent: None), or none does (bad holds an int too long for int()).
+  const { 'b/bad': bad, ...good } = store;
+  for (const [data, outcome] of [
+    [good, 'parsed'],
+    [{ ...good, 'b/bad': bad as string }, 'ValueError'],
+  ] as const) {
+    const reports = await runSteps(data, [{ source }, { source }, { source }]);
+    for (const r of reports) expect(r.result).toEqual([values, 12, outcome]);
+    for (const r of reports.slice(1)) {
+      expect(r.upstream).toEqual([]);
+      expect(r.taken).toBe(25);
+      expect(r.readSet?.keys).toHaveLength(13);
+    }
+  }
+});
