@@ -12,10 +12,12 @@
  *
  * The read set stays what the script read: nothing is recorded when answers
  * are handed over, and each answer the script took is passed to the bridge's
- * taken() (or call()) when it is reported, in the script's order and before any later call
- * crosses, so the bridge records it exactly as if the script had made it then
- * (the cache cannot change in between: nothing crossed). An answer the script
- * never asked for is dropped at the end of the run, unrecorded and unseen.
+ * taken() (or call()) when it is reported, in the script's order and before
+ * any later call crosses, so the bridge records it exactly as if the script
+ * had made it then (the cache cannot change in between: nothing crossed). An
+ * answer the script never asked for is dropped at the end of the run,
+ * unrecorded and unseen. The sandbox gets each answer's value text (without
+ * its 'v' frame) and parses it itself (bridge.py).
  *
  * Must never hand the sandbox an answer the bridge did not give through
  * peek(), and must never skip reporting a taken answer to taken() or call().
@@ -83,8 +85,8 @@ export class Prefetch {
 
   /**
    * The sandbox reported the prefetched requests the script took (NUL
-   * between them): each goes through the bridge's taken() (or call()) now, in order, so
-   * the bridge records the read.
+   * between them): each goes through the bridge's taken() (or call()) now,
+   * in order, so the bridge records the read.
    */
   taken(requests: string): void {
     const bridge = this.bridge;
