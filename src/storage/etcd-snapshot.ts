@@ -5,18 +5,18 @@
  * is read together with its rebirth mark (etcd-layout.ts). It must never
  * write to etcd.
  */
-import type { Etcd3 } from 'etcd3';
 import { LucienError } from '../errors';
 import type { KeyValue, Snapshot } from './backend';
 import { compareBytewise } from './bytewise';
 import { isCompacted, readKeys, toLucienError } from './etcd-io';
+import type { EtcdKv } from './etcd-kv';
 import type { EtcdLayout } from './etcd-layout';
 
-export type ReadVia = <T>(fn: (client: Etcd3, deadline: number) => Promise<T>) => Promise<T>;
+export type ReadVia = <T>(fn: (client: EtcdKv, deadline: number) => Promise<T>) => Promise<T>;
 
 export function etcdSnapshot(layout: EtcdLayout, revision: number, header: number, via: ReadVia): Snapshot {
   let released = false;
-  const read = async <T>(fn: (client: Etcd3, deadline: number) => Promise<T>): Promise<T> => {
+  const read = async <T>(fn: (client: EtcdKv, deadline: number) => Promise<T>): Promise<T> => {
     if (released) throw new LucienError('INTERNAL', 'snapshot used after release');
     try {
       return await via(fn);
@@ -32,19 +32,13 @@ export function etcdSnapshot(layout: EtcdLayout, revision: number, header: numbe
   };
   const getMany = (keys: readonly string[]): Promise<(KeyValue | undefined)[]> =>
     read(async (client, deadline) => {
-      const [kvs, rebirths] = await Promise.all([
-        readKeys(
-          client,
-          keys.map((k) => layout.data(k)),
-          { revision: header, deadline },
-        ),
-        readKeys(
-          client,
-          keys.map((k) => layout.rebirth(k)),
-          { revision: header, keysOnly: true, deadline },
-        ),
-      ]);
-      return kvs.map((kv, i) => (kv === undefined ? undefined : layout.keyValue(kv, false, rebirths[i])));
+      // Each record beside its rebirth mark (whose value is empty), in one Txn per chunk.
+      const records = keys.flatMap((k) => [layout.data(k), layout.rebirth(k)]);
+      const found = await readKeys(client, records, { revision: header, deadline });
+      return keys.map((_, i) => {
+        const kv = found[2 * i];
+        return kv === undefined ? undefined : layout.keyValue(kv, false, found[2 * i + 1]);
+      });
     });
   return {
     revision,
@@ -64,11 +58,11 @@ export function etcdSnapshot(layout: EtcdLayout, revision: number, header: numbe
         // Rebirth marks exist only beside data records, so the same bounds and
         // limit cover every mark the page of data needs (and they are rare).
         const [data, marks] = await Promise.all([
-          client.kv.range(
+          client.range(
             { key: layout.data(start), range_end: layout.dataRange(prefix).range_end, keys_only: keysOnly, ...page },
             { deadline },
           ),
-          client.kv.range(
+          client.range(
             { key: layout.rebirth(start), range_end: layout.rebirthRange(prefix).range_end, keys_only: true, ...page },
             { deadline },
           ),

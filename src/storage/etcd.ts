@@ -56,6 +56,7 @@ import { EtcdCommitter } from './etcd-apply';
 import { compacted } from './rules';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
+import { type EtcdKv, LeanEtcdKv } from './etcd-kv';
 import { EtcdLayout } from './etcd-layout';
 import { EtcdFeed } from './etcd-feed';
 import { etcdSnapshot } from './etcd-snapshot';
@@ -92,6 +93,8 @@ export class EtcdBackend implements Backend {
   private readonly compact: boolean;
   private state: LifecycleStatus = 'closed';
   private client: Etcd3 | undefined;
+  /** Reads and commits: the lean client (etcd-kv.ts); `client` (etcd3) serves the feed and maintenance. */
+  private lean: LeanEtcdKv | undefined;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -137,14 +140,18 @@ export class EtcdBackend implements Backend {
       ...options,
       faultHandling: { ...options.faultHandling, host: gates.policy },
     });
+    const lean = new LeanEtcdKv(this.options.endpoints, gates);
     try {
       this.client = client;
+      this.lean = lean;
       const { revision, header } = await this.latest();
       this.feed.start(client, revision, header);
       this.state = 'open';
     } catch (err) {
       client.close();
+      lean.close();
       this.client = undefined;
+      this.lean = undefined;
       this.state = 'closed';
       throw toLucienError(err);
     }
@@ -156,7 +163,14 @@ export class EtcdBackend implements Backend {
       dialTimeout: this.failover.attemptTimeoutMs,
       // Retries are ours (withFailover), where we know what is safe to repeat.
       faultHandling: { global: TRY_ONCE, watchBackoff: watchBackoff(200) },
-      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+      grpcOptions: {
+        'grpc.max_receive_message_length': -1,
+        'grpc.max_send_message_length': -1,
+        // Per-call bookkeeping nobody reads: channelz's call counters, and grpc-js's retry wrapper
+        // (only transparent retries of never-sent calls; ours are in withFailover, fenced for commits).
+        'grpc.enable_channelz': 0,
+        'grpc.enable_retries': 0,
+      },
     };
   }
 
@@ -168,7 +182,9 @@ export class EtcdBackend implements Backend {
       await Promise.allSettled([...this.inflight]);
       this.feed.stop();
       this.client?.close();
+      this.lean?.close();
       this.client = undefined;
+      this.lean = undefined;
       this.state = 'closed';
       this.closing = undefined;
     })();
@@ -184,7 +200,7 @@ export class EtcdBackend implements Backend {
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
     const [kv, rebirth] = await this.retrying((deadline) =>
-      readKeys(this.etcd(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }),
+      readKeys(this.kv(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }),
     );
     return kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirth);
   }
@@ -194,7 +210,7 @@ export class EtcdBackend implements Backend {
     const { revision, header } = await this.latest();
     return etcdSnapshot(this.layout, revision, header, (fn) => {
       this.assertOpen();
-      return withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
+      return withFailover(this.failover, (deadline) => fn(this.kv(), deadline));
     });
   }
 
@@ -234,7 +250,7 @@ export class EtcdBackend implements Backend {
   }
 
   private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
-    const result = await this.committer.apply(this.etcd(), mutations, conditions);
+    const result = await this.committer.apply(this.kv(), mutations, conditions);
     this.feed.saw(result.revision);
     if (++this.commitsSinceMaintenance >= this.maintenanceEvery) {
       this.commitsSinceMaintenance = 0;
@@ -276,7 +292,7 @@ export class EtcdBackend implements Backend {
   private async latest(): Promise<{ revision: number; marker: number; header: number }> {
     try {
       const res = await withFailover(this.failover, (deadline) =>
-        this.etcd().kv.range({ key: this.layout.meta, keys_only: true }, { deadline }),
+        this.kv().range({ key: this.layout.meta, keys_only: true }, { deadline }),
       );
       const marker = Number(res.kvs[0]?.mod_revision ?? 0);
       const header = Number(res.header.revision);
@@ -312,6 +328,11 @@ export class EtcdBackend implements Backend {
     this.inflight.add(settled);
     void settled.then(() => this.inflight.delete(settled));
     return run;
+  }
+
+  private kv(): EtcdKv {
+    if (this.lean === undefined) throw new LucienError('UNAVAILABLE', `etcd backend is ${this.state}`);
+    return this.lean;
   }
 
   private etcd(): Etcd3 {
