@@ -130,12 +130,7 @@ export class EtcdCommitter {
    * this attempt was fenced, the slot now holds the fence, and no lost
    * attempt can apply any more.
    */
-  private settle(
-    res: TxnResult,
-    slotRead: number,
-    lost: Map<string, boolean[]>,
-    slot: Slot,
-  ): CommitResult | undefined {
+  private settle(res: TxnResult, slotRead: number, lost: Map<string, boolean[]>, slot: Slot): CommitResult | undefined {
     if (slotRead < 0 || lost.size === 0) return undefined;
     const kv = res.responses[slotRead]?.response_range?.kvs[0];
     const applied = kv === undefined ? undefined : lost.get(kv.value.toString('utf8'));

@@ -82,9 +82,7 @@ test('a Txn reads and writes the same through the lean client: compares (equal, 
   // mod_revision 0 is "absent": true for a key never written, false for t/k.
   const absent = await lean.txn(txn([modEquals(b('t/never'), 0)]));
   expect(absent.succeeded).toBe(true);
-  expect(absent.responses[0]?.response_range?.kvs.map(kvView)).toEqual([
-    { key: 't/k', value: 'v', create: k, mod: k },
-  ]);
+  expect(absent.responses[0]?.response_range?.kvs.map(kvView)).toEqual([{ key: 't/k', value: 'v', create: k, mod: k }]);
   expect(absent.responses[1]?.response_range).toBeUndefined();
   expect(absent.header.revision).toBe(k + 1);
   const present = await lean.txn(txn([modEquals(b('t/k'), 0)]));
@@ -128,19 +126,25 @@ test('a member that is gone fails at once and transiently; one that never answer
     const started = Date.now();
     const late = await rejection(one.range({ key: b('x') }, { deadline: Date.now() + 200 }));
     expect(late).toBeInstanceOf(EtcdCallError);
-    expect((late as EtcdCallError).code).toBe(4);
+    expect((late as unknown as EtcdCallError).code).toBe(4);
     expect(isTransient(late)).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
     one.close();
     const gone = new LeanEtcdKv(['127.0.0.1:1'], new MemberGates(1000));
     const refused = await rejection(gone.range({ key: b('x') }, { deadline: Date.now() + 2000 }));
-    expect((refused as EtcdCallError).code).toBe(14);
+    expect((refused as unknown as EtcdCallError).code).toBe(14);
     expect(isTransient(refused)).toBe(true);
     gone.close();
     // With a dead member and a live one, after one failure every call goes to the live one.
     const mixed = new LeanEtcdKv(['127.0.0.1:1', etcd.endpoint], new MemberGates(60_000));
     const outcomes = [];
-    for (let i = 0; i < 6; i++) outcomes.push(await mixed.range({ key: b('x') }).then(() => 'ok', () => 'failed'));
+    for (let i = 0; i < 6; i++)
+      outcomes.push(
+        await mixed.range({ key: b('x') }).then(
+          () => 'ok',
+          () => 'failed',
+        ),
+      );
     expect(outcomes.filter((o) => o === 'failed').length).toBeLessThanOrEqual(1);
     mixed.close();
   } finally {
@@ -192,7 +196,9 @@ describe('etcd killed in the middle of an operation', () => {
     expect(err).toMatchObject({ code: 'UNAVAILABLE' });
     await restart();
     const after = await lean.range({ ...rangeOf(layout.data('')) });
-    expect(after.kvs.map(kvView).map(({ key, value }) => [key, value])).toEqual([[layout.data('a').toString(), '{"n":1}']]);
+    expect(after.kvs.map(kvView).map(({ key, value }) => [key, value])).toEqual([
+      [layout.data('a').toString(), '{"n":1}'],
+    ]);
   }, 30000);
 
   test('a backend whose etcd dies between a snapshot read and the commit: the run-like sequence fails UNAVAILABLE and writes nothing; after etcd returns it reads and commits again', async () => {
