@@ -18,6 +18,10 @@
  *   again. Durable once etcd acknowledges (its WAL is fsynced). Exactly once
  *   through a commit slot, even when an answer is lost (etcd-apply.ts).
  * - get(): one read-only Txn (the record and its rebirth mark), no snapshot.
+ * - clients: reads and commits go through the lean KV client (etcd-kv.ts:
+ *   Range and Txn over node:http2, a third of etcd3's CPU per call); the
+ *   etcd3 client serves the watch, the feed's checks and maintenance. Both
+ *   consult the same member gates.
  * - failover (etcd-failover.ts): every endpoint is used; a member that fails
  *   is skipped for a second; every call has a per-attempt deadline and is
  *   retried on another member within the failover window.
@@ -33,9 +37,9 @@
  * condition and deleted key, three per prefix guard; writes: one per put, two
  * or three per delete) and --max-request-bytes; a snapshot older than the
  * compaction fails with UNAVAILABLE. A commit whose outcome no member could
- * settle within the failover window fails with UNAVAILABLE saying so (etcd3's
- * own retries are off: it never applies a commit twice or misreports one as
- * CONDITION_FAILED).
+ * settle within the failover window fails with UNAVAILABLE saying so (no
+ * client retries on its own: a commit is never applied twice or misreported
+ * as CONDITION_FAILED).
  * This file must never parse values, and never write outside its namespace.
  */
 import { Etcd3, type IOptions } from 'etcd3';
