@@ -63,7 +63,7 @@ import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
 import { type EtcdKv, LeanEtcdKv } from './etcd-kv';
 import { EtcdLayout } from './etcd-layout';
 import { EtcdFeed } from './etcd-feed';
-import { etcdSnapshot } from './etcd-snapshot';
+import { FIRST_READ_KEYS, type Latest, etcdSnapshot, readLatest } from './etcd-snapshot';
 import { readHistory } from './etcd-watch';
 
 export interface EtcdBackendOptions {
@@ -209,13 +209,23 @@ export class EtcdBackend implements Backend {
     return kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirth);
   }
 
-  async snapshot(): Promise<Snapshot> {
+  /** The marker's Range; with `firstRead` (up to 49 keys), one Txn that also reads them: one round trip either way. */
+  async snapshot(firstRead: readonly string[] = []): Promise<Snapshot> {
     this.assertOpen();
-    const { revision, header } = await this.latest();
-    return etcdSnapshot(this.layout, revision, header, (fn) => {
+    let latest: Latest;
+    if (firstRead.length > 0 && firstRead.length <= FIRST_READ_KEYS) {
+      latest = await this.retrying((deadline) => readLatest(this.kv(), this.layout, firstRead, deadline));
+    } else {
+      const { marker, header } = await this.latest();
+      latest = { marker, header, found: new Map() };
+    }
+    const { marker, header, found } = latest;
+    const revision = marker > 0 ? marker : header;
+    const via = <T>(fn: (kv: EtcdKv, deadline: number) => Promise<T>): Promise<T> => {
       this.assertOpen();
       return withFailover(this.failover, (deadline) => fn(this.kv(), deadline));
-    });
+    };
+    return etcdSnapshot(this.layout, revision, header, via, found);
   }
 
   async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
