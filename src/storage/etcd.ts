@@ -167,14 +167,7 @@ export class EtcdBackend implements Backend {
       dialTimeout: this.failover.attemptTimeoutMs,
       // Retries are ours (withFailover), where we know what is safe to repeat.
       faultHandling: { global: TRY_ONCE, watchBackoff: watchBackoff(200) },
-      grpcOptions: {
-        'grpc.max_receive_message_length': -1,
-        'grpc.max_send_message_length': -1,
-        // Per-call bookkeeping nobody reads: channelz's call counters, and grpc-js's retry wrapper
-        // (only transparent retries of never-sent calls; ours are in withFailover, fenced for commits).
-        'grpc.enable_channelz': 0,
-        'grpc.enable_retries': 0,
-      },
+      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
     };
   }
 
