@@ -14,7 +14,7 @@ import type { BridgeCall, BridgeReply } from '../../engines/protocol';
 import { formatRead } from '../../engines/host/read-answer';
 import { isLucienError, LucienError } from '../errors';
 import type { KeyValue } from '../storage/backend';
-import type { BucketCondition, BucketMutation, BucketSnapshot } from '../storage/buckets';
+import type { BucketCondition, BucketMutation, BucketSnapshot, FirstRead } from '../storage/buckets';
 import { compareBytewise } from '../storage/bytewise';
 import type { Store } from '../storage/store';
 import { parseCall } from './bridge-call';
@@ -66,11 +66,12 @@ export class RunTransaction {
    * `openSnapshot` is called at the first read, or by open() once the run
    * holds an engine host (hosts with a read cache need the revision first),
    * never before: an exclusive run takes its lock only once it holds a host
-   * (so waiting for the lock can never starve hosts).
+   * (so waiting for the lock can never starve hosts). Opened at a read, it is
+   * told which keys (a remote backend reads them with the revision).
    */
   constructor(
     private readonly store: Store,
-    private readonly openSnapshot: () => Promise<BucketSnapshot>,
+    private readonly openSnapshot: (firstRead?: FirstRead) => Promise<BucketSnapshot>,
     private readonly limits: BridgeLimits,
     /** The caller's rights (invoker rights): every bucket a call names is checked against them. */
     private readonly access?: BucketAccess,
@@ -107,9 +108,9 @@ export class RunTransaction {
     await snap?.release();
   }
 
-  private async snapshot(): Promise<BucketSnapshot> {
+  private async snapshot(firstRead?: FirstRead): Promise<BucketSnapshot> {
     if (this.snap !== undefined) return this.snap;
-    this.opening ??= this.openSnapshot();
+    this.opening ??= this.openSnapshot(firstRead);
     this.snap = await this.opening;
     return this.snap;
   }
@@ -188,7 +189,10 @@ export class RunTransaction {
       case 'getMany':
       case 'read': {
         const { keys, missing } = this.planRead(call);
-        const found = missing.length === 0 ? [] : await (await this.snapshot()).getMany(call.bucket, missing);
+        const found =
+          missing.length === 0
+            ? []
+            : await (await this.snapshot({ bucket: call.bucket, keys: missing })).getMany(call.bucket, missing);
         return this.finishRead(call, keys, missing, found);
       }
       case 'list':

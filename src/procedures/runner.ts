@@ -201,9 +201,9 @@ export class ScriptRunner {
       let release: (() => void) | undefined;
       const tx = new RunTransaction(
         this.store,
-        async () => {
+        async (firstRead) => {
           if (exclusive) release = await this.gate.exclusive();
-          return this.snapshots.lease();
+          return this.snapshots.lease(firstRead);
         },
         this.limits,
         input.access,

@@ -15,7 +15,7 @@
  * every run opens its own. Must never hand out a snapshot opened before a
  * commit it has been told of, nor release one a lease still holds.
  */
-import type { BucketSnapshot, BucketSpace } from '../storage/buckets';
+import type { BucketSnapshot, BucketSpace, FirstRead } from '../storage/buckets';
 
 interface Shared {
   readonly snapshot: Promise<BucketSnapshot>;
@@ -35,9 +35,12 @@ export class SharedSnapshots {
     this.unsubscribe = this.sharing ? space.onCommit(() => this.retire()) : () => undefined;
   }
 
-  /** A snapshot of the store as of now (every commit acknowledged so far); release() returns the lease. */
-  async lease(): Promise<BucketSnapshot> {
-    if (!this.sharing) return this.space.snapshot();
+  /**
+   * A snapshot of the store as of now (every commit acknowledged so far); release() returns the lease.
+   * `firstRead` reaches the backend only for a snapshot of the run's own (a shared one serves many runs).
+   */
+  async lease(firstRead?: FirstRead): Promise<BucketSnapshot> {
+    if (!this.sharing) return this.space.snapshot(firstRead);
     let shared = this.current;
     if (shared === undefined) {
       const opened: Shared = { snapshot: this.space.snapshot(), leases: 0, old: false };

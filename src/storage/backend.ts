@@ -103,8 +103,13 @@ export interface Backend {
    * commit acknowledged before the call). Cheaper than a snapshot read.
    */
   get(key: string): Promise<KeyValue | undefined>;
-  /** A consistent view at the current revision. Release it when done. */
-  snapshot(): Promise<Snapshot>;
+  /**
+   * A consistent view at the current revision. Release it when done.
+   * `firstRead`: keys the caller will read first, a hint: a remote backend
+   * may read them with the revision, in one round trip, and its getMany of
+   * them then needs none. What the snapshot answers is the same either way.
+   */
+  snapshot(firstRead?: readonly string[]): Promise<Snapshot>;
   /**
    * Keys that start with `prefix` at the latest revision (as Snapshot.scan,
    * from one consistent state reflecting every commit acknowledged before

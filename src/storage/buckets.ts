@@ -135,6 +135,12 @@ function keyRefs(changes: readonly Change[]): KeyRef[] {
   return refs;
 }
 
+/** Keys of one bucket a snapshot's first read will ask for (Backend.snapshot's hint). */
+export interface FirstRead {
+  readonly bucket: string;
+  readonly keys: readonly string[];
+}
+
 export class BucketSpace {
   constructor(private readonly backend: Backend) {}
 
@@ -160,8 +166,10 @@ export class BucketSpace {
     return kv === undefined ? undefined : renamed(kv, key);
   }
 
-  async snapshot(): Promise<BucketSnapshot> {
-    return bucketSnapshot(await this.backend.snapshot());
+  /** Backend.snapshot; `firstRead` names the keys of one bucket the caller reads first (a hint). */
+  async snapshot(firstRead?: FirstRead): Promise<BucketSnapshot> {
+    const keys = firstRead?.keys.map((key) => rawKey(firstRead.bucket, key));
+    return bucketSnapshot(await this.backend.snapshot(keys));
   }
 
   /** Keys of `bucket` starting with `prefix` at the latest revision (Backend.scan); `after` is a key of the bucket. */

@@ -21,13 +21,14 @@
  * through a fenced attempt.
  */
 import { randomBytes } from 'node:crypto';
-import type { Etcd3, ITxnResponse } from 'etcd3';
 import { LucienError } from '../errors';
 import type { CommitResult, Condition, Mutation } from './backend';
 import { type Trim, diagnose, keysToRead, planTxn } from './etcd-commit';
 import { EtcdStalled, type FailoverOptions, isRefusal, isTransient, withFailover } from './etcd-failover';
 import { readKeys, toLucienError } from './etcd-io';
+import type { EtcdKv } from './etcd-kv';
 import type { EtcdLayout } from './etcd-layout';
+import type { TxnResult } from './etcd-wire';
 
 /** Retries of a commit whose internal compares lost a race (each loss means another commit succeeded). */
 const MAX_RACES = 50;
@@ -52,7 +53,7 @@ export class EtcdCommitter {
   ) {}
 
   /** Commits exactly once, or fails with a LucienError (and then wrote nothing, unless it says the outcome is unknown). */
-  async apply(client: Etcd3, mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
+  async apply(client: EtcdKv, mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
     const slot = this.free.pop() ?? { key: this.layout.slot(this.node, this.slots++), modRevision: 0 };
     /** Attempts whose answer was lost, by id, with what they would report. */
     const lost = new Map<string, boolean[]>();
@@ -73,9 +74,9 @@ export class EtcdCommitter {
           const attempt = `${this.node}:${++this.attempts}`;
           const use = { key: slot.key, modRevision: slot.modRevision, attempt, fence: lost.size > 0 };
           const plan = planTxn(this.layout, mutations, conditions, seen, trims, this.historyRevisions, use);
-          let res: ITxnResponse;
+          let res: TxnResult;
           try {
-            res = await client.kv.txn(
+            res = await client.txn(
               { compare: plan.compare, success: plan.success, failure: plan.failure },
               { deadline },
             );
@@ -129,12 +130,7 @@ export class EtcdCommitter {
    * this attempt was fenced, the slot now holds the fence, and no lost
    * attempt can apply any more.
    */
-  private settle(
-    res: ITxnResponse,
-    slotRead: number,
-    lost: Map<string, boolean[]>,
-    slot: Slot,
-  ): CommitResult | undefined {
+  private settle(res: TxnResult, slotRead: number, lost: Map<string, boolean[]>, slot: Slot): CommitResult | undefined {
     if (slotRead < 0 || lost.size === 0) return undefined;
     const kv = res.responses[slotRead]?.response_range?.kvs[0];
     const applied = kv === undefined ? undefined : lost.get(kv.value.toString('utf8'));

@@ -17,11 +17,12 @@
  * The failure branch reads what the conditions need, at the same revision, so
  * the failing condition is named exactly and without a second round trip.
  */
-import type { ICompare, IRequestOp, IResponseOp } from 'etcd3';
+import type { ICompare, IRequestOp } from 'etcd3';
 import type { LucienError } from '../errors';
 import type { Condition, Mutation } from './backend';
 import { conditionFailed } from './rules';
 import { type EtcdLayout, modBelow, modEquals } from './etcd-layout';
+import type { ResponseOp } from './etcd-wire';
 
 /** What a commit read of a key it deletes: its mod_revision (0 = absent), and whether it has a rebirth mark. */
 export interface Seen {
@@ -151,7 +152,7 @@ export function planTxn(
 export function diagnose(
   layout: EtcdLayout,
   conditions: readonly Condition[],
-  responses: readonly IResponseOp[],
+  responses: readonly ResponseOp[],
   historyRevisions: number,
 ): LucienError | undefined {
   const kvs = responses.map((r) => r.response_range?.kvs ?? []);

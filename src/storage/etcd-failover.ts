@@ -48,24 +48,34 @@ export class MemberGates {
 
   /** etcd3's faultHandling.host: the policy guarding one member. */
   readonly policy = (host: string): Policy => {
-    this.failedUntil.set(host, 0);
+    this.watch(host);
     return {
       _altReturn: undefined as never,
       onSuccess: () => ({ dispose: () => undefined }),
       onFailure: () => ({ dispose: () => undefined }),
       execute: async (fn, signal) => {
         if (this.skipped(host)) throw new MemberSkipped(host);
-        try {
-          const result = await fn({ signal: signal ?? new AbortController().signal });
-          this.failedUntil.set(host, 0);
-          return result;
-        } catch (err) {
-          if (err instanceof Error && isRecoverableError(err)) this.failedUntil.set(host, Date.now() + this.cooldownMs);
-          throw err;
-        }
+        return this.run(host, async () => fn({ signal: signal ?? new AbortController().signal }));
       },
     };
   };
+
+  /** Adds a member to those the gates know (every client's members are the same ones). */
+  watch(host: string): void {
+    if (!this.failedUntil.has(host)) this.failedUntil.set(host, 0);
+  }
+
+  /** Runs one call on `host`: a network or server error starts its cool-down, a success ends it. */
+  async run<T>(host: string, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.failedUntil.set(host, 0);
+      return result;
+    } catch (err) {
+      if (err instanceof Error && isRecoverableError(err)) this.failedUntil.set(host, Date.now() + this.cooldownMs);
+      throw err;
+    }
+  }
 
   /** Members currently skipped (for logs and tests). */
   failing(): string[] {
@@ -73,7 +83,8 @@ export class MemberGates {
     return [...this.failedUntil].filter(([, until]) => until > now).map(([host]) => host);
   }
 
-  private skipped(host: string): boolean {
+  /** Whether `host` failed within its cool-down while some other member is in good standing. */
+  skipped(host: string): boolean {
     const now = Date.now();
     if ((this.failedUntil.get(host) ?? 0) <= now) return false;
     for (const until of this.failedUntil.values()) if (until <= now) return true;

@@ -3,8 +3,10 @@
  * and the one translation of etcd3 errors into LucienErrors. It must never
  * write to etcd.
  */
-import type { Etcd3, IKeyValue, IOptions, IRequestOp } from 'etcd3';
+import type { IOptions, IRequestOp } from 'etcd3';
 import { LucienError, isLucienError } from '../errors';
+import type { EtcdKv } from './etcd-kv';
+import type { EtcdKeyValue } from './etcd-wire';
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
@@ -22,23 +24,23 @@ export const TRY_ONCE: Policy = {
   execute: async (fn, signal) => fn({ signal: signal ?? new AbortController().signal }),
 };
 
-/** Range ops per read-only Txn: below etcd's default --max-txn-ops (128). */
+/** Range ops per read-only Txn: below etcd's default --max-txn-ops (128), and even (records travel beside their marks). */
 const READS_PER_TXN = 100;
 
 /** The current record of each key (or at `revision`), undefined when absent; one Txn per chunk. */
 export async function readKeys(
-  client: Etcd3,
+  kv: EtcdKv,
   keys: readonly Buffer[],
   options: { readonly revision?: number; readonly keysOnly?: boolean; readonly deadline?: number } = {},
-): Promise<(IKeyValue | undefined)[]> {
+): Promise<(EtcdKeyValue | undefined)[]> {
   const call = options.deadline === undefined ? undefined : { deadline: options.deadline };
-  const chunks: Promise<(IKeyValue | undefined)[]>[] = [];
+  const chunks: Promise<(EtcdKeyValue | undefined)[]>[] = [];
   for (let i = 0; i < keys.length; i += READS_PER_TXN) {
     const success: IRequestOp[] = keys.slice(i, i + READS_PER_TXN).map((key) => ({
       request_range: { key, revision: options.revision ?? 0, keys_only: options.keysOnly ?? false },
     }));
     chunks.push(
-      client.kv
+      kv
         .txn({ compare: [], success, failure: [] }, call)
         .then((res) => res.responses.map((r) => r.response_range?.kvs[0])),
     );

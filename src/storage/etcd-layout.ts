@@ -14,9 +14,17 @@
  * This file only builds keys and ranges and decodes records; it must never
  * talk to etcd, and never interpret values.
  */
-import type { ICompare, IEvent, IKeyValue } from 'etcd3';
+import type { ICompare, IEvent } from 'etcd3';
 import { LucienError } from '../errors';
 import type { Change, KeyValue } from './backend';
+
+/** What keyValue reads of a record: etcd3's IKeyValue and etcd-wire's EtcdKeyValue both fit. */
+interface RecordRead {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly create_revision: string | number;
+  readonly mod_revision: string | number;
+}
 
 /** A half-open byte range [key, range_end) in etcd's terms. */
 export interface ByteRange {
@@ -83,7 +91,7 @@ export class EtcdLayout {
   }
 
   /** A data record as a KeyValue; `rebirth` is its key's rebirth mark, when there is one. */
-  keyValue(kv: IKeyValue, keysOnly: boolean, rebirth?: IKeyValue): KeyValue {
+  keyValue(kv: RecordRead, keysOnly: boolean, rebirth?: RecordRead): KeyValue {
     return {
       key: this.decode(kv.key)?.key ?? '',
       value: keysOnly ? '' : kv.value.toString('utf8'),

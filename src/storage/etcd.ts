@@ -18,6 +18,10 @@
  *   again. Durable once etcd acknowledges (its WAL is fsynced). Exactly once
  *   through a commit slot, even when an answer is lost (etcd-apply.ts).
  * - get(): one read-only Txn (the record and its rebirth mark), no snapshot.
+ * - clients: reads and commits go through the lean KV client (etcd-kv.ts:
+ *   Range and Txn over node:http2, a third of etcd3's CPU per call); the
+ *   etcd3 client serves the watch, the feed's checks and maintenance. Both
+ *   consult the same member gates.
  * - failover (etcd-failover.ts): every endpoint is used; a member that fails
  *   is skipped for a second; every call has a per-attempt deadline and is
  *   retried on another member within the failover window.
@@ -33,9 +37,9 @@
  * condition and deleted key, three per prefix guard; writes: one per put, two
  * or three per delete) and --max-request-bytes; a snapshot older than the
  * compaction fails with UNAVAILABLE. A commit whose outcome no member could
- * settle within the failover window fails with UNAVAILABLE saying so (etcd3's
- * own retries are off: it never applies a commit twice or misreports one as
- * CONDITION_FAILED).
+ * settle within the failover window fails with UNAVAILABLE saying so (no
+ * client retries on its own: a commit is never applied twice or misreported
+ * as CONDITION_FAILED).
  * This file must never parse values, and never write outside its namespace.
  */
 import { Etcd3, type IOptions } from 'etcd3';
@@ -56,9 +60,10 @@ import { EtcdCommitter } from './etcd-apply';
 import { compacted } from './rules';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
 import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
+import { type EtcdKv, LeanEtcdKv } from './etcd-kv';
 import { EtcdLayout } from './etcd-layout';
 import { EtcdFeed } from './etcd-feed';
-import { etcdSnapshot } from './etcd-snapshot';
+import { FIRST_READ_KEYS, type Latest, etcdSnapshot, readLatest } from './etcd-snapshot';
 import { readHistory } from './etcd-watch';
 
 export interface EtcdBackendOptions {
@@ -92,6 +97,8 @@ export class EtcdBackend implements Backend {
   private readonly compact: boolean;
   private state: LifecycleStatus = 'closed';
   private client: Etcd3 | undefined;
+  /** Reads and commits: the lean client (etcd-kv.ts); `client` (etcd3) serves the feed and maintenance. */
+  private lean: LeanEtcdKv | undefined;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -137,14 +144,18 @@ export class EtcdBackend implements Backend {
       ...options,
       faultHandling: { ...options.faultHandling, host: gates.policy },
     });
+    const lean = new LeanEtcdKv(this.options.endpoints, gates);
     try {
       this.client = client;
+      this.lean = lean;
       const { revision, header } = await this.latest();
       this.feed.start(client, revision, header);
       this.state = 'open';
     } catch (err) {
       client.close();
+      lean.close();
       this.client = undefined;
+      this.lean = undefined;
       this.state = 'closed';
       throw toLucienError(err);
     }
@@ -168,7 +179,9 @@ export class EtcdBackend implements Backend {
       await Promise.allSettled([...this.inflight]);
       this.feed.stop();
       this.client?.close();
+      this.lean?.close();
       this.client = undefined;
+      this.lean = undefined;
       this.state = 'closed';
       this.closing = undefined;
     })();
@@ -184,18 +197,28 @@ export class EtcdBackend implements Backend {
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
     const [kv, rebirth] = await this.retrying((deadline) =>
-      readKeys(this.etcd(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }),
+      readKeys(this.kv(), [this.layout.data(key), this.layout.rebirth(key)], { deadline }),
     );
     return kv === undefined ? undefined : this.layout.keyValue(kv, false, rebirth);
   }
 
-  async snapshot(): Promise<Snapshot> {
+  /** The marker's Range; with `firstRead` (up to 49 keys), one Txn that also reads them: one round trip either way. */
+  async snapshot(firstRead: readonly string[] = []): Promise<Snapshot> {
     this.assertOpen();
-    const { revision, header } = await this.latest();
-    return etcdSnapshot(this.layout, revision, header, (fn) => {
+    let latest: Latest;
+    if (firstRead.length > 0 && firstRead.length <= FIRST_READ_KEYS) {
+      latest = await this.retrying((deadline) => readLatest(this.kv(), this.layout, firstRead, deadline));
+    } else {
+      const { marker, header } = await this.latest();
+      latest = { marker, header, found: new Map() };
+    }
+    const { marker, header, found } = latest;
+    const revision = marker > 0 ? marker : header;
+    const via = <T>(fn: (kv: EtcdKv, deadline: number) => Promise<T>): Promise<T> => {
       this.assertOpen();
-      return withFailover(this.failover, (deadline) => fn(this.etcd(), deadline));
-    });
+      return withFailover(this.failover, (deadline) => fn(this.kv(), deadline));
+    };
+    return etcdSnapshot(this.layout, revision, header, via, found);
   }
 
   async scan(prefix: string, options: ScanOptions): Promise<KeyValue[]> {
@@ -234,7 +257,7 @@ export class EtcdBackend implements Backend {
   }
 
   private async apply(mutations: readonly Mutation[], conditions: readonly Condition[]): Promise<CommitResult> {
-    const result = await this.committer.apply(this.etcd(), mutations, conditions);
+    const result = await this.committer.apply(this.kv(), mutations, conditions);
     this.feed.saw(result.revision);
     if (++this.commitsSinceMaintenance >= this.maintenanceEvery) {
       this.commitsSinceMaintenance = 0;
@@ -276,7 +299,7 @@ export class EtcdBackend implements Backend {
   private async latest(): Promise<{ revision: number; marker: number; header: number }> {
     try {
       const res = await withFailover(this.failover, (deadline) =>
-        this.etcd().kv.range({ key: this.layout.meta, keys_only: true }, { deadline }),
+        this.kv().range({ key: this.layout.meta, keys_only: true }, { deadline }),
       );
       const marker = Number(res.kvs[0]?.mod_revision ?? 0);
       const header = Number(res.header.revision);
@@ -312,6 +335,11 @@ export class EtcdBackend implements Backend {
     this.inflight.add(settled);
     void settled.then(() => this.inflight.delete(settled));
     return run;
+  }
+
+  private kv(): EtcdKv {
+    if (this.lean === undefined) throw new LucienError('UNAVAILABLE', `etcd backend is ${this.state}`);
+    return this.lean;
   }
 
   private etcd(): Etcd3 {

@@ -211,6 +211,22 @@ export function storageSuite(options: SuiteOptions): void {
         expect((await readAll(backend)).map((kv) => kv.value)).toEqual(['{"v":2}', '{"v":1}']);
       }));
 
+    it('a snapshot told the keys it reads first (a hint) reads what one without does, and keeps its view', () =>
+      use(async ({ backend, interfere }) => {
+        const r1 = (await backend.commit([put('a', '{"v":1}'), put('b', '{"v":1}')])).revision;
+        const hinted = await backend.snapshot(['b', 'a', 'absent', 'b']);
+        const plain = await backend.snapshot();
+        expect(hinted.revision).toBe(r1);
+        await backend.commit([put('a', '{"v":2}'), del('b'), put('c', '{"v":1}')]);
+        await interfere?.();
+        for (const keys of [['b', 'a', 'absent', 'b'], ['a'], ['c', 'a'], []]) {
+          expect(await hinted.getMany(keys)).toEqual(await plain.getMany(keys));
+        }
+        expect(await hinted.get('a')).toMatchObject({ value: '{"v":1}', modRevision: r1 });
+        expect(await hinted.get('c')).toBeUndefined();
+        await Promise.all([hinted.release(), plain.release()]);
+      }));
+
     it('scan orders keys bytewise (UTF-8), not by UTF-16 code units', () =>
       use(async ({ backend }) => {
         const keys = ['b', 'a', '\u00e9', '\uffff', '\u{1F600}', '\ue000', 'a\u{10FFFF}', 'a\uffff', 'A', 'a0', 'a/'];

@@ -8,37 +8,42 @@
  * which routes around it, and one with no live endpoint, which gives up
  * within its failover window with UNAVAILABLE.
  */
-import { Etcd3, GRPCDeadlineExceededError, type ITxnRequest, type ITxnResponse } from 'etcd3';
+import { Etcd3, type ITxnRequest } from 'etcd3';
 import { type EtcdCluster, startEtcdCluster } from '../../scripts/cluster/etcd-cluster';
 import { EtcdCommitter } from '../../src/storage/etcd-apply';
-import { DEFAULT_FAILOVER } from '../../src/storage/etcd-failover';
+import { DEFAULT_FAILOVER, MemberGates } from '../../src/storage/etcd-failover';
+import { EtcdCallError, type EtcdKv, LeanEtcdKv } from '../../src/storage/etcd-kv';
+import type { TxnResult } from '../../src/storage/etcd-wire';
 import { EtcdLayout } from '../../src/storage/etcd-layout';
 import { EtcdBackend } from '../../src/storage/etcd';
 import { rejection } from '../conformance/storage';
 
 let etcd: EtcdCluster;
 let raw: Etcd3;
+/** The client the backend commits through. */
+let lean: LeanEtcdKv;
 let namespaces = 0;
 
 beforeAll(async () => {
   etcd = await startEtcdCluster({ size: 1 });
   raw = new Etcd3({ hosts: etcd.endpoints });
+  lean = new LeanEtcdKv([etcd.endpoints], new MemberGates(1000));
 }, 30000);
 
 afterAll(async () => {
   raw?.close();
+  lean?.close();
   await etcd?.stop();
 });
 
 /** The real client, except that txn goes through `txn` (which may lose requests or answers). */
 function faulty(
-  txn: (request: ITxnRequest, real: (r: ITxnRequest) => Promise<ITxnResponse>) => Promise<ITxnResponse>,
-): Etcd3 {
-  const real = (r: ITxnRequest) => raw.kv.txn(r);
-  const kv = new Proxy(raw.kv, {
-    get: (target, prop) => (prop === 'txn' ? (r: ITxnRequest) => txn(r, real) : Reflect.get(target, prop)),
-  });
-  return new Proxy(raw, { get: (target, prop) => (prop === 'kv' ? kv : Reflect.get(target, prop)) });
+  txn: (request: ITxnRequest, real: (r: ITxnRequest) => Promise<TxnResult>) => Promise<TxnResult>,
+): EtcdKv {
+  return {
+    range: (r, options) => lean.range(r, options),
+    txn: (r, options) => txn(r, (request) => lean.txn(request, options)),
+  };
 }
 
 function setup() {
@@ -53,7 +58,7 @@ function setup() {
 }
 
 const put = (key: string, value: string) => ({ type: 'put' as const, key, value });
-const lost = () => new GRPCDeadlineExceededError('4 DEADLINE_EXCEEDED: the answer was lost');
+const lost = () => new EtcdCallError(4, 'DEADLINE_EXCEEDED: the answer was lost');
 
 test('a commit applied by etcd whose answer was lost is settled as committed, at its revision, once', async () => {
   const { committer, value, modRevision, writes } = setup();
@@ -73,7 +78,7 @@ test('a commit applied by etcd whose answer was lost is settled as committed, at
 
 test('a compare-and-set applied with its answer lost succeeds, not CONDITION_FAILED against its own write', async () => {
   const { committer, modRevision } = setup();
-  const first = await committer.apply(raw, [put('k', '{"n":1}')], []);
+  const first = await committer.apply(lean, [put('k', '{"n":1}')], []);
   let calls = 0;
   const client = faulty(async (request, real) => {
     const res = await real(request);
@@ -89,7 +94,7 @@ test('a compare-and-set applied with its answer lost succeeds, not CONDITION_FAI
   expect(result.revision).toBeGreaterThan(first.revision);
   // A compare-and-set that really fails still says so, and writes nothing.
   const err = await rejection(
-    committer.apply(raw, [put('k', '{"n":3}')], [{ type: 'key', key: 'k', modRevision: first.revision }]),
+    committer.apply(lean, [put('k', '{"n":3}')], [{ type: 'key', key: 'k', modRevision: first.revision }]),
   );
   expect(err).toMatchObject({ code: 'CONDITION_FAILED', details: { key: 'k' } });
 });
@@ -106,7 +111,7 @@ test('a request lost before etcd saw it is committed once by the next attempt, a
   });
   await committer.apply(client, [put('k', '{"attempt":"any"}')], []);
   expect(await writes('k')).toBe(1);
-  await committer.apply(raw, [put('k', '{"later":true}')], []);
+  await committer.apply(lean, [put('k', '{"later":true}')], []);
   // The first attempt, delivered now, fails its slot compare: it would otherwise undo the later write.
   const late = await raw.kv.txn(held as ITxnRequest);
   expect(late.succeeded).toBe(false);
