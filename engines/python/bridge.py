@@ -37,7 +37,7 @@ def _lucien_bridge(bridge, INBOX_BYTES):
     # This run's prefetched answers (engines/python/prefetch.ts): request text
     # -> its index in `answers` (the JSON text of each value) and `values`
     # (each value parsed, until the script takes it: then USED); and the
-    # requests the script took, not yet reported. Only bridge_loop and
+    # indices the script took, not yet reported. Only bridge_loop and
     # run_script touch them; all are emptied at the end of every run.
     prefetched = {}
     answers = []
@@ -56,9 +56,11 @@ def _lucien_bridge(bridge, INBOX_BYTES):
 
     def report():
         """The prefetched requests the script took since the last report, for
-        the host to record as reads (in order, before anything that follows);
-        the rest of the prefetch goes: a call that crosses may write."""
-        text = '\0'.join(taken)
+        the host to record as reads (in order, before anything that follows),
+        each as the character whose code is its index (prefetch.ts keeps them
+        below 128); the rest of the prefetch goes: a call that crosses may
+        write."""
+        text = ''.join(map(chr, taken))
         taken.clear()
         prefetched.clear()
         answers.clear()
@@ -86,7 +88,7 @@ def _lucien_bridge(bridge, INBOX_BYTES):
             if prefetched:
                 at = prefetched.get(text)
                 if at is not None:
-                    taken.append(text)
+                    taken.append(at)
                     answer = values[at] if values else USED
                     if answer is not USED:
                         values[at] = USED

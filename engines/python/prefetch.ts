@@ -25,7 +25,12 @@
 import type { HostBridge } from '../host/host-engine';
 import { FRAME_VALUE } from '../protocol';
 
-/** Requests remembered per script and arguments; at most this many per run, each at most MAX_REQUEST chars. */
+/**
+ * Requests remembered per script and arguments; at most this many per run,
+ * each at most MAX_REQUEST chars. The sandbox reports a request it took as
+ * the character whose code is its index among those handed over: this must
+ * stay below 0xd800 (no surrogates).
+ */
 const MAX_REQUESTS = 128;
 const MAX_REQUEST = 4096;
 /** Characters of requests remembered in all (the least recently run script and arguments go first). */
@@ -33,9 +38,9 @@ const MAX_MEMORY = 1 << 20;
 /** Characters of answers handed over per run. */
 const MAX_PREFETCH = 256 * 1024;
 /**
- * The sandbox frames texts with NUL, and reports the requests taken with
- * their length in code points: a request holding NUL or a UTF-16 surrogate is
- * never remembered, an answer holding NUL never handed over.
+ * The sandbox frames texts with NUL, and frames what it reports with lengths
+ * in code points: a request holding NUL or a UTF-16 surrogate is never
+ * remembered, an answer holding NUL never handed over.
  */
 const UNFRAMEABLE = /[\0\ud800-\udfff]/;
 
@@ -46,9 +51,9 @@ export class Prefetch {
   /** Script tag + ':' + arguments (JSON text) -> the requests its last run made, first use first; oldest first. */
   private readonly memory = new Map<string, { readonly requests: string[]; readonly chars: number }>();
   private memoryChars = 0;
-  /** The run in progress: its bridge, what was handed over (by index), and the requests it makes. */
+  /** The run in progress: its bridge, the requests handed over (in order: the sandbox reports indices), and those it makes. */
   private bridge: HostBridge | undefined;
-  private handed = new Set<string>();
+  private handed: string[] = [];
   private made = new Set<string>();
 
   /**
@@ -59,7 +64,7 @@ export class Prefetch {
    */
   begin(script: object, args: string, bridge: HostBridge): string {
     this.bridge = bridge;
-    this.handed = new Set();
+    this.handed = [];
     this.made = new Set();
     const requests = this.memory.get(this.name(script, args))?.requests;
     if (requests === undefined || bridge.peek === undefined) return '';
@@ -76,7 +81,7 @@ export class Prefetch {
       )
         break;
       size += answer.length;
-      this.handed.add(request);
+      this.handed.push(request);
       // The value's text without its frame: the sandbox parses them all at once (bridge.py).
       texts.push(request, answer.slice(1));
     }
@@ -84,15 +89,18 @@ export class Prefetch {
   }
 
   /**
-   * The sandbox reported the prefetched requests the script took (NUL
-   * between them): each goes through the bridge's taken() (or call()) now,
-   * in order, so the bridge records the read.
+   * The sandbox reported the prefetched requests the script took, one
+   * character each (its code: the request's index among those handed over;
+   * a string of them crosses far cheaper than the requests' texts): each goes
+   * through the bridge's taken() (or call()) now, in order, so the bridge
+   * records the read.
    */
-  taken(requests: string): void {
+  taken(indices: string): void {
     const bridge = this.bridge;
-    if (bridge !== undefined && requests !== '') {
-      for (const request of requests.split('\0')) {
-        if (!this.handed.has(request)) continue;
+    if (bridge !== undefined) {
+      for (let i = 0; i < indices.length; i++) {
+        const request = this.handed[indices.charCodeAt(i)];
+        if (request === undefined) continue;
         if (bridge.taken !== undefined) bridge.taken(request);
         else bridge.call(request);
         // Checked when it was first remembered.
@@ -100,7 +108,7 @@ export class Prefetch {
       }
     }
     // The sandbox drops the rest of the prefetch with every report.
-    this.handed.clear();
+    this.handed = [];
   }
 
   /** A request that crossed (a miss, a write, anything): remembered for the next run with these arguments. */
@@ -111,7 +119,7 @@ export class Prefetch {
   /** Ends the run: what it asked for is what the next run with these arguments gets prefetched. */
   end(script: object, args: string): void {
     this.bridge = undefined;
-    this.handed.clear();
+    this.handed = [];
     const name = this.name(script, args);
     const old = this.memory.get(name);
     if (old !== undefined) {

@@ -62,7 +62,7 @@ async function runSteps(
       const begin = engine.prefetch.begin.bind(engine.prefetch);
       engine.prefetch.begin = (...a) => { const p = begin(...a); prefetched = p.length; return p; };
       const took = engine.prefetch.taken.bind(engine.prefetch);
-      engine.prefetch.taken = (t) => { if (t !== '') taken += t.split('\\0').length; took(t); };
+      engine.prefetch.taken = (t) => { taken += t.length; took(t); };
       for (const step of steps) {
         cache.advance(step.revision ?? 1, step.changed ?? []);
         for (const [raw, [value, rev]] of Object.entries(step.fill ?? {})) cache.fill(raw, value, rev);
