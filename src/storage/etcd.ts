@@ -32,7 +32,8 @@
  * - subscribe(): one Watch on the namespace while open, on one member at a
  *   time, moved to another when it falls silent behind the cluster (etcd-feed.ts).
  * - history: historyRevisions etcd revisions; every maintenanceEvery commits
- *   this server compacts etcd to the window's floor (unless compact: false).
+ *   this server compacts etcd to the window's floor (unless compact: false)
+ *   and finds old tombstones to trim (etcd-maintenance.ts).
  * Limits: a commit must fit etcd's --max-txn-ops (compares: one per key
  * condition and deleted key, three per prefix guard; writes: one per put, two
  * or three per delete) and --max-request-bytes; a snapshot older than the
@@ -59,9 +60,10 @@ import type {
 import { EtcdCommitter } from './etcd-apply';
 import { compacted } from './rules';
 import { DEFAULT_FAILOVER, type FailoverOptions, MemberGates, watchBackoff, withFailover } from './etcd-failover';
-import { TRY_ONCE, isCompacted, readKeys, toLucienError } from './etcd-io';
+import { TRY_ONCE, readKeys, toLucienError } from './etcd-io';
 import { type EtcdKv, LeanEtcdKv } from './etcd-kv';
 import { EtcdLayout } from './etcd-layout';
+import { type Retrying, maintainHistory } from './etcd-maintenance';
 import { EtcdFeed } from './etcd-feed';
 import { FIRST_READ_KEYS, type Latest, etcdSnapshot, readLatest } from './etcd-snapshot';
 import { readHistory } from './etcd-watch';
@@ -80,9 +82,6 @@ export interface EtcdBackendOptions {
   /** Per-attempt deadline, failover window and member cool-down (etcd-failover.ts). */
   readonly failover?: Partial<FailoverOptions>;
 }
-/** Old tombstones removed per maintenance round. */
-const TRIM_BATCH = 100;
-
 export class EtcdBackend implements Backend {
   readonly supports: Capabilities = {
     snapshots: true,
@@ -266,28 +265,17 @@ export class EtcdBackend implements Backend {
     return result;
   }
 
-  /** Finds tombstones below the history window for the next commit to trim, and compacts etcd to the window. */
+  /** Finds tombstones for the next commit to trim, and compacts etcd to the history window (etcd-maintenance.ts). */
   private async maintain(): Promise<void> {
-    const client = this.etcd();
     const floor = (await this.latest()).marker - this.historyRevisions;
-    if (floor <= 0) return;
-    const old = await this.retrying((deadline) =>
-      client.kv.range(
-        { ...this.layout.tombstoneRange(''), keys_only: true, max_mod_revision: floor, limit: TRIM_BATCH },
-        { deadline },
-      ),
-    );
-    this.committer.trims = old.kvs.flatMap((kv) => {
-      const key = this.layout.decode(kv.key)?.key;
-      return key === undefined ? [] : [{ key, modRevision: Number(kv.mod_revision) }];
+    const retrying: Retrying = (fn) => this.retrying(fn);
+    const upkeep = await maintainHistory(this.etcd(), this.layout, retrying, floor, {
+      enabled: this.compact,
+      compactedTo: this.compactedTo,
     });
-    if (!this.compact || floor <= this.compactedTo) return;
-    try {
-      await this.retrying((deadline) => client.kv.compact({ revision: floor }, { deadline }));
-    } catch (err) {
-      if (!isCompacted(err)) throw err; // another server compacted further already
-    }
-    this.compactedTo = floor;
+    if (upkeep === undefined) return;
+    this.committer.trims = upkeep.trims;
+    this.compactedTo = upkeep.compactedTo;
   }
 
   /**
