@@ -145,16 +145,16 @@ def _lucien_make(bridge, script_file, api_source):
         markers, result_coder.default, quote, None, ':', ',', False, False, False)
     str_join = str.join
 
-    def encode(value):
-        if isinstance(value, str):
-            return quote(value)
-        try:
-            return str_join('', c_encode(value, 0))
-        finally:
-            markers.clear()
-
     if c_encode is None:
         encode = result_coder.encode
+    else:
+        def encode(value):
+            if isinstance(value, str):
+                return quote(value)
+            try:
+                return str_join('', c_encode(value, 0))
+            finally:
+                markers.clear()
 
     decoder = json.JSONDecoder()
     scan, decode = decoder.scan_once, decoder.decode
