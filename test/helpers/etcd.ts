@@ -93,3 +93,16 @@ function isExecutable(path: string): boolean {
     return false;
   }
 }
+
+/** Retries `fn` for a few seconds (a restarted etcd may take a moment to elect itself). */
+export async function waitFor<T>(fn: () => Promise<T>): Promise<T> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

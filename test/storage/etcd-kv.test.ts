@@ -16,7 +16,7 @@ import { EtcdCallError, type EtcdKv, LeanEtcdKv } from '../../src/storage/etcd-k
 import { EtcdLayout, modBelow, modEquals, rangeOf } from '../../src/storage/etcd-layout';
 import { EtcdBackend } from '../../src/storage/etcd';
 import { rejection } from '../conformance/storage';
-import { type RunningEtcd, startEtcd } from '../helpers/etcd';
+import { type RunningEtcd, startEtcd, waitFor } from '../helpers/etcd';
 
 let etcd: RunningEtcd;
 let raw: Etcd3;
@@ -237,16 +237,3 @@ describe('etcd killed in the middle of an operation', () => {
     }
   }, 30000);
 });
-
-/** Retries `fn` for a few seconds (a restarted etcd may take a moment to elect itself). */
-async function waitFor<T>(fn: () => Promise<T>): Promise<T> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

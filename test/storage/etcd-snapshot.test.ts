@@ -11,7 +11,7 @@ import type { KeyValue, Snapshot } from '../../src/storage/backend';
 import { EtcdBackend } from '../../src/storage/etcd';
 import type { LeanEtcdKv } from '../../src/storage/etcd-kv';
 import { rejection } from '../conformance/storage';
-import { type RunningEtcd, startEtcd } from '../helpers/etcd';
+import { type RunningEtcd, startEtcd, waitFor } from '../helpers/etcd';
 
 let etcd: RunningEtcd;
 let namespaces = 0;
@@ -127,16 +127,3 @@ test('etcd gone when a snapshot with first keys is taken: UNAVAILABLE within the
     await short.close();
   }
 }, 30000);
-
-/** Retries `fn` for a few seconds (a restarted etcd may take a moment to elect itself). */
-async function waitFor<T>(fn: () => Promise<T>): Promise<T> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
