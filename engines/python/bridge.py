@@ -1,6 +1,7 @@
 """The Python end of the bridge (python-engine.ts runs this file in the
 sandbox's own namespace, after sandbox.py, so it shares its private
-builtins). `_lucien_bridge(bridge, inbox_bytes)` returns the generator that
+builtins). `_lucien_bridge(bridge, inbox_bytes, scan, loads)`, given the
+sandbox's private decoder, returns the generator that
 holds the bridge's JsProxy, whose send() is all scripts get of it, and what
 the sandbox needs around a run: report() (prefetched requests the script
 took), unpack() (a run's prefetched answers), received() (a string the host
@@ -19,21 +20,12 @@ generator's frame, which the audit hook keeps out of reach.
 """
 
 
-def _lucien_bridge(bridge, INBOX_BYTES):
-    import json
-    decoder = json.JSONDecoder()
-    scan, decode = decoder.scan_once, decoder.decode
+def _lucien_bridge(bridge, INBOX_BYTES, scan, loads):
+    # scan and loads: the sandbox's private decoder (sandbox.py), the C
+    # scanner and json.loads without its regex passes.
     # Fewer answers than this are parsed when taken: one scan of all saves
     # less than building the array costs.
     BULK_MIN = 8
-
-    def loads(text):
-        """json.loads without its regex passes (as bucket_api.py's _loads)."""
-        try:
-            value, end = scan(text, 0)
-        except StopIteration:
-            end = -1
-        return value if end == len(text) else decode(text)
     # This run's prefetched answers (engines/python/prefetch.ts): request text
     # -> its index in `answers` (the JSON text of each value) and `values`
     # (each value parsed, until the script takes it: then USED); and the
